@@ -1,0 +1,135 @@
+"""Radar charts of the five knobs as Altair specs, rendered to SVG on the server.
+
+Vega-Lite has no polar line mark, so each knob sits on a spoke at angle θ and a score r becomes the
+point (r·sin θ, r·cos θ); the first point is repeated to close the star.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import altair as alt
+import vl_convert as vlc
+
+PALETTE = ["#1f5fa8", "#d9822b", "#2e8540", "#8e44ad", "#c0392b", "#16a085"]
+THRESHOLD_COLORS = ["#c0392b", "#2e8540", "#7f8c8d"]
+LABEL_RADIUS_EXTRA = 0.9
+
+
+@dataclass(frozen=True)
+class Series:
+    """One star: a label (shown in the legend) and a score per knob key (None = no score)."""
+
+    label: str
+    scores: Mapping[str, float | None]
+
+
+def _point(radius: float, index: int, count: int) -> tuple[float, float]:
+    theta = 2 * math.pi * index / count
+    return radius * math.sin(theta), radius * math.cos(theta)
+
+
+def radar_spec(
+    series: Sequence[Series],
+    *,
+    knobs: Sequence[tuple[str, str]],
+    scale_min: int = 1,
+    scale_max: int = 5,
+    thresholds: Sequence[tuple[float, str]] = (),
+    title: str = "",
+    size: int = 340,
+) -> dict:
+    """An Altair radar chart as a Vega-Lite dict; `knobs` is a list of (key, label)."""
+    count = len(knobs)
+    ring_rows, spoke_rows, label_rows, threshold_rows, data_rows = [], [], [], [], []
+    for level in range(scale_min, scale_max + 1):
+        for i in range(count + 1):
+            x, y = _point(level, i % count, count)
+            ring_rows.append({"ring": level, "order": i, "x": x, "y": y})
+    for value, name in thresholds:
+        for i in range(count + 1):
+            x, y = _point(value, i % count, count)
+            threshold_rows.append({"band": name, "order": i, "x": x, "y": y})
+    for i, (key, label) in enumerate(knobs):
+        for radius, order in ((0, 0), (scale_max, 1)):
+            x, y = _point(radius, i, count)
+            spoke_rows.append({"knob": key, "order": order, "x": x, "y": y})
+        x, y = _point(scale_max + LABEL_RADIUS_EXTRA, i, count)
+        align = "center" if abs(x) < 0.3 else ("left" if x > 0 else "right")
+        label_rows.append({"label": label, "x": x, "y": y, "align": align})
+    for s in series:
+        present = [(i, key, label) for i, (key, label) in enumerate(knobs)
+                   if s.scores.get(key) is not None]
+        closing = present + present[:1] if len(present) > 2 else present
+        for order, (i, key, label) in enumerate(closing):
+            score = float(s.scores[key])
+            x, y = _point(score, i, count)
+            data_rows.append({"series": s.label, "knob": label, "score": round(score, 2),
+                              "order": order, "x": x, "y": y})
+
+    extent = scale_max + LABEL_RADIUS_EXTRA + 1.6
+    # labels run sideways, so x gets more room than y; keep the aspect so the star stays round
+    x_enc = alt.X("x:Q", scale=alt.Scale(domain=[-extent - 1.2, extent + 1.2]), axis=None)
+    y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[-extent + 0.6, extent - 0.6]), axis=None)
+
+    rings = alt.Chart(alt.Data(values=ring_rows)).mark_line(
+        color="#c8ccd2", strokeWidth=0.8).encode(x_enc, y_enc, detail="ring:N", order="order:Q")
+    spokes = alt.Chart(alt.Data(values=spoke_rows)).mark_line(
+        color="#c8ccd2", strokeWidth=0.8).encode(x_enc, y_enc, detail="knob:N", order="order:Q")
+    # text alignment is a mark property, not a channel: one text layer per alignment
+    labels = [
+        alt.Chart(alt.Data(values=[r for r in label_rows if r["align"] == align])).mark_text(
+            fontSize=13, fontWeight="bold", color="#222", align=align).encode(
+            x_enc, y_enc, text="label:N")
+        for align in ("left", "center", "right")
+        if any(r["align"] == align for r in label_rows)
+    ]
+    layers = [rings, spokes]
+    if threshold_rows:
+        layers.append(alt.Chart(alt.Data(values=threshold_rows)).mark_line(
+            strokeDash=[4, 3], strokeWidth=1.2).encode(
+            x_enc, y_enc, order="order:Q",
+            color=alt.Color("band:N", scale=alt.Scale(
+                domain=[name for _, name in thresholds],
+                range=THRESHOLD_COLORS[: len(thresholds)]), legend=None)))
+    if data_rows:
+        names = list(dict.fromkeys(row["series"] for row in data_rows))
+        color = alt.Color("series:N", title=None,
+                          scale=alt.Scale(domain=names, range=PALETTE[: len(names)]),
+                          legend=alt.Legend(orient="bottom", labelFontSize=12, symbolType="stroke"))
+        tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
+        base = alt.Chart(alt.Data(values=data_rows))
+        layers.append(base.mark_line(strokeWidth=2.5).encode(
+            x_enc, y_enc, color, detail="series:N", order="order:Q"))
+        layers.append(base.mark_point(filled=True, size=45).encode(
+            x_enc, y_enc, color.legend(None), tooltip=tooltip))
+    layers.extend(labels)
+    chart = alt.layer(*layers).resolve_scale(color="independent").properties(
+        width=size + 2 * round(size * 1.2 / (2 * extent)), height=size).configure_view(stroke=None)
+    if title:
+        chart = chart.properties(title=title)
+    return chart.to_dict()
+
+
+_render_lock = threading.Lock()
+
+
+def render_svg(spec: dict) -> str:
+    """SVG markup without the XML prologue, ready to inline in a page."""
+    svg = vlc.vegalite_to_svg(vl_spec=spec)
+    return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+
+
+def render_png(spec: dict, *, scale: float = 2.0) -> bytes:
+    return vlc.vegalite_to_png(vl_spec=spec, scale=scale)
+
+
+def warm_up() -> None:
+    """The first render in a process starts V8 (about half a second); pay it at start-up."""
+    with _render_lock:
+        render_svg(radar_spec([Series("warm", {"a": 3, "b": 3, "c": 3})],
+                              knobs=[("a", "a"), ("b", "b"), ("c", "c")]))

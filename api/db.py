@@ -1,0 +1,71 @@
+"""The database engine and the one session dependency.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout. WAL and a timeout alone still let
+a transaction that reads and then writes fail with "database is locked", so every request that may
+write starts its transaction with BEGIN IMMEDIATE; reads keep the cheap deferred BEGIN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.settings import Settings
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def make_engine(settings: Settings) -> Engine:
+    if not settings.is_sqlite:
+        return sa.create_engine(settings.database_url, pool_pre_ping=True, pool_size=10,
+                                max_overflow=20)
+    path = settings.database_url.removeprefix("sqlite:///")
+    if path and path != ":memory:":
+        from pathlib import Path
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        settings.database_url,
+        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+    )
+    busy_ms = settings.sqlite_busy_timeout_ms
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session for one use case; `write=True` takes SQLite's write lock up front."""
+    bind = engine.execution_options(sqlite_immediate=True) if write else engine
+    with Session(bind, expire_on_commit=False) as session:
+        yield session
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.engine, write=request.method in WRITE_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

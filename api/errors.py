@@ -1,0 +1,58 @@
+"""Domain errors carry their HTTP status and a message code.
+
+The code names a text in the message files (`web/messages/*.yaml`), so the web pages show it in
+the reader's language; `detail` is a plain English sentence for logs and API clients.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, **params: object):
+        super().__init__(detail)
+        self.detail = detail
+        self.params = params
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class InvitationUnknown(NotFound):
+    code = "invitation_unknown"
+
+
+class InvitationUsed(DomainError):
+    status_code = 409
+    code = "invitation_used"
+
+
+class RoundNotOpen(DomainError):
+    status_code = 403
+    code = "round_not_open"
+
+
+class RoundClosed(DomainError):
+    status_code = 410
+    code = "round_closed"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class QuestionnaireChanged(DomainError):
+    """A published questionnaire file was edited in place: its meaning would silently change."""
+
+    status_code = 500
+    code = "questionnaire_changed"

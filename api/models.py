@@ -1,0 +1,175 @@
+"""Tables of Kennisster. The schema is created and changed only through Alembic migrations.
+
+Names of people never appear next to answers: a response knows its round, unit, role and the
+questionnaire version it answered, nothing about who gave it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Aware UTC: SQLModel's datetime columns refuse naive times and read back in UTC."""
+    return datetime.now(UTC)
+
+
+class UnitKind(StrEnum):
+    practoraat = "practoraat"
+    afdeling = "afdeling"
+    team = "team"
+
+
+class InvitationKind(StrEnum):
+    personal = "personal"
+    shared = "shared"
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column:
+    return sa.Column(sa.Integer, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable,
+                     index=True)
+
+
+class Institution(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    slug: str = Field(max_length=60, sa_column_kwargs={"unique": True})
+    anonymity_k: int | None = Field(
+        default=None, description="Own threshold (≥ 3); None uses the configured default."
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Unit(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("institution_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(sa_column=_fk("institution.id"))
+    parent_id: int | None = Field(
+        default=None, sa_column=_fk("unit.id", nullable=True, ondelete="SET NULL")
+    )
+    name: str = Field(max_length=200)
+    kind: str = Field(default=UnitKind.practoraat, max_length=20)
+
+
+class PublishedQuestionnaire(SQLModel, table=True):
+    """The content hash of each questionnaire version the moment a round first used it."""
+
+    __tablename__ = "published_questionnaire"
+
+    slug: str = Field(primary_key=True, max_length=40)
+    version: str = Field(primary_key=True, max_length=20)
+    content_hash: str = Field(max_length=64)
+    published_at: datetime = Field(default_factory=utcnow)
+
+
+class Round(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(sa_column=_fk("institution.id"))
+    name: str = Field(max_length=200)
+    questionnaire_slug: str = Field(max_length=40)
+    questionnaire_version: str = Field(max_length=20)
+    opens_at: datetime
+    closes_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    def status(self, now: datetime) -> str:
+        if now < self.opens_at:
+            return "not_open"
+        if self.closes_at is not None and now >= self.closes_at:
+            return "closed"
+        return "open"
+
+
+class Invitation(SQLModel, table=True):
+    """A personal single-use token or a unit's shared link; only the token's hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(sa_column=_fk("round.id"))
+    unit_id: int = Field(sa_column=_fk("unit.id"))
+    kind: str = Field(max_length=10)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class Draft(SQLModel, table=True):
+    """Answers saved on the way, so a respondent can stop and come back to the link."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(sa_column=_fk("invitation.id"))
+    key: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    role: str | None = Field(default=None, max_length=40)
+    answers: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    open_answers: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Response(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_response_round_unit", "round_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("round.id", ondelete="CASCADE"),
+                                              nullable=False))
+    unit_id: int = Field(sa_column=_fk("unit.id"))
+    invitation_id: int | None = Field(
+        default=None, sa_column=_fk("invitation.id", nullable=True, ondelete="SET NULL")
+    )
+    role: str = Field(max_length=40)
+    questionnaire_slug: str = Field(max_length=40)
+    questionnaire_version: str = Field(max_length=20)
+    questionnaire_hash: str = Field(max_length=64)
+    submission_key: str = Field(
+        max_length=64, sa_column_kwargs={"unique": True},
+        description="One response per draft: a double-click or retry finds the first one.",
+    )
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class Answer(SQLModel, table=True):
+    """One item's raw answer; `value` None is "weet niet / n.v.t."."""
+
+    response_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+    item_id: str = Field(primary_key=True, max_length=40)
+    value: int | None = None
+
+
+class KnobScore(SQLModel, table=True):
+    """A response's score per knob, computed once at submit time by `api.scoring`.
+
+    Round, unit and role are copied from the response so the aggregates are one GROUP BY over
+    one table, without a join, at any number of responses.
+    """
+
+    __tablename__ = "knob_score"
+    __table_args__ = (sa.Index("ix_knob_score_round_unit_knob", "round_id", "unit_id", "knob"),)
+
+    response_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+    knob: str = Field(primary_key=True, max_length=40)
+    round_id: int
+    unit_id: int
+    role: str = Field(max_length=40)
+    score: float
+
+
+class OpenAnswer(SQLModel, table=True):
+    __tablename__ = "open_answer"
+
+    response_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+    question_id: str = Field(primary_key=True, max_length=40)
+    text: str = Field(max_length=4000)

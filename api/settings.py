@@ -1,0 +1,71 @@
+"""The one settings object. Environment variables use the `KENNISSTER_` prefix; the database URL
+is also read from plain `DATABASE_URL`, the name hosting platforms and docker-compose use."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KENNISSTER_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = ROOT / "var"
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("KENNISSTER_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL; empty means an SQLite file in data_dir.",
+    )
+    secret_key: str = Field(default="", description="Empty: generated once and kept in data_dir.")
+    anonymity_k: int = Field(default=5, ge=3, description="Smallest group ever shown; never below 3.")
+    default_language: Literal["nl", "en"] = "nl"
+    questionnaires_dir: Path = ROOT / "questionnaires"
+    base_url: str = "http://127.0.0.1:8000"
+    sqlite_busy_timeout_ms: int = 15_000
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'kennisster.db'}"
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError("KENNISSTER_SECRET_KEY must be set in production")
+            self.secret_key = _kept_secret(self.data_dir)
+        elif self.environment == "production" and self.secret_key in PLACEHOLDER_SECRETS:
+            raise ValueError("KENNISSTER_SECRET_KEY is a placeholder; set a long random value")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _kept_secret(data_dir: Path) -> str:
+    """A random secret made on first run and kept, so sessions and links survive a restart."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
