@@ -11,10 +11,12 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, detail: str, **params: object):
+    def __init__(self, detail: str, *, code: str | None = None, **params: object):
         super().__init__(detail)
         self.detail = detail
         self.params = params
+        if code is not None:
+            self.code = code
 
 
 class NotFound(DomainError):

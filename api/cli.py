@@ -1,0 +1,284 @@
+"""`kennisster` — the administrator's command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from alembic import command
+from alembic.config import Config
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from api import institutions, invitations, rounds
+from api.db import make_engine, session_scope
+from api.errors import DomainError
+from api.questionnaires import QuestionnaireError, load_catalog
+from api.settings import ROOT, get_settings
+
+app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
+                  no_args_is_help=True, add_completion=False)
+institution_app = typer.Typer(help="Create and list institutions.", no_args_is_help=True)
+unit_app = typer.Typer(help="Create and list units (practoraat, afdeling, team).",
+                       no_args_is_help=True)
+round_app = typer.Typer(help="Open, close and list rounds (metingen).", no_args_is_help=True)
+app.add_typer(institution_app, name="institution")
+app.add_typer(unit_app, name="unit")
+app.add_typer(round_app, name="round")
+console = Console()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]Error:[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+def _engine():
+    return make_engine(get_settings())
+
+
+def _catalog():
+    try:
+        return load_catalog(get_settings().questionnaires_dir)
+    except QuestionnaireError as exc:
+        _fail(str(exc))
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Create or upgrade the database schema (the only way the schema changes)."""
+    command.upgrade(alembic_config(), revision)
+    console.print(f"Database at {revision}: {get_settings().database_url}")
+
+
+@app.command()
+def check() -> None:
+    """Validate every questionnaire file and print its version and content hash."""
+    for q in _catalog():
+        console.print(f"{q.ref}: {len(q.knobs)} knobs, {len(q.items)} items, "
+                      f"hash {q.content_hash[:12]}")
+
+
+@institution_app.command("create")
+def institution_create(
+    name: str,
+    k: Annotated[int | None, typer.Option(help="Own anonymity threshold (at least 3).")] = None,
+) -> None:
+    """Create an institution."""
+    with session_scope(_engine(), write=True) as session:
+        try:
+            inst = institutions.create_institution(session=session, name=name, anonymity_k=k)
+        except DomainError as exc:
+            _fail(exc.detail)
+        console.print(f"Created institution {inst.id}: {inst.name} (slug {inst.slug})")
+
+
+@institution_app.command("list")
+def institution_list() -> None:
+    """List institutions."""
+    table = Table("id", "slug", "name", "k")
+    with session_scope(_engine()) as session:
+        for inst in institutions.list_institutions(session=session):
+            table.add_row(str(inst.id), inst.slug, inst.name, str(inst.anonymity_k or "default"))
+    console.print(table)
+
+
+@unit_app.command("create")
+def unit_create(
+    institution: Annotated[str, typer.Argument(help="Institution id or slug.")],
+    name: str,
+    kind: Annotated[str, typer.Option(help="practoraat, afdeling or team.")] = "practoraat",
+    parent: Annotated[str | None, typer.Option(help="Parent unit id or name.")] = None,
+) -> None:
+    """Create a unit in an institution."""
+    with session_scope(_engine(), write=True) as session:
+        try:
+            inst = institutions.get_institution(session=session, ref=institution)
+            parent_unit = (institutions.get_unit(session=session, institution=inst, ref=parent)
+                           if parent else None)
+            unit = institutions.create_unit(session=session, institution=inst, name=name,
+                                            kind=kind, parent=parent_unit)
+        except DomainError as exc:
+            _fail(exc.detail)
+        console.print(f"Created {unit.kind} {unit.id}: {unit.name}")
+
+
+@unit_app.command("list")
+def unit_list(institution: Annotated[str, typer.Argument(help="Institution id or slug.")]) -> None:
+    """List the units of an institution."""
+    table = Table("id", "kind", "name", "parent")
+    with session_scope(_engine()) as session:
+        try:
+            inst = institutions.get_institution(session=session, ref=institution)
+        except DomainError as exc:
+            _fail(exc.detail)
+        for unit in institutions.list_units(session=session, institution=inst):
+            table.add_row(str(unit.id), unit.kind, unit.name, str(unit.parent_id or ""))
+    console.print(table)
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@round_app.command("open")
+def round_open(
+    institution: Annotated[str, typer.Argument(help="Institution id or slug.")],
+    name: str,
+    questionnaire: Annotated[str, typer.Option(help="slug/version")] = "galbraith-star/1.0",
+    opens: Annotated[str | None, typer.Option(help="Opening moment (default now).")] = None,
+    closes: Annotated[str | None, typer.Option(help="Closing moment (default: open-ended).")]
+    = None,
+) -> None:
+    """Open a round: an institution runs one questionnaire version from now (or --opens)."""
+    slug, _, version = questionnaire.partition("/")
+    with session_scope(_engine(), write=True) as session:
+        try:
+            inst = institutions.get_institution(session=session, ref=institution)
+            round_ = rounds.open_round(session=session, catalog=_catalog(), institution=inst,
+                                       name=name, slug=slug, version=version,
+                                       opens_at=_when(opens), closes_at=_when(closes))
+        except DomainError as exc:
+            _fail(exc.detail)
+        console.print(f"Opened round {round_.id}: {round_.name} ({questionnaire})")
+
+
+@round_app.command("close")
+def round_close(round_id: int) -> None:
+    """Close a round now: its links stop accepting answers."""
+    with session_scope(_engine(), write=True) as session:
+        try:
+            round_ = rounds.close_round(session=session,
+                                        round_=rounds.get_round(session=session, round_id=round_id))
+        except DomainError as exc:
+            _fail(exc.detail)
+        console.print(f"Closed round {round_.id}: {round_.name}")
+
+
+@round_app.command("list")
+def round_list(institution: Annotated[str, typer.Argument(help="Institution id or slug.")]) -> None:
+    """List the rounds of an institution with their response counts."""
+    table = Table("id", "name", "questionnaire", "opens", "closes", "responses")
+    with session_scope(_engine()) as session:
+        try:
+            inst = institutions.get_institution(session=session, ref=institution)
+        except DomainError as exc:
+            _fail(exc.detail)
+        for round_, n in rounds.list_rounds(session=session, institution=inst):
+            table.add_row(str(round_.id), round_.name,
+                          f"{round_.questionnaire_slug}/{round_.questionnaire_version}",
+                          f"{round_.opens_at:%Y-%m-%d %H:%M}",
+                          f"{round_.closes_at:%Y-%m-%d %H:%M}" if round_.closes_at else "—",
+                          str(n))
+    console.print(table)
+
+
+@app.command()
+def invite(
+    round_id: int,
+    unit: Annotated[str, typer.Argument(help="Unit id or name.")],
+    count: Annotated[int, typer.Option("--count", "-n", help="Number of personal links.")] = 1,
+    shared: Annotated[bool, typer.Option(help="Print the unit's shared link instead.")] = False,
+) -> None:
+    """Print N single-use survey URLs for a unit, or the unit's shared link (--shared)."""
+    settings = get_settings()
+    with session_scope(_engine(), write=True) as session:
+        try:
+            round_ = rounds.get_round(session=session, round_id=round_id)
+            inst = institutions.get_institution(session=session, ref=round_.institution_id)
+            target = institutions.get_unit(session=session, institution=inst, ref=unit)
+            if shared:
+                tokens = [invitations.ensure_shared(session=session,
+                                                    secret_key=settings.secret_key,
+                                                    round_=round_, unit=target)]
+            else:
+                tokens = invitations.create_personal(session=session, round_=round_,
+                                                     unit=target, count=count)
+        except DomainError as exc:
+            _fail(exc.detail)
+    for token in tokens:
+        typer.echo(invitations.survey_url(settings.base_url, token))
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo institution (idempotent: running it again changes nothing)."""
+    from api.demo import DEMO_INSTITUTION, demo_size, load_demo
+
+    settings = get_settings()
+    with session_scope(_engine(), write=True) as session, Progress(console=console) as progress:
+        task = progress.add_task("Demo responses", total=demo_size())
+        created = load_demo(session=session, catalog=_catalog(), secret_key=settings.secret_key,
+                            advance=lambda n: progress.advance(task, n))
+        if created is None:
+            progress.update(task, completed=demo_size())
+    console.print(f"Demo institution {DEMO_INSTITUTION!r} "
+                  f"{'created' if created else 'already present; nothing changed'}.")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the app with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@app.command()
+def up(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Migrate, load the demo data, print the URLs to try, and serve: the first run in one go."""
+    migrate()
+    demo()
+    _print_tour(port=port)
+    serve(host=host, port=port)
+
+
+def _print_tour(*, port: int) -> None:
+    from sqlmodel import select
+
+    from api.demo import DEMO_INSTITUTION
+    from api.models import Institution, Round, Unit
+
+    settings = get_settings()
+    with session_scope(_engine(), write=True) as session:
+        inst = session.exec(select(Institution).where(Institution.name == DEMO_INSTITUTION)).one()
+        round_ = session.exec(select(Round).where(Round.institution_id == inst.id)
+                              .order_by(Round.opens_at.desc())).first()
+        unit = session.exec(select(Unit).where(Unit.institution_id == inst.id,
+                                               Unit.kind == "practoraat").order_by(Unit.id)).first()
+        token = invitations.create_personal(session=session, round_=round_, unit=unit, count=1)[0]
+        shared = invitations.ensure_shared(session=session, secret_key=settings.secret_key,
+                                           round_=round_, unit=unit)
+    console.print("\n[bold]Kennisster draait / is running[/bold]")
+    console.print(f"  Home:                 {settings.base_url}/")
+    console.print(f"  Persoonlijke link:    {invitations.survey_url(settings.base_url, token)}")
+    console.print(f"  Gedeelde link ({unit.name}): "
+                  f"{invitations.survey_url(settings.base_url, shared)}")
+    console.print(f"  API docs:             {settings.base_url}/api/v1/docs")
+    console.print(f"  Meer links:           kennisster invite {round_.id} {unit.id} -n 5\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,132 @@
+"""Demo data: a fictional mbo institution with six practoraten, two rounds and ~150 responses.
+
+Each practoraat has its own knob profile, leaders see things a little brighter than practors, and
+the second round shows movement, so every part of the dashboard has something to show.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from api import institutions, invitations, rounds
+from api.models import Institution, Invitation, InvitationKind, UnitKind
+from api.questionnaires import Catalog
+from api.responses import record_response
+
+DEMO_INSTITUTION = "ROC Rivierenland (demo)"
+QUESTIONNAIRE = ("galbraith-star", "1.0")
+SEED = 20261123
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    # latent knob levels on 1–5: strategie, structuur, processen, beloningen, mensen
+    round1: tuple[float, float, float, float, float]
+    round2: tuple[float, float, float, float, float]
+    respondents: tuple[int, int]
+
+
+PROFILES = [
+    Profile("Practoraat Duurzame Techniek", (3.1, 4.0, 3.4, 2.0, 3.3), (3.3, 4.1, 3.6, 2.6, 3.4),
+            (14, 15)),
+    Profile("Practoraat Zorg en Welzijn", (2.1, 3.0, 3.0, 3.4, 4.3), (2.8, 3.1, 3.1, 3.5, 4.3),
+            (13, 14)),
+    Profile("Practoraat Digitale Vaardigheden", (3.3, 3.2, 4.1, 3.0, 2.2), (3.4, 3.3, 4.1, 3.1, 2.4),
+            (12, 13)),
+    Profile("Practoraat Kansengelijkheid", (3.8, 3.6, 3.7, 3.5, 3.9), (3.9, 3.8, 3.8, 3.7, 4.0),
+            (11, 12)),
+    Profile("Practoraat Ondernemerschap", (2.2, 2.0, 2.4, 1.9, 2.6), (2.5, 2.4, 2.6, 2.2, 2.8),
+            (12, 11)),
+    Profile("Practoraat Leven Lang Ontwikkelen", (4.1, 2.1, 3.2, 3.0, 3.5), (4.0, 2.5, 3.3, 3.1, 3.6),
+            (10, 3)),
+]
+ROLES = [("practor", 0.25), ("docent_onderzoeker", 0.45), ("lector_onderzoeksleider", 0.1),
+         ("leidinggevende_bestuur", 0.12), ("anders", 0.08)]
+ROLE_OPTIMISM = {"leidinggevende_bestuur": 0.5, "lector_onderzoeksleider": 0.2}
+OPEN_TEXTS = {
+    "open_strategie": ["Een gedeelde ambitie voor kennisdeling, uitgesproken door het college.",
+                       "Vaker met elkaar bespreken wat we van elkaar verwachten."],
+    "open_structuur": ["Een vaste ontmoetingsplek voor alle practoren.",
+                       "Een coördinator die practoraten aan elkaar koppelt."],
+    "open_processen": ["Samen aan één thema werken, met een duidelijk doel en einde.",
+                       "Minder losse projecten, meer gezamenlijke vraagstukken."],
+    "open_beloningen": ["Zichtbaar maken wat collega's voor elkaar betekenen.",
+                        "Tijd in de taakverdeling voor kennisdeling."],
+    "open_mensen": ["Meer ruimte om fouten te bespreken.",
+                    "Elkaar beter leren kennen, ook buiten de projecten."],
+}
+
+
+def load_demo(*, session: Session, catalog: Catalog, secret_key: str,
+              advance: Callable[[int], None] = lambda _: None) -> Institution | None:
+    """Create the demo institution once; returns None when it already exists (idempotent)."""
+    existing = session.exec(select(Institution).where(Institution.name == DEMO_INSTITUTION)).first()
+    if existing is not None:
+        return None
+    rng = random.Random(SEED)
+    questionnaire = catalog.require(*QUESTIONNAIRE)
+    institution = institutions.create_institution(session=session, name=DEMO_INSTITUTION)
+    centre = institutions.create_unit(session=session, institution=institution,
+                                      name="Kenniscentrum Praktijkonderzoek", kind=UnitKind.afdeling)
+    units = [institutions.create_unit(session=session, institution=institution, name=p.name,
+                                      parent=centre) for p in PROFILES]
+    round_specs = [
+        ("Nulmeting voorjaar 2026", datetime(2026, 3, 2, 8, tzinfo=UTC),
+         datetime(2026, 4, 3, 17, tzinfo=UTC)),
+        ("Meting najaar 2026", datetime(2026, 10, 5, 8, tzinfo=UTC), None),
+    ]
+    for r_index, (name, opens_at, closes_at) in enumerate(round_specs):
+        round_ = rounds.open_round(session=session, catalog=catalog, institution=institution,
+                                   name=name, slug=questionnaire.slug,
+                                   version=questionnaire.version, opens_at=opens_at,
+                                   closes_at=closes_at)
+        for unit, profile in zip(units, PROFILES, strict=True):
+            invitations.ensure_shared(session=session, secret_key=secret_key, round_=round_,
+                                      unit=unit)
+            count = profile.respondents[r_index]
+            invited = count + rng.randint(2, 6)
+            invitations.create_personal(session=session, round_=round_, unit=unit, count=invited)
+            personal = session.exec(select(Invitation).where(
+                Invitation.round_id == round_.id, Invitation.unit_id == unit.id,
+                Invitation.kind == InvitationKind.personal)).all()
+            levels = profile.round1 if r_index == 0 else profile.round2
+            for n in range(count):
+                invitation = personal[n]
+                role = rng.choices([r for r, _ in ROLES], weights=[w for _, w in ROLES])[0]
+                answers = _answers(rng, questionnaire, levels, ROLE_OPTIMISM.get(role, 0.0))
+                open_answers = {qid: rng.choice(texts) for qid, texts in OPEN_TEXTS.items()
+                                if rng.random() < 0.15}
+                submitted_at = opens_at.replace(day=min(28, opens_at.day + 1 + n % 20))
+                record_response(
+                    session=session, round_=round_, unit_id=unit.id, role=role,
+                    questionnaire=questionnaire, answers=answers, open_answers=open_answers,
+                    submission_key=invitation.token_hash, invitation_id=invitation.id,
+                    submitted_at=submitted_at)
+                invitation.used_at = submitted_at
+                session.add(invitation)
+                advance(1)
+            session.commit()
+    return institution
+
+
+def demo_size() -> int:
+    return sum(sum(p.respondents) for p in PROFILES)
+
+
+def _answers(rng: random.Random, questionnaire, levels, optimism: float) -> dict[str, int | None]:
+    person = {knob.key: levels[i] + optimism + rng.gauss(0, 0.45)
+              for i, knob in enumerate(questionnaire.knobs)}
+    answers: dict[str, int | None] = {}
+    for item in questionnaire.items:
+        if rng.random() < 0.05:
+            answers[item.id] = None  # weet niet / n.v.t.
+            continue
+        value = min(5, max(1, round(person[item.knob] + rng.gauss(0, 0.6))))
+        answers[item.id] = 6 - value if item.reverse else value
+    return answers

@@ -1,0 +1,95 @@
+"""`create_app()` puts Kennisster together; tests call it with their own settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import inspect
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import charts
+from api.db import make_engine, session_scope
+from api.errors import DomainError
+from api.questionnaires import load_catalog
+from api.rounds import check_published
+from api.settings import Settings, get_settings
+
+log = logging.getLogger("kennisster")
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, warm_charts: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    catalog = load_catalog(settings.questionnaires_dir)  # a broken file stops start-up here
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if inspect(engine).has_table("published_questionnaire"):
+            with session_scope(engine) as session:
+                check_published(session=session, catalog=catalog)
+        else:
+            log.warning("The database has no tables yet: run `kennisster migrate` first.")
+        if warm_charts:
+            threading.Thread(target=charts.warm_up, daemon=True).start()
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Kennisster", version="0.1.0", lifespan=lifespan,
+                  docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json",
+                  redoc_url=None)
+    app.state.settings = settings
+    app.state.catalog = catalog
+    app.state.engine = engine
+
+    from web.pages import error_page
+    from web.routes import router as web_router
+
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
+              name="static")
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith(API_PREFIX)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        if wants_json(request):
+            return JSONResponse(
+                {"type": "about:blank", "title": exc.code, "status": exc.status_code,
+                 "detail": exc.detail},
+                status_code=exc.status_code, media_type="application/problem+json")
+        return error_page(request, status_code=exc.status_code, code=exc.code,
+                          params=exc.params)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if wants_json(request):
+            return JSONResponse({"type": "about:blank", "title": "error",
+                                 "status": exc.status_code, "detail": str(exc.detail)},
+                                status_code=exc.status_code,
+                                media_type="application/problem+json")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        return error_page(request, status_code=exc.status_code, code=code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        if wants_json(request):
+            return JSONResponse({"type": "about:blank", "title": "invalid_input", "status": 422,
+                                 "detail": "The request is not valid.",
+                                 "errors": jsonable(exc.errors())},
+                                status_code=422, media_type="application/problem+json")
+        return error_page(request, status_code=422, code="invalid_input")
+
+    return app
+
+
+def jsonable(errors) -> list[dict]:
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in errors]

@@ -1,0 +1,281 @@
+"""The practor's survey: open an invitation, save and resume a draft, submit a scored response.
+
+Form parsing is a pure function (`parse_step`) so every bad input can be named back to the
+respondent with the other answers kept; writing happens in `save_draft` and `submit`, one
+transaction each.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, delete, select
+
+from api import scoring
+from api.errors import InvalidInput, InvitationUnknown, InvitationUsed, RoundClosed, RoundNotOpen
+from api.invitations import TOKEN_PATTERN, hash_token
+from api.models import (
+    Draft,
+    Institution,
+    Invitation,
+    InvitationKind,
+    KnobScore,
+    Response,
+    Round,
+    Unit,
+    utcnow,
+)
+from api.questionnaires import Catalog, Questionnaire
+from api.responses import record_response
+
+DONT_KNOW = "dk"
+OPEN_ANSWER_MAX = 2000
+ALLOWED_CONTROL = {"\n", "\r", "\t"}
+FORM_CONTROL_FIELDS = frozenset({"action", "csrf_token"})
+DRAFT_KEY_PATTERN = TOKEN_PATTERN
+
+
+@dataclass(frozen=True)
+class SurveyContext:
+    invitation: Invitation
+    round: Round
+    unit: Unit
+    institution: Institution
+    questionnaire: Questionnaire
+
+    @property
+    def personal(self) -> bool:
+        return self.invitation.kind == InvitationKind.personal
+
+
+def open_survey(
+    *, session: Session, catalog: Catalog, token: str, now: datetime | None = None,
+    allow_used: bool = False,
+) -> SurveyContext:
+    """The invitation behind a token, refused when unknown, not yet open, closed or used."""
+    if not TOKEN_PATTERN.match(token):
+        raise InvitationUnknown("This survey link does not exist.")
+    invitation = session.exec(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    ).first()
+    if invitation is None:
+        raise InvitationUnknown("This survey link does not exist.")
+    round_ = session.get(Round, invitation.round_id)
+    status = round_.status(now or utcnow())
+    if status == "not_open":
+        raise RoundNotOpen("This round has not opened yet.", opens_at=round_.opens_at)
+    if status == "closed":
+        raise RoundClosed("This round is closed.", closes_at=round_.closes_at)
+    if invitation.used_at is not None and not allow_used:
+        raise InvitationUsed("This personal link has already been used to submit answers.")
+    return SurveyContext(
+        invitation=invitation,
+        round=round_,
+        unit=session.get(Unit, invitation.unit_id),
+        institution=session.get(Institution, round_.institution_id),
+        questionnaire=catalog.require(round_.questionnaire_slug, round_.questionnaire_version),
+    )
+
+
+def draft_key(ctx: SurveyContext, token: str, cookie_key: str | None) -> tuple[str, bool]:
+    """The key of this respondent's draft, and whether it is new.
+
+    A personal link is one respondent, so its key follows from the token. A shared link is used
+    by many people, so each browser gets its own random key (kept in a cookie).
+    """
+    if ctx.personal:
+        return hash_token(token), False
+    if cookie_key and DRAFT_KEY_PATTERN.match(cookie_key):
+        return cookie_key, False
+    return secrets.token_urlsafe(24), True
+
+
+def get_draft(*, session: Session, ctx: SurveyContext, key: str) -> Draft | None:
+    draft = session.exec(select(Draft).where(Draft.key == key)).first()
+    if draft is not None and draft.invitation_id != ctx.invitation.id:
+        return None
+    return draft
+
+
+@dataclass
+class StepInput:
+    """What one page of the survey form said, and what is wrong with it.
+
+    `errors` maps a form field (or "form") to a message code and its parameters; the page shows
+    each next to its question, in the respondent's language.
+    """
+
+    role: str | None = None
+    answers: dict[str, int | None] = field(default_factory=dict)
+    open_answers: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, tuple[str, dict]] = field(default_factory=dict)
+
+
+def parse_step(
+    questionnaire: Questionnaire, form: Sequence[tuple[str, str]], *, knob: str | None,
+    expect_role: bool,
+) -> StepInput:
+    """Read one page: the role (on the first page) or one knob's statements and open question.
+
+    Anything the page did not ask for — an unknown item, another knob's item, a repeated field —
+    is a tampered form and named as such; an unanswered statement is simply not answered.
+    """
+    result = StepInput()
+    items = {item.id for item in questionnaire.items_of(knob)} if knob else set()
+    questions = {q.id for q in questionnaire.open_questions_of(knob)} if knob else set()
+    seen: set[str] = set()
+    for name, raw in form:
+        if name in seen:
+            result.errors[name] = ("field_repeated", {"field": name[:60]})
+            continue
+        seen.add(name)
+        if name in FORM_CONTROL_FIELDS:
+            continue
+        if name == "role" and expect_role:
+            if raw not in questionnaire.role_keys:
+                result.errors["role"] = ("role_unknown", {})
+            else:
+                result.role = raw
+        elif name.startswith("item-") and name[5:] in items:
+            item_id = name[5:]
+            if raw == DONT_KNOW:
+                result.answers[item_id] = None
+            elif raw.isdigit() and questionnaire.scale.min <= int(raw) <= questionnaire.scale.max:
+                result.answers[item_id] = int(raw)
+            else:
+                result.errors[name] = ("value_off_scale", {
+                    "min": questionnaire.scale.min, "max": questionnaire.scale.max})
+        elif name.startswith("open-") and name[5:] in questions:
+            text, problem = clean_text(raw, limit=OPEN_ANSWER_MAX)
+            if problem:
+                result.errors[name] = (problem, {"limit": OPEN_ANSWER_MAX})
+            elif text:
+                result.open_answers[name[5:]] = text
+        else:
+            result.errors["form"] = ("unknown_field", {"field": name[:60]})
+    if expect_role and result.role is None and "role" not in result.errors:
+        result.errors["role"] = ("role_missing", {})
+    return result
+
+
+def clean_text(raw: str, *, limit: int) -> tuple[str, str | None]:
+    """Trimmed text, or a problem code: PostgreSQL refuses NUL bytes that SQLite keeps, so
+    control characters are refused everywhere and the same input gets the same answer."""
+    text = raw.strip()
+    if any(ord(ch) < 32 and ch not in ALLOWED_CONTROL for ch in text):
+        return "", "text_control_characters"
+    if len(text) > limit:
+        return "", "text_too_long"
+    return text, None
+
+
+def save_draft(
+    *, session: Session, ctx: SurveyContext, key: str, step: StepInput,
+    knob: str | None = None,
+) -> Draft:
+    """Merge one page into the draft: this knob's answers replace the earlier ones for it."""
+    draft = get_draft(session=session, ctx=ctx, key=key)
+    if draft is None:
+        draft = Draft(invitation_id=ctx.invitation.id, key=key)
+    answers = dict(draft.answers)
+    open_answers = dict(draft.open_answers)
+    if knob is not None:
+        for item in ctx.questionnaire.items_of(knob):
+            answers.pop(item.id, None)
+        for question in ctx.questionnaire.open_questions_of(knob):
+            open_answers.pop(question.id, None)
+    answers.update(step.answers)
+    open_answers.update(step.open_answers)
+    draft.answers = answers
+    draft.open_answers = open_answers
+    if step.role is not None:
+        draft.role = step.role
+    draft.updated_at = utcnow()
+    session.add(draft)
+    session.commit()
+    return draft
+
+
+def find_response(*, session: Session, key: str) -> Response | None:
+    return session.exec(select(Response).where(Response.submission_key == key)).first()
+
+
+def submit(*, session: Session, ctx: SurveyContext, key: str) -> Response:
+    """Store the draft as a response with its answers and knob scores, all or nothing.
+
+    Submitting the same draft twice (a double click, a retry) returns the first response.
+    """
+    existing = find_response(session=session, key=key)
+    if existing is not None:
+        return existing
+    draft = get_draft(session=session, ctx=ctx, key=key)
+    if draft is None:
+        raise InvalidInput("There are no saved answers to submit.", code="draft_missing")
+    if ctx.personal and ctx.invitation.used_at is not None:
+        raise InvitationUsed("This personal link has already been used to submit answers.")
+    questionnaire = ctx.questionnaire
+    answers, open_answers = _checked_draft(questionnaire, draft)
+    if draft.role not in questionnaire.role_keys:
+        raise InvalidInput("Choose your role before submitting.", code="role_missing")
+    now = utcnow()
+    try:
+        response = record_response(
+            session=session, round_=ctx.round, unit_id=ctx.unit.id, role=draft.role,
+            questionnaire=questionnaire, answers=answers, open_answers=open_answers,
+            submission_key=key, invitation_id=ctx.invitation.id, submitted_at=now,
+        )
+        if ctx.personal:
+            ctx.invitation.used_at = now
+            session.add(ctx.invitation)
+        session.exec(delete(Draft).where(Draft.id == draft.id))
+        session.commit()
+    except IntegrityError:
+        # Another request stored this draft first (PostgreSQL lets both race to the insert).
+        session.rollback()
+        existing = find_response(session=session, key=key)
+        if existing is None:
+            raise
+        return existing
+    return response
+
+
+def _checked_draft(
+    questionnaire: Questionnaire, draft: Draft
+) -> tuple[dict[str, int | None], dict[str, str]]:
+    """A draft is re-checked at submit time: it may be older than a deploy."""
+    answers: dict[str, int | None] = {}
+    for item_id, value in draft.answers.items():
+        if item_id not in questionnaire.item_by_id:
+            continue
+        if value is not None and not (
+            isinstance(value, int) and questionnaire.scale.min <= value <= questionnaire.scale.max
+        ):
+            raise InvalidInput("A saved answer is outside the scale.", code="value_off_scale")
+        answers[item_id] = value
+    question_ids = {q.id for q in questionnaire.open_questions}
+    open_answers = {qid: text for qid, text in draft.open_answers.items() if qid in question_ids}
+    return answers, open_answers
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    total: int
+    unscored_knobs: tuple[str, ...]  # knobs that would get no score with these answers
+
+
+def progress(questionnaire: Questionnaire, answers: Mapping[str, int | None]) -> Progress:
+    """How far the respondent is, and which knobs still lack half their answers."""
+    scores = scoring.knob_scores(answers, questionnaire)
+    answered = sum(1 for item in questionnaire.items if item.id in answers)
+    return Progress(answered=answered, total=len(questionnaire.items),
+                    unscored_knobs=tuple(k for k, v in scores.items() if v is None))
+
+
+def own_scores(*, session: Session, response: Response) -> dict[str, float]:
+    rows = session.exec(select(KnobScore).where(KnobScore.response_id == response.id))
+    return {row.knob: row.score for row in rows}

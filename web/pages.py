@@ -1,0 +1,60 @@
+"""Rendering of server-side pages: one Jinja environment, the language, and friendly errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.autoescape = True
+
+
+def _fmt_score(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _nl_number(text: str, lang: str) -> str:
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+templates.env.filters["score"] = _fmt_score
+templates.env.filters["localnum"] = _nl_number
+
+
+def language(request: Request) -> str:
+    return request_language(request, request.app.state.settings.default_language)
+
+
+def render(request: Request, template: str, context: dict | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    """Render a page in the reader's language; a ?lang= choice is remembered in a cookie."""
+    lang = language(request)
+
+    def t(key: str, **params: object) -> str:
+        return translate(lang, key, **params)
+
+    def lang_url(target: str) -> str:
+        return str(request.url.include_query_params(lang=target))
+
+    page = templates.TemplateResponse(
+        request, template,
+        {"lang": lang, "t": t, "languages": LANGUAGES, "lang_url": lang_url, **(context or {})},
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        page.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
+                        httponly=True)
+    return page
+
+
+def error_page(request: Request, *, status_code: int, code: str, params: dict | None = None,
+               ) -> HTMLResponse:
+    return render(request, "error.html", {"code": code, "params": params or {}},
+                  status_code=status_code)

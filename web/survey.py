@@ -1,0 +1,185 @@
+"""Pages of the practor's survey: intro and role, one page per knob, review, thank-you."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api import anonymity, survey
+from api.aggregation import round_scores
+from api.db import SessionDep
+from api.deps import CatalogDep, FormPairs, SettingsDep
+from api.survey import SurveyContext
+from web.pages import language, render
+from web.star import survey_star
+
+router = APIRouter(prefix="/s", tags=["survey"], include_in_schema=False)
+DRAFT_COOKIE = "ks_draft"
+DRAFT_COOKIE_AGE = 60 * 24 * 3600
+
+
+def _steps(ctx: SurveyContext) -> list[str]:
+    return [knob.key for knob in ctx.questionnaire.knobs]
+
+
+def _redirect(request: Request, name: str, **params: str) -> RedirectResponse:
+    return RedirectResponse(request.url_for(name, **params), status_code=303)
+
+
+def _keep_draft_cookie(page, token: str, key: str, ctx: SurveyContext) -> None:
+    if not ctx.personal:
+        page.set_cookie(DRAFT_COOKIE, key, max_age=DRAFT_COOKIE_AGE, path=f"/s/{token}",
+                        httponly=True, samesite="lax")
+
+
+def _key(request: Request, ctx: SurveyContext, token: str) -> str:
+    key, _ = survey.draft_key(ctx, token, request.cookies.get(DRAFT_COOKIE))
+    return key
+
+
+@router.get("/{token}", name="survey_intro", response_class=HTMLResponse)
+def intro(token: str, request: Request, session: SessionDep, catalog: CatalogDep):
+    ctx = survey.open_survey(session=session, catalog=catalog, token=token)
+    key, _ = survey.draft_key(ctx, token, request.cookies.get(DRAFT_COOKIE))
+    if not ctx.personal and survey.find_response(session=session, key=key):
+        key, _ = survey.draft_key(ctx, token, None)  # a new respondent on a used browser
+    draft = survey.get_draft(session=session, ctx=ctx, key=key)
+    page = render(request, "survey/intro.html", {
+        "ctx": ctx, "q": ctx.questionnaire, "token": token, "draft": draft,
+        "role": draft.role if draft else None, "errors": {},
+        "progress": survey.progress(ctx.questionnaire, draft.answers) if draft else None,
+        "resume_knob": _resume_knob(ctx, draft),
+    })
+    _keep_draft_cookie(page, token, key, ctx)
+    return page
+
+
+def _resume_knob(ctx: SurveyContext, draft) -> str:
+    """The first knob with an unanswered statement, so a returning respondent lands there."""
+    answered = draft.answers if draft else {}
+    for knob in ctx.questionnaire.knobs:
+        if any(item.id not in answered for item in ctx.questionnaire.items_of(knob.key)):
+            return knob.key
+    return ctx.questionnaire.knobs[-1].key
+
+
+@router.post("/{token}", name="survey_start")
+def start(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
+          form: FormPairs):
+    ctx = survey.open_survey(session=session, catalog=catalog, token=token)
+    key = _key(request, ctx, token)
+    step = survey.parse_step(ctx.questionnaire, form, knob=None, expect_role=True)
+    if step.errors:
+        draft = survey.get_draft(session=session, ctx=ctx, key=key)
+        return render(request, "survey/intro.html", {
+            "ctx": ctx, "q": ctx.questionnaire, "token": token, "draft": draft,
+            "role": step.role, "errors": step.errors, "progress": None,
+            "resume_knob": _resume_knob(ctx, draft),
+        }, status_code=422)
+    draft = survey.save_draft(session=session, ctx=ctx, key=key, step=step)
+    page = _redirect(request, "survey_knob", token=token, knob=_resume_knob(ctx, draft))
+    _keep_draft_cookie(page, token, key, ctx)
+    return page
+
+
+def _knob_page(request: Request, ctx: SurveyContext, token: str, knob: str, *,
+               values: dict, open_values: dict, errors: dict, status_code: int = 200):
+    steps = _steps(ctx)
+    return render(request, "survey/knob.html", {
+        "ctx": ctx, "q": ctx.questionnaire, "token": token,
+        "knob": ctx.questionnaire.knob_by_key[knob],
+        "items": ctx.questionnaire.items_of(knob),
+        "open_questions": ctx.questionnaire.open_questions_of(knob),
+        "values": values, "open_values": open_values, "errors": errors,
+        "step": steps.index(knob) + 1, "steps": len(steps) + 1,
+        "previous": steps[steps.index(knob) - 1] if steps.index(knob) > 0 else None,
+    }, status_code=status_code)
+
+
+def _known_knob(ctx: SurveyContext, knob: str) -> bool:
+    return knob in ctx.questionnaire.knob_by_key
+
+
+@router.get("/{token}/k/{knob}", name="survey_knob", response_class=HTMLResponse)
+def knob_page(token: str, knob: str, request: Request, session: SessionDep, catalog: CatalogDep):
+    ctx = survey.open_survey(session=session, catalog=catalog, token=token)
+    draft = survey.get_draft(session=session, ctx=ctx, key=_key(request, ctx, token))
+    if draft is None or draft.role is None or not _known_knob(ctx, knob):
+        return _redirect(request, "survey_intro", token=token)
+    values = {item_id: ("dk" if v is None else str(v)) for item_id, v in draft.answers.items()}
+    return _knob_page(request, ctx, token, knob, values=values,
+                      open_values=dict(draft.open_answers), errors={})
+
+
+@router.post("/{token}/k/{knob}", name="survey_knob_save")
+def knob_save(token: str, knob: str, request: Request, session: SessionDep,
+              catalog: CatalogDep, form: FormPairs):
+    ctx = survey.open_survey(session=session, catalog=catalog, token=token)
+    key = _key(request, ctx, token)
+    draft = survey.get_draft(session=session, ctx=ctx, key=key)
+    if draft is None or draft.role is None or not _known_knob(ctx, knob):
+        return _redirect(request, "survey_intro", token=token)
+    step = survey.parse_step(ctx.questionnaire, form, knob=knob, expect_role=False)
+    if step.errors:
+        submitted = dict(form)
+        values = {name[5:]: value for name, value in submitted.items()
+                  if name.startswith("item-")}
+        open_values = {name[5:]: value for name, value in submitted.items()
+                       if name.startswith("open-")}
+        return _knob_page(request, ctx, token, knob, values=values, open_values=open_values,
+                          errors=step.errors, status_code=422)
+    survey.save_draft(session=session, ctx=ctx, key=key, step=step, knob=knob)
+    steps = _steps(ctx)
+    position = steps.index(knob)
+    action = dict(form).get("action", "next")
+    if action == "back":
+        if position == 0:
+            return _redirect(request, "survey_intro", token=token)
+        return _redirect(request, "survey_knob", token=token, knob=steps[position - 1])
+    if action == "next" and position + 1 < len(steps):
+        return _redirect(request, "survey_knob", token=token, knob=steps[position + 1])
+    if action == "save":
+        return _redirect(request, "survey_knob", token=token, knob=knob)
+    return _redirect(request, "survey_finish", token=token)
+
+
+@router.get("/{token}/afronden", name="survey_finish", response_class=HTMLResponse)
+def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDep):
+    ctx = survey.open_survey(session=session, catalog=catalog, token=token)
+    draft = survey.get_draft(session=session, ctx=ctx, key=_key(request, ctx, token))
+    if draft is None or draft.role is None:
+        return _redirect(request, "survey_intro", token=token)
+    return render(request, "survey/finish.html", {
+        "ctx": ctx, "q": ctx.questionnaire, "token": token, "draft": draft,
+        "progress": survey.progress(ctx.questionnaire, draft.answers),
+        "steps": len(_steps(ctx)) + 1, "last_knob": _steps(ctx)[-1],
+    })
+
+
+@router.post("/{token}/afronden", name="survey_submit")
+def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
+           form: FormPairs):
+    # allow_used: a double click arrives after the first click used the personal token;
+    # `survey.submit` answers it with the first response and refuses any other draft.
+    ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
+    survey.submit(session=session, ctx=ctx, key=_key(request, ctx, token))
+    return _redirect(request, "survey_thanks", token=token)
+
+
+@router.get("/{token}/bedankt", name="survey_thanks", response_class=HTMLResponse)
+def thanks(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
+           settings: SettingsDep):
+    ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
+    response = survey.find_response(session=session, key=_key(request, ctx, token))
+    if response is None:
+        return _redirect(request, "survey_intro", token=token)
+    own = survey.own_scores(session=session, response=response)
+    k = anonymity.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
+    unit = round_scores(session=session, round_id=ctx.round.id, unit_ids=[ctx.unit.id])
+    total = round_scores(session=session, round_id=ctx.round.id)
+    star = survey_star(ctx=ctx, own=own, unit=unit, total=total, k=k,
+                       lang=language(request))
+    return render(request, "survey/thanks.html", {
+        "ctx": ctx, "q": ctx.questionnaire, "token": token, "own": own, "star": star, "k": k,
+    })
+
