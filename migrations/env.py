@@ -1,5 +1,6 @@
 """Alembic environment: the only way Kennisster's schema is created or changed."""
 
+import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -29,11 +30,14 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(**_options(connection))
-        with context.begin_transaction():
-            context.run_migrations()
+    given = config.attributes.get("connection")  # a Connection or an Engine (pytest-alembic)
+    if isinstance(given, sa.Engine):
+        with given.connect() as connection:
+            _run(connection)
+            connection.commit()
+        return
+    if given is not None:
+        _run(given)
         return
     settings = get_settings()
     url = config.attributes.get("database_url")
@@ -41,10 +45,15 @@ def run_migrations_online() -> None:
         settings = settings.model_copy(update={"database_url": url})
     engine = make_engine(settings)
     with engine.connect() as connection:
-        context.configure(**_options(connection))
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
+        connection.commit()
     engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(**_options(connection))
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():

@@ -1,0 +1,61 @@
+"""Small builders for test data, going through the same services the app uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from itertools import count
+
+from sqlmodel import Session
+
+from api import institutions, invitations, rounds
+from api.models import Institution, Round, Unit, utcnow
+from api.questionnaires import Catalog, Questionnaire
+from api.responses import record_response
+
+_seq = count(1)
+SLUG, VERSION = "galbraith-star", "1.0"
+
+
+def make_institution(session: Session, name: str | None = None, k: int | None = None) -> (
+    Institution
+):
+    return institutions.create_institution(session=session, name=name or f"Instelling {next(_seq)}",
+                                           anonymity_k=k)
+
+
+def make_unit(session: Session, institution: Institution, name: str | None = None) -> Unit:
+    return institutions.create_unit(session=session, institution=institution,
+                                    name=name or f"Practoraat {next(_seq)}")
+
+
+def make_round(session: Session, catalog: Catalog, institution: Institution, *,
+               state: str = "open") -> Round:
+    now = utcnow()
+    opens_at, closes_at = {
+        "open": (now - timedelta(days=1), now + timedelta(days=30)),
+        "not_open": (now + timedelta(days=3), now + timedelta(days=30)),
+        "closed": (now - timedelta(days=30), now - timedelta(days=1)),
+    }[state]
+    return rounds.open_round(session=session, catalog=catalog, institution=institution,
+                             name=f"Meting {next(_seq)}", slug=SLUG, version=VERSION,
+                             opens_at=opens_at, closes_at=closes_at)
+
+
+def personal_link(session: Session, round_: Round, unit: Unit) -> str:
+    return invitations.create_personal(session=session, round_=round_, unit=unit, count=1)[0]
+
+
+def all_answers(questionnaire: Questionnaire, value: int = 4) -> dict[str, int | None]:
+    return {item.id: value for item in questionnaire.items}
+
+
+def stored_response(session: Session, questionnaire: Questionnaire, round_: Round, unit: Unit, *,
+                    answers: Mapping[str, int | None] | None = None, role: str = "practor"):
+    """A response stored directly, as an earlier respondent would have left it."""
+    response = record_response(
+        session=session, round_=round_, unit_id=unit.id, role=role, questionnaire=questionnaire,
+        answers=answers if answers is not None else all_answers(questionnaire),
+        open_answers={}, submission_key=f"test-{next(_seq)}-{utcnow().timestamp()}")
+    session.commit()
+    return response

@@ -1,0 +1,45 @@
+"""Migrations: one head, upgrade from empty to head, down and up again step by step, and the
+models match what the migrations build — on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from pytest_alembic.config import Config
+from pytest_alembic.tests import (  # noqa: F401  (collected as tests here)
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+
+from api.settings import ROOT
+from tests.backends import BACKENDS, PG_URL
+
+
+def _postgres_migrations_url() -> str:
+    """A database of its own, so going down to empty never touches the other tests' tables."""
+    base = sa.make_url(PG_URL)
+    name = f"{base.database}_migrations"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def alembic_config() -> Config:
+    return Config(config_options={"file": str(ROOT / "alembic.ini"),
+                                  "script_location": str(ROOT / "migrations")})
+
+
+@pytest.fixture(params=BACKENDS)
+def alembic_engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
+    else:
+        engine = sa.create_engine(_postgres_migrations_url())
+    yield engine
+    engine.dispose()
