@@ -24,7 +24,6 @@ from api.settings import ROOT, Settings
 from tests.backends import BACKENDS, PG_URL
 
 
-
 def pytest_collection_modifyitems(config, items):
     if PG_URL:
         return
