@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api import institutions, invitations, rounds
+from api import accounts, institutions, invitations, rounds
 from api.db import make_engine, session_scope
 from api.errors import DomainError
 from api.questionnaires import QuestionnaireError, load_catalog
@@ -26,7 +26,9 @@ unit_app = typer.Typer(help="Create and list units (practoraat, afdeling, team).
 round_app = typer.Typer(help="Open, close and list rounds (metingen).", no_args_is_help=True)
 app.add_typer(institution_app, name="institution")
 app.add_typer(unit_app, name="unit")
+account_app = typer.Typer(help="Create, grant and list dashboard accounts.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
+app.add_typer(account_app, name="account")
 console = Console()
 
 
@@ -191,6 +193,57 @@ def round_list(institution: Annotated[str, typer.Argument(help="Institution id o
     console.print(table)
 
 
+@account_app.command("create")
+def account_create(
+    email: str,
+    role: Annotated[str, typer.Option(help="bestuur (reads granted dashboards) or admin.")] = "bestuur",
+    institution: Annotated[list[str] | None, typer.Option(
+        help="Institution id or slug this account may see (repeat for more).")] = None,
+    name: str = "",
+    password: Annotated[str | None, typer.Option(
+        help="Leave out to be asked for it without echo.")] = None,
+) -> None:
+    """Create a dashboard account with an argon2-hashed password."""
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope(_engine(), write=True) as session:
+        try:
+            granted = [institutions.get_institution(session=session, ref=ref)
+                       for ref in institution or []]
+            account = accounts.create_account(session=session, email=email, password=password,
+                                              role=role, name=name, institutions=granted)
+        except DomainError as exc:
+            _fail(exc.detail)
+        console.print(f"Created {account.role} account {account.email}"
+                      + (f" for {', '.join(i.name for i in granted)}" if granted else ""))
+
+
+@account_app.command("grant")
+def account_grant(email: str,
+                  institution: Annotated[str, typer.Argument(help="Institution id or slug.")]) -> None:
+    """Let an account see one more institution's dashboard."""
+    with session_scope(_engine(), write=True) as session:
+        try:
+            account = accounts.get_account(session=session, email=email)
+            inst = institutions.get_institution(session=session, ref=institution)
+            accounts.grant(session=session, account=account, institution=inst)
+        except DomainError as exc:
+            _fail(exc.detail)
+        console.print(f"{account.email} may now see {inst.name}")
+
+
+@account_app.command("list")
+def account_list() -> None:
+    """List accounts and the institutions they may see."""
+    table = Table("e-mail", "role", "institutions")
+    with session_scope(_engine()) as session:
+        for account in accounts.list_accounts(session=session):
+            seen = accounts.visible_institutions(session=session, account=account)
+            table.add_row(account.email, account.role,
+                          "all" if account.role == "admin" else ", ".join(i.slug for i in seen))
+    console.print(table)
+
+
 @app.command()
 def invite(
     round_id: int,
@@ -258,7 +311,7 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
 def _print_tour(*, port: int) -> None:
     from sqlmodel import select
 
-    from api.demo import DEMO_INSTITUTION
+    from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, DEMO_INSTITUTION
     from api.models import Institution, Round, Unit
 
     settings = get_settings()
@@ -276,6 +329,8 @@ def _print_tour(*, port: int) -> None:
     console.print(f"  Persoonlijke link:    {invitations.survey_url(settings.base_url, token)}")
     console.print(f"  Gedeelde link ({unit.name}): "
                   f"{invitations.survey_url(settings.base_url, shared)}")
+    console.print(f"  Dashboard:            {settings.base_url}/dashboard")
+    console.print(f"    login {DEMO_BOARD_EMAIL} / {DEMO_BOARD_PASSWORD}")
     console.print(f"  API docs:             {settings.base_url}/api/v1/docs")
     console.print(f"  Meer links:           kennisster invite {round_.id} {unit.id} -n 5\n")
 

@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from api import institutions, invitations, rounds
-from api.models import Institution, Invitation, InvitationKind, UnitKind
+from api import accounts, institutions, invitations, rounds
+from api.models import Account, AccountRole, Institution, Invitation, InvitationKind, UnitKind
 from api.questionnaires import Catalog
 from api.responses import record_response
 
 DEMO_INSTITUTION = "ROC Rivierenland (demo)"
+DEMO_BOARD_EMAIL = "bestuur@rivierenland.demo"
+DEMO_BOARD_PASSWORD = "sterrenkijker-2026"  # demo data only; printed by `kennisster up`
 QUESTIONNAIRE = ("galbraith-star", "1.0")
 SEED = 20261123
 
@@ -72,6 +74,10 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str,
     rng = random.Random(SEED)
     questionnaire = catalog.require(*QUESTIONNAIRE)
     institution = institutions.create_institution(session=session, name=DEMO_INSTITUTION)
+    if not session.exec(select(Account).where(Account.email == DEMO_BOARD_EMAIL)).first():
+        accounts.create_account(session=session, email=DEMO_BOARD_EMAIL,
+                                password=DEMO_BOARD_PASSWORD, role=AccountRole.bestuur,
+                                name="Demo bestuur", institutions=[institution])
     centre = institutions.create_unit(session=session, institution=institution,
                                       name="Kenniscentrum Praktijkonderzoek", kind=UnitKind.afdeling)
     units = [institutions.create_unit(session=session, institution=institution, name=p.name,

@@ -58,3 +58,15 @@ class QuestionnaireChanged(DomainError):
 
     status_code = 500
     code = "questionnaire_changed"
+
+
+class LoginRequired(DomainError):
+    status_code = 401
+    code = "login_required"
+
+
+class CsrfFailed(DomainError):
+    """A form posted without the token of the page it came from: refused, nothing stored."""
+
+    status_code = 403
+    code = "csrf_failed"

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import inspect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import charts
 from api.db import make_engine, session_scope
-from api.errors import DomainError
+from api.errors import DomainError, LoginRequired
 from api.questionnaires import load_catalog
 from api.rounds import check_published
 from api.settings import Settings, get_settings
@@ -66,6 +66,9 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
                 {"type": "about:blank", "title": exc.code, "status": exc.status_code,
                  "detail": exc.detail},
                 status_code=exc.status_code, media_type="application/problem+json")
+        if isinstance(exc, LoginRequired):
+            login = request.url_for("login").include_query_params(next=exc.params.get("next", "/"))
+            return RedirectResponse(login, status_code=303)
         return error_page(request, status_code=exc.status_code, code=exc.code,
                           params=exc.params)
 

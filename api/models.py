@@ -173,3 +173,40 @@ class OpenAnswer(SQLModel, table=True):
         sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
     question_id: str = Field(primary_key=True, max_length=40)
     text: str = Field(max_length=4000)
+
+
+class AccountRole(StrEnum):
+    bestuur = "bestuur"  # reads the dashboards of the institutions it is granted
+    admin = "admin"  # everything
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=200)
+    session_version: int = Field(default=1, description="Raised to sign out every session.")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountInstitution(SQLModel, table=True):
+    """Which institutions a board account may see."""
+
+    __tablename__ = "account_institution"
+
+    account_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True))
+    institution_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins per account name and per client address, shared by all app servers."""
+
+    __tablename__ = "login_attempt"
+
+    key: str = Field(primary_key=True, max_length=80)
+    failures: int = 0
+    first_failure_at: datetime = Field(default_factory=utcnow)
+    locked_until: datetime | None = None

@@ -194,3 +194,34 @@ def advice(knob_means: Mapping[str, float | None], questionnaire: Questionnaire)
     ]
     order = {knob.key: i for i, knob in enumerate(questionnaire.knobs)}
     return sorted(weak, key=lambda a: (a.score, order.get(a.knob, 0)))
+
+
+def cronbach_alpha_from_sums(
+    *, n: int, item_sums: Sequence[float], item_sums_sq: Sequence[float], total_sum: float,
+    total_sum_sq: float,
+) -> float | None:
+    """Cronbach's alpha from sums instead of rows, so the database can supply them.
+
+    `n` complete respondents (listwise, as in `cronbach_alpha`); per item the sum and the sum of
+    squares of its values; over the respondents' totals T (the sum of their item values) the sum
+    and the sum of squares. These are what SQL produces with GROUP BY on any database, so no
+    answer has to be pulled into Python. Variances are sample variances (n − 1), computed as
+    (n·Σx² − (Σx)²) / (n·(n − 1)), which is exact for the whole-number answers of a scale.
+
+    alpha = k/(k − 1) · (1 − Σ var_i / var_T). Returns None when there are fewer than two
+    complete respondents, fewer than two items or no variance in the totals, like `cronbach_alpha`.
+    """
+    k = len(item_sums)
+    if len(item_sums_sq) != k:
+        raise ValueError("item_sums and item_sums_sq must have one entry per item")
+    if n < 2 or k < 2:
+        return None
+
+    def variance(total: float, total_sq: float) -> float:
+        return max(0.0, (n * total_sq - total * total) / (n * (n - 1)))
+
+    total_variance = variance(total_sum, total_sum_sq)
+    if total_variance == 0:
+        return None
+    item_variances = sum(variance(s, sq) for s, sq in zip(item_sums, item_sums_sq, strict=True))
+    return (k / (k - 1)) * (1 - item_variances / total_variance)

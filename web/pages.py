@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from web.csrf import CSRF_FIELD, csrf_token, set_new_csrf_cookie
 from web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -45,9 +46,12 @@ def render(request: Request, template: str, context: dict | None = None, *,
 
     page = templates.TemplateResponse(
         request, template,
-        {"lang": lang, "t": t, "languages": LANGUAGES, "lang_url": lang_url, **(context or {})},
+        {"lang": lang, "t": t, "languages": LANGUAGES, "lang_url": lang_url,
+         "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
+         "account": getattr(request.state, "account", None), **(context or {})},
         status_code=status_code,
     )
+    set_new_csrf_cookie(request, page)
     if request.query_params.get("lang") in LANGUAGES:
         page.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
                         httponly=True)

@@ -1,13 +1,15 @@
-"""All page routers of `web/`, put together once."""
+"""All page routers of `web/`, put together once, with CSRF checked on every form."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from web import survey
+from web import auth, survey
+from web.csrf import verify_csrf
 from web.pages import render
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(verify_csrf)])
 router.include_router(survey.router)
+router.include_router(auth.router)
 
 
 @router.get("/", name="home", response_class=HTMLResponse, include_in_schema=False)

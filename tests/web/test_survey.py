@@ -37,15 +37,25 @@ def page(response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
+def csrf(client) -> str:
+    """The form token of this browser, read from a page with a form, as a browser would."""
+    return page(client.get("/login")).select_one('input[name="csrf_token"]')["value"]
+
+
+def post(client, url: str, data: dict | None = None, **kwargs):
+    """A form post carrying the page's CSRF token."""
+    return client.post(url, data={"csrf_token": csrf(client), **(data or {})}, **kwargs)
+
+
 def start(client, token: str, role: str = "practor"):
-    return client.post(f"/s/{token}", data={"role": role}, follow_redirects=False)
+    return post(client, f"/s/{token}", {"role": role}, follow_redirects=False)
 
 
 def answer_knob(client, token: str, knob: str, values: dict, *, action: str = "next", extra=None):
     data = {f"item-{item}": str(v) for item, v in values.items()}
     data.update(extra or {})
     data["action"] = action
-    return client.post(f"/s/{token}/k/{knob}", data=data, follow_redirects=False)
+    return post(client, f"/s/{token}/k/{knob}", data, follow_redirects=False)
 
 
 def complete(client, questionnaire, token: str, answers: dict, role: str = "practor"):
@@ -54,7 +64,7 @@ def complete(client, questionnaire, token: str, answers: dict, role: str = "prac
         values = {item.id: answers[item.id] for item in questionnaire.items_of(knob.key)
                   if item.id in answers}
         assert answer_knob(client, token, knob.key, values).status_code == 303
-    return client.post(f"/s/{token}/afronden", follow_redirects=False)
+    return post(client, f"/s/{token}/afronden", follow_redirects=False)
 
 
 def count(session, model) -> int:
@@ -111,7 +121,7 @@ def test_a_practor_who_answers_fewer_than_half_of_a_knob_gets_no_score_for_it_an
     review = page(client.get(f"/s/{token}/afronden"))
     warned = [a.text for a in review.select(".notice.warn li a")]
     assert warned == ["Mensen"]
-    client.post(f"/s/{token}/afronden")
+    post(client, f"/s/{token}/afronden")
     knobs = set(session.exec(select(KnobScore.knob)).all())
     assert knobs == {"strategie", "structuur", "processen", "beloningen"}
 
@@ -142,7 +152,7 @@ def test_an_answer_off_the_scale_is_named_back_and_the_other_answers_are_kept(
     _, unit, round_ = setting
     token = personal_link(session, round_, unit)
     start(client, token)
-    response = client.post(f"/s/{token}/k/strategie",
+    response = post(client, f"/s/{token}/k/strategie",
                            data={"item-str2": "5", "open-open_strategie": "Meer overleg", **bad})
     assert response.status_code == 422
     html = page(response)
@@ -165,7 +175,7 @@ def test_a_tampered_form_is_refused_with_the_unknown_question_named(
     _, unit, round_ = setting
     token = personal_link(session, round_, unit)
     start(client, token)
-    response = client.post(f"/s/{token}/k/strategie", data={"item-str1": "4", **tampered})
+    response = post(client, f"/s/{token}/k/strategie", {"item-str1": "4", **tampered})
     assert response.status_code == 422
     summary = page(response).select_one(".error-summary").text
     assert next(iter(tampered)) in summary
@@ -177,7 +187,8 @@ def test_a_question_answered_twice_in_one_form_is_refused(client, session, setti
     _, unit, round_ = setting
     token = personal_link(session, round_, unit)
     start(client, token)
-    response = client.post(f"/s/{token}/k/strategie", content="item-str1=4&item-str1=5",
+    response = client.post(f"/s/{token}/k/strategie",
+                           content=f"csrf_token={csrf(client)}&item-str1=4&item-str1=5",
                            headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 422
     assert "meer dan één keer" in page(response).select_one(".error-summary").text
@@ -189,7 +200,7 @@ def test_a_practor_must_choose_a_known_role_before_starting(client, session, set
                                                             message):
     _, unit, round_ = setting
     token = personal_link(session, round_, unit)
-    response = client.post(f"/s/{token}", data={"role": role} if role else {})
+    response = post(client, f"/s/{token}", {"role": role} if role else {})
     assert response.status_code == 422
     assert page(response).select_one("#role .field-error").text == message
     assert count(session, Draft) == 0
@@ -202,7 +213,7 @@ def test_open_answers_with_control_characters_or_too_long_are_refused_alike_on_e
     _, unit, round_ = setting
     token = personal_link(session, round_, unit)
     start(client, token)
-    response = client.post(f"/s/{token}/k/strategie", data={"open-open_strategie": text})
+    response = post(client, f"/s/{token}/k/strategie", {"open-open_strategie": text})
     assert response.status_code == 422
     assert page(response).select_one(".question.open .field-error") is not None
 
@@ -213,14 +224,15 @@ def test_open_answers_are_stored_trimmed(client, session, setting, questionnaire
     start(client, token)
     answer_knob(client, token, "strategie", {"str1": 3},
                 extra={"open-open_strategie": "  <b>Meer</b> tijd\nvoor elkaar  "})
-    client.post(f"/s/{token}/afronden")
+    post(client, f"/s/{token}/afronden")
     assert session.exec(select(OpenAnswer.text)).one() == "<b>Meer</b> tijd\nvoor elkaar"
 
 
 @pytest.mark.parametrize("path, method", [("", "get"), ("", "post"), ("/k/strategie", "post"),
                                           ("/afronden", "post")])
 def test_an_unknown_link_gets_its_own_page_and_nothing_is_stored(client, session, path, method):
-    response = getattr(client, method)(f"/s/doesnotexist12345678{path}")
+    url = f"/s/doesnotexist12345678{path}"
+    response = client.get(url) if method == "get" else post(client, url)
     assert response.status_code == 404
     assert page(response).h1.text == "Deze link werkt niet"
     assert count(session, Draft) == 0 and count(session, Response) == 0
@@ -238,7 +250,7 @@ def test_a_round_not_yet_open_or_already_closed_gets_its_own_page_and_nothing_is
     round_ = make_round(session, catalog, institution, state=state)
     token = personal_link(session, round_, unit)
     for response in (client.get(f"/s/{token}"), start(client, token),
-                     client.post(f"/s/{token}/afronden")):
+                     post(client, f"/s/{token}/afronden")):
         assert response.status_code == status
         assert page(response).h1.text == title
     assert count(session, Draft) == 0 and count(session, Response) == 0
@@ -262,7 +274,7 @@ def test_a_double_clicked_submit_stores_one_response(client, session, setting, q
     _, unit, round_ = setting
     token = personal_link(session, round_, unit)
     first = complete(client, questionnaire, token, all_answers(questionnaire))
-    second = client.post(f"/s/{token}/afronden", follow_redirects=False)
+    second = post(client, f"/s/{token}/afronden", follow_redirects=False)
     assert first.status_code == second.status_code == 303
     assert second.headers["location"] == first.headers["location"]
     assert count(session, Response) == 1
@@ -271,7 +283,7 @@ def test_a_double_clicked_submit_stores_one_response(client, session, setting, q
 def test_submitting_before_any_answer_is_saved_is_refused(client, session, setting):
     _, unit, round_ = setting
     token = personal_link(session, round_, unit)
-    response = client.post(f"/s/{token}/afronden")
+    response = post(client, f"/s/{token}/afronden")
     assert response.status_code == 422
     assert page(response).h1.text == "Niets om te versturen"
     assert count(session, Response) == 0
@@ -348,3 +360,16 @@ def test_the_survey_speaks_english_when_asked_and_remembers_it(client, session, 
     start(client, token)
     knob = page(client.get(f"/s/{token}/k/strategie"))
     assert knob.h1.text == "Strategy"
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused_and_nothing_is_stored(
+    client, session, setting
+):
+    _, unit, round_ = setting
+    token = personal_link(session, round_, unit)
+    csrf(client)  # the browser has the cookie, but another site cannot read it
+    for data in ({"role": "practor"}, {"role": "practor", "csrf_token": "forged"}):
+        response = client.post(f"/s/{token}", data=data)
+        assert response.status_code == 403
+        assert page(response).h1.text == "Formulier verlopen"
+    assert count(session, Draft) == 0

@@ -1,0 +1,161 @@
+"""Accounts of board members and administrators: passwords, grants and login throttling.
+
+Passwords are stored as argon2 hashes. Failed logins are counted in the database per account
+name and per client address, so every app server behind a load balancer slows the same attacker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from api.errors import Conflict, DomainError, InvalidInput, NotFound
+from api.models import Account, AccountInstitution, AccountRole, Institution, LoginAttempt, utcnow
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 12
+FREE_FAILURES = {"email": 5, "ip": 20}
+WINDOW = timedelta(minutes=15)
+MAX_LOCK = timedelta(minutes=15)
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"
+
+
+class LoginFailed(DomainError):
+    status_code = 401
+    code = "login_failed"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_account(*, session: Session, email: str, password: str, role: str, name: str = "",
+                   institutions: list[Institution] = ()) -> Account:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput("Give a valid e-mail address as the account name.")
+    if role not in AccountRole.__members__:
+        raise InvalidInput(f"Role must be one of {', '.join(AccountRole.__members__)}.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if session.exec(select(Account).where(Account.email == email)).first():
+        raise Conflict(f"An account {email} already exists.")
+    account = Account(email=email, name=name.strip(), role=role,
+                      password_hash=_hasher.hash(password))
+    session.add(account)
+    session.flush()
+    session.add_all(AccountInstitution(account_id=account.id, institution_id=inst.id)
+                    for inst in institutions)
+    session.commit()
+    return account
+
+
+def grant(*, session: Session, account: Account, institution: Institution) -> None:
+    if session.get(AccountInstitution, (account.id, institution.id)) is None:
+        session.add(AccountInstitution(account_id=account.id, institution_id=institution.id))
+        session.commit()
+
+
+def get_account(*, session: Session, email: str) -> Account:
+    account = session.exec(select(Account).where(Account.email == normalise_email(email))).first()
+    if account is None:
+        raise NotFound(f"No account {email}.")
+    return account
+
+
+def list_accounts(*, session: Session) -> list[Account]:
+    return list(session.exec(select(Account).order_by(Account.email)))
+
+
+def visible_institutions(*, session: Session, account: Account) -> list[Institution]:
+    """Everything for an administrator; only granted institutions for a board member."""
+    query = select(Institution).order_by(Institution.name)
+    if account.role != AccountRole.admin:
+        query = query.join(AccountInstitution,
+                           AccountInstitution.institution_id == Institution.id).where(
+            AccountInstitution.account_id == account.id)
+    return list(session.exec(query))
+
+
+def institution_for(*, session: Session, account: Account, slug: str) -> Institution:
+    """The institution behind a URL, or 404 — the same answer whether it exists or not."""
+    for institution in visible_institutions(session=session, account=account):
+        if institution.slug == slug:
+            return institution
+    raise NotFound("No such dashboard.")
+
+
+def _attempt_keys(email: str, client: str) -> dict[str, str]:
+    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:40]
+    return {"email": f"email:{digest}", "ip": f"ip:{client[:60]}"}
+
+
+def _check_lock(session: Session, keys: dict[str, str], now: datetime) -> None:
+    for key in keys.values():
+        attempt = session.get(LoginAttempt, key)
+        if attempt and attempt.locked_until and attempt.locked_until > now:
+            seconds = int((attempt.locked_until - now).total_seconds()) + 1
+            raise TooManyAttempts("Too many failed logins; try again later.",
+                                  minutes=max(1, round(seconds / 60)), retry_after=seconds)
+
+
+def _record_failure(session: Session, keys: dict[str, str], now: datetime) -> None:
+    for kind, key in keys.items():
+        attempt = session.get(LoginAttempt, key)
+        if attempt is None or now - attempt.first_failure_at > WINDOW:
+            attempt = attempt or LoginAttempt(key=key)
+            attempt.failures, attempt.first_failure_at, attempt.locked_until = 0, now, None
+        attempt.failures += 1
+        over = attempt.failures - FREE_FAILURES[kind]
+        if over >= 0:
+            attempt.locked_until = now + min(MAX_LOCK, timedelta(seconds=30 * 2 ** min(over, 10)))
+        session.add(attempt)
+
+
+def authenticate(*, session: Session, email: str, password: str, client: str,
+                 now: datetime | None = None) -> Account:
+    """The account for these credentials; a wrong name or password gets one and the same answer."""
+    now = now or utcnow()
+    keys = _attempt_keys(email, client)
+    _check_lock(session, keys, now)
+    account = session.exec(select(Account).where(Account.email == normalise_email(email))).first()
+    try:
+        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        ok = account is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        _record_failure(session, keys, now)
+        session.commit()
+        raise LoginFailed("The e-mail address or password is not right.")
+    attempt = session.get(LoginAttempt, keys["email"])
+    if attempt is not None:
+        session.delete(attempt)
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+        session.add(account)
+    session.commit()
+    return account
+
+
+@dataclass(frozen=True)
+class SessionClaim:
+    account_id: int
+    version: int
+
+
+def account_for_claim(*, session: Session, claim: SessionClaim) -> Account | None:
+    account = session.get(Account, claim.account_id)
+    if account is None or account.session_version != claim.version:
+        return None
+    return account
