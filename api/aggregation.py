@@ -6,13 +6,17 @@ into mean, sd and confidence interval. No response is ever loaded into Python to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
 
-from sqlalchemy import func
+from sqlalchemy import func, literal
 from sqlmodel import Session, select
 
 from api import scoring
-from api.models import KnobScore, Response
+from api.models import Invitation, InvitationKind, KnobScore, Response
+
+GroupBy = Literal["institution", "unit", "role"]
 
 
 @dataclass(frozen=True)
@@ -20,30 +24,67 @@ class GroupScores:
     """One group of respondents: how many answered, and a summary per scored knob."""
 
     n: int
-    knobs: dict[str, scoring.Summary]
+    knobs: dict[str, scoring.Summary] = field(default_factory=dict)
 
     def means(self) -> dict[str, float]:
         return {knob: summary.mean for knob, summary in self.knobs.items()}
+
+
+def scores_by(
+    *, session: Session, round_ids: list[int], group_by: GroupBy = "institution",
+    unit_ids: list[int] | None = None,
+) -> dict[tuple[int, object], GroupScores]:
+    """Scores per (round, group) over respondents; the group is None for the whole institution.
+
+    Two GROUP BY queries: respondents per group, and count/sum/sum of squares per group and knob.
+    """
+    if not round_ids:
+        return {}
+
+    def group_column(model):
+        if group_by == "unit":
+            return model.unit_id
+        if group_by == "role":
+            return model.role
+        return literal(None)
+
+    n_group = group_column(Response)
+    n_query = (select(Response.round_id, n_group, func.count())
+               .where(Response.round_id.in_(round_ids))
+               .group_by(Response.round_id, n_group))
+    k_group = group_column(KnobScore)
+    knob_query = (select(KnobScore.round_id, k_group, KnobScore.knob, func.count(),
+                         func.sum(KnobScore.score), func.sum(KnobScore.score * KnobScore.score))
+                  .where(KnobScore.round_id.in_(round_ids))
+                  .group_by(KnobScore.round_id, k_group, KnobScore.knob))
+    if unit_ids is not None:
+        n_query = n_query.where(Response.unit_id.in_(unit_ids))
+        knob_query = knob_query.where(KnobScore.unit_id.in_(unit_ids))
+    if group_by == "institution":  # a constant is not a column to group by on every database
+        n_query = n_query.group_by(None).group_by(Response.round_id)
+        knob_query = knob_query.group_by(None).group_by(KnobScore.round_id, KnobScore.knob)
+
+    knobs: dict[tuple[int, object], dict[str, scoring.Summary]] = defaultdict(dict)
+    for round_id, group, knob, count, total, total_sq in session.exec(knob_query):
+        summary = scoring.summarize_sums(int(count), float(total), float(total_sq))
+        if summary is not None:
+            knobs[(round_id, group)][knob] = summary
+    return {(round_id, group): GroupScores(n=int(n), knobs=knobs.get((round_id, group), {}))
+            for round_id, group, n in session.exec(n_query)}
 
 
 def round_scores(
     *, session: Session, round_id: int, unit_ids: list[int] | None = None,
 ) -> GroupScores:
     """The scores of all respondents of a round (or of some units), over respondents."""
-    n_query = select(func.count()).select_from(Response).where(Response.round_id == round_id)
-    knob_query = (
-        select(KnobScore.knob, func.count(), func.sum(KnobScore.score),
-               func.sum(KnobScore.score * KnobScore.score))
-        .where(KnobScore.round_id == round_id)
-        .group_by(KnobScore.knob)
-    )
-    if unit_ids is not None:
-        n_query = n_query.where(Response.unit_id.in_(unit_ids))
-        knob_query = knob_query.where(KnobScore.unit_id.in_(unit_ids))
-    n = session.exec(n_query).one()
-    knobs = {
-        knob: summary
-        for knob, count, total, total_sq in session.exec(knob_query)
-        if (summary := scoring.summarize_sums(count, float(total), float(total_sq))) is not None
-    }
-    return GroupScores(n=int(n), knobs=knobs)
+    found = scores_by(session=session, round_ids=[round_id], unit_ids=unit_ids)
+    return found.get((round_id, None), GroupScores(n=0))
+
+
+def invitations_per_unit(*, session: Session, round_id: int) -> dict[int, int]:
+    """Personal invitations issued per unit: the denominator of a response rate."""
+    rows = session.exec(
+        select(Invitation.unit_id, func.count())
+        .where(Invitation.round_id == round_id, Invitation.kind == InvitationKind.personal)
+        .group_by(Invitation.unit_id))
+    return {unit_id: int(n) for unit_id, n in rows}

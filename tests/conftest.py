@@ -21,7 +21,7 @@ from api.db import make_engine, session_scope
 from api.main import create_app
 from api.questionnaires import Catalog, load_catalog
 from api.settings import ROOT, Settings
-from tests.backends import BACKENDS, PG_URL
+from tests.backends import BACKENDS, PG_URL, create_scratch_database, drop_scratch_database
 
 
 def pytest_collection_modifyitems(config, items):
@@ -33,22 +33,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def reset_postgres(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> str:
     """A migrated, empty database per backend, built once per test session."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kennisster.db'}"
     else:
-        url = PG_URL
-        reset_postgres(url)
+        url = create_scratch_database("suite")
+        request.addfinalizer(lambda: drop_scratch_database(url))
     command.upgrade(alembic_config(url), "head")
     return url
 

@@ -14,19 +14,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests here)
 )
 
 from api.settings import ROOT
-from tests.backends import BACKENDS, PG_URL
-
-
-def _postgres_migrations_url() -> str:
-    """A database of its own, so going down to empty never touches the other tests' tables."""
-    base = sa.make_url(PG_URL)
-    name = f"{base.database}_migrations"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+from tests.backends import BACKENDS, create_scratch_database, drop_scratch_database
 
 
 @pytest.fixture
@@ -40,6 +28,8 @@ def alembic_engine(request, tmp_path):
     if request.param == "sqlite":
         engine = sa.create_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
     else:
-        engine = sa.create_engine(_postgres_migrations_url())
+        url = create_scratch_database("migrations")
+        request.addfinalizer(lambda: drop_scratch_database(url))
+        engine = sa.create_engine(url)
     yield engine
     engine.dispose()
