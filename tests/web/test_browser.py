@@ -37,7 +37,7 @@ pytestmark = [
 ANSWERS: dict[str, list[int | str]] = {
     "strategie": [1, 2, 3, 4, 5, 2],  # 1+2+3+4+5+(6-2) = 19 / 6
     "structuur": [5, 5, 1, 4, "dk", 5],  # 5+5+(6-1)+4+(6-5) = 20 / 5 answered
-    "processen": [4, 4, 3, 4, 4, 3],  # 4+4+3+4+(6-2)+3 = 22 / 6
+    "processen": [4, 4, 3, 4, 2, 3],  # 4+4+3+4+(6-2)+3 = 22 / 6
     "beloningen": [2, 2, 4, 2, 2, 4],  # 2+2+(6-4)+2+2+(6-4) = 12 / 6
     "mensen": [5, 4, 5, 4, 5, 2],  # 5+4+5+4+5+(6-2) = 27 / 6
 }
@@ -46,7 +46,7 @@ EXPECTED = {"strategie": 19 / 6, "structuur": 20 / 5, "processen": 22 / 6, "belo
 EXPECTED_TEXT = {"strategie": "3,2", "structuur": "4,0", "processen": "3,7", "beloningen": "2,0",
                  "mensen": "4,5"}
 OPEN_TEXT = "Een vaste themadag per kwartaal"
-ROLE = "docent_onderzoeker"  # the second role: one ArrowDown from the first
+ROLE = "docent_onderzoeker"  # the second role: one arrow key press from the first
 
 
 # --- fixtures -----------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_a_practor_completes_the_survey_on_a_phone_with_the_keyboard_only(
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     page.on("pageerror", lambda exc: failed.append(f"page error: {exc}"))
 
-    # Intro: choose the role with Tab + ArrowDown, start with Enter.
+    # Intro: choose the role with Tab + an arrow key, start with Enter.
     page.goto(f"{live_server}/s/{token}")
     assert page.locator("#role legend").inner_text() == "Wat is je rol?"
     assert_no_horizontal_scroll(page, "intro")
