@@ -100,7 +100,8 @@ def radar_spec(
         names = list(dict.fromkeys(row["series"] for row in data_rows))
         color = alt.Color("series:N", title=None,
                           scale=alt.Scale(domain=names, range=PALETTE[: len(names)]),
-                          legend=alt.Legend(orient="bottom", labelFontSize=12, symbolType="stroke"))
+                          legend=alt.Legend(orient="bottom", labelFontSize=12, symbolType="stroke",
+                                            labelLimit=320, columns=1))
         tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
         base = alt.Chart(alt.Data(values=data_rows))
         layers.append(base.mark_line(strokeWidth=2.5).encode(
@@ -133,3 +134,35 @@ def warm_up() -> None:
     with _render_lock:
         render_svg(radar_spec([Series("warm", {"a": 3, "b": 3, "c": 3})],
                               knobs=[("a", "a"), ("b", "b"), ("c", "c")]))
+
+
+def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
+               thresholds: Sequence[tuple[float, str]] = (), width: int = 150) -> dict:
+    """Each knob across rounds: the mean with its 95% interval, one small panel per knob.
+
+    `rows` hold knob, round (label), order (for the x axis), mean, low and high.
+    """
+    order = [r["round"] for r in sorted(rows, key=lambda r: r["order"])]
+    order = list(dict.fromkeys(order))
+    domain = alt.Scale(domain=[scale_min, scale_max], zero=False)
+    y = alt.Y("mean:Q", title=None, scale=domain)
+    x = alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=130))
+    base = alt.Chart().properties(width=width, height=160)
+    layers = [
+        base.mark_rule(strokeWidth=2, color="#7a8799").encode(x, alt.Y("low:Q", title=None, scale=domain),
+                                                              alt.Y2("high:Q")),
+        base.mark_line(color=PALETTE[0]).encode(x, y),
+        base.mark_point(filled=True, size=60, color=PALETTE[0]).encode(
+            x, y, tooltip=[alt.Tooltip("round:N"), alt.Tooltip("mean:Q", format=".2f"),
+                           alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f"),
+                           alt.Tooltip("n:Q")]),
+    ]
+    for value, _name in thresholds:
+        layers.append(base.mark_rule(strokeDash=[4, 3], color="#b35c00", opacity=0.6).encode(
+            y=alt.datum(value)))
+    chart = alt.layer(*layers, data=alt.Data(values=list(rows))).facet(
+        facet=alt.Facet("knob:N", title=None, sort=list(dict.fromkeys(r["knob"] for r in rows)),
+                        header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
+        columns=3,
+    ).configure_view(stroke="#d5dae1")
+    return chart.to_dict()

@@ -10,36 +10,53 @@ from sqlmodel import Session, select
 from api.errors import Conflict, InvalidInput, NotFound
 from api.models import Institution, Unit, UnitKind
 
+NAME_MAX = 200
+
 
 def slugify(name: str) -> str:
+    """A URL name; never digits only, so a slug can never be mistaken for an id."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "instelling"
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-")
+    if not slug or slug.isdigit():
+        slug = f"instelling-{slug}".strip("-")
+    return slug
+
+
+def checked_name(name: str, what: str) -> str:
+    """A trimmed name that fits its column on every database."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput(f"{what} needs a name.")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(f"{what} name is {len(name)} characters; use at most {NAME_MAX}.")
+    if any(ord(ch) < 32 for ch in name):
+        raise InvalidInput(f"{what} name contains control characters.")
+    return name
 
 
 def create_institution(*, session: Session, name: str, anonymity_k: int | None = None) -> (
     Institution
 ):
-    name = name.strip()
-    if not name:
-        raise InvalidInput("An institution needs a name.")
+    name = checked_name(name, "An institution")
     if anonymity_k is not None and anonymity_k < 3:
         raise InvalidInput("The anonymity threshold can never be below 3.")
     if session.exec(select(Institution).where(Institution.name == name)).first():
         raise Conflict(f"An institution named {name!r} already exists.")
-    institution = Institution(name=name, slug=slugify(name), anonymity_k=anonymity_k)
+    slug = slugify(name)
+    if session.exec(select(Institution).where(Institution.slug == slug)).first():
+        raise Conflict(f"An institution with a name too much like {name!r} (web address {slug!r}) "
+                       "already exists; choose a more distinct name.")
+    institution = Institution(name=name, slug=slug, anonymity_k=anonymity_k)
     session.add(institution)
     session.commit()
     return institution
 
 
 def get_institution(*, session: Session, ref: str | int) -> Institution:
-    """By id or slug, as the command line accepts either."""
-    query = select(Institution)
-    if isinstance(ref, int) or str(ref).isdigit():
-        query = query.where(Institution.id == int(ref))
-    else:
-        query = query.where(Institution.slug == ref)
-    institution = session.exec(query).first()
+    """By slug or id, as the command line accepts either (a slug is never digits only)."""
+    institution = session.exec(select(Institution).where(Institution.slug == str(ref))).first()
+    if institution is None and str(ref).isdigit():
+        institution = session.get(Institution, int(ref))
     if institution is None:
         raise NotFound(f"No institution {ref!r}.")
     return institution
@@ -53,9 +70,7 @@ def create_unit(
     *, session: Session, institution: Institution, name: str, kind: str = UnitKind.practoraat,
     parent: Unit | None = None,
 ) -> Unit:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("A unit needs a name.")
+    name = checked_name(name, "A unit")
     if kind not in UnitKind.__members__:
         raise InvalidInput(f"Kind must be one of {', '.join(UnitKind.__members__)}.")
     if parent is not None and parent.institution_id != institution.id:
@@ -73,12 +88,11 @@ def create_unit(
 
 
 def get_unit(*, session: Session, institution: Institution, ref: str | int) -> Unit:
-    query = select(Unit).where(Unit.institution_id == institution.id)
-    if isinstance(ref, int) or str(ref).isdigit():
-        query = query.where(Unit.id == int(ref))
-    else:
-        query = query.where(Unit.name == ref)
-    unit = session.exec(query).first()
+    """By name first, then by id: a unit may be called "2030" and still be found by its name."""
+    in_institution = select(Unit).where(Unit.institution_id == institution.id)
+    unit = session.exec(in_institution.where(Unit.name == str(ref))).first()
+    if unit is None and str(ref).isdigit():
+        unit = session.exec(in_institution.where(Unit.id == int(ref))).first()
     if unit is None:
         raise NotFound(f"{institution.name} has no unit {ref!r}.")
     return unit

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.errors import InvalidInput, NotFound, QuestionnaireChanged
+from api.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
+from api.institutions import checked_name
 from api.models import Institution, PublishedQuestionnaire, Response, Round, utcnow
 from api.questionnaires import Catalog, Questionnaire
 
@@ -63,8 +64,7 @@ def open_round(
     opens_at = opens_at or utcnow()
     if closes_at is not None and closes_at <= opens_at:
         raise InvalidInput("A round must close after it opens.")
-    if not name.strip():
-        raise InvalidInput("A round needs a name.")
+    name = checked_name(name, "A round")
     publish(session=session, questionnaire=questionnaire)
     round_ = Round(institution_id=institution.id, name=name.strip(), questionnaire_slug=slug,
                    questionnaire_version=version, opens_at=opens_at, closes_at=closes_at)
@@ -75,6 +75,8 @@ def open_round(
 
 def close_round(*, session: Session, round_: Round, at: datetime | None = None) -> Round:
     at = at or utcnow()
+    if round_.closes_at is not None and round_.closes_at <= at:
+        raise Conflict(f"Round {round_.id} already closed on {round_.closes_at:%Y-%m-%d %H:%M} UTC.")
     if at <= round_.opens_at:
         raise InvalidInput("A round cannot close before it opens.")
     round_.closes_at = at

@@ -225,3 +225,31 @@ def cronbach_alpha_from_sums(
         return None
     item_variances = sum(variance(s, sq) for s, sq in zip(item_sums, item_sums_sq, strict=True))
     return (k / (k - 1)) * (1 - item_variances / total_variance)
+
+
+@dataclass(frozen=True)
+class Change:
+    """How a knob moved between two rounds, with a 95% interval around the difference."""
+
+    difference: float
+    low: float | None
+    high: float | None
+
+    @property
+    def clear(self) -> bool:
+        """True when the whole interval lies on one side of zero: larger than its uncertainty."""
+        return self.low is not None and (self.low > 0 or self.high < 0)
+
+
+def change_between(before: Summary, after: Summary) -> Change:
+    """Difference of two independent group means with a Welch 95% confidence interval."""
+    difference = after.mean - before.mean
+    if before.sd is None or after.sd is None:
+        return Change(difference=difference, low=None, high=None)
+    va, vb = before.sd**2 / before.n, after.sd**2 / after.n
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Change(difference=difference, low=difference, high=difference)
+    df = (va + vb) ** 2 / (va**2 / (before.n - 1) + vb**2 / (after.n - 1))
+    half = t_critical_95(max(1, int(df))) * se
+    return Change(difference=difference, low=difference - half, high=difference + half)

@@ -3,13 +3,14 @@
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from web import auth, survey
+from web import auth, dashboard, survey
 from web.csrf import verify_csrf
 from web.pages import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 router.include_router(survey.router)
 router.include_router(auth.router)
+router.include_router(dashboard.router)
 
 
 @router.get("/", name="home", response_class=HTMLResponse, include_in_schema=False)

@@ -1,0 +1,218 @@
+"""The board's view of one round: every number the dashboard, its charts and downloads show.
+
+All of them come from here, and every group passes through `api.anonymity` on the way: a page,
+chart or export cannot show a number this module did not clear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from api import anonymity, scoring
+from api.aggregation import GroupScores, invitations_per_unit, scores_by
+from api.errors import NotFound
+from api.models import Institution, OpenAnswer, Response, Round, Unit
+from api.questionnaires import Band, Catalog, Questionnaire
+from api.reliability import Reliability, knob_reliability
+from api.rounds import list_rounds
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One knob of one group: its statistics and band, or nothing when anonymity hides it."""
+
+    summary: scoring.Summary | None
+    band: Band | None
+
+    @property
+    def mean(self) -> float | None:
+        return self.summary.mean if self.summary else None
+
+
+@dataclass(frozen=True)
+class GroupView:
+    key: object  # unit id, role key, or None for the institution
+    label: str
+    n: int
+    shown: bool
+    cells: dict[str, Cell]
+    alignment: scoring.Alignment | None = None
+    invited: int | None = None
+    kind: str = ""
+
+    def means(self) -> dict[str, float | None]:
+        return {knob: cell.mean for knob, cell in self.cells.items()}
+
+    @property
+    def rate(self) -> float | None:
+        if not self.shown or not self.invited:
+            return None
+        return min(1.0, self.n / self.invited)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    round: Round
+    group: GroupView
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    institution: Institution
+    round: Round
+    rounds: list[tuple[Round, int]]
+    questionnaire: Questionnaire
+    k: int
+    total: GroupView
+    units: list[GroupView]
+    roles: list[GroupView]
+    trend: list[TrendPoint]
+    changes: dict[str, scoring.Change]
+    reliability: dict[str, Reliability]
+    advice: list[scoring.KnobAdvice]
+    unit_advice: dict[object, list[scoring.KnobAdvice]]
+    open_answers: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def previous(self) -> TrendPoint | None:
+        """The comparable round before this one, for the star's overlay and the changes."""
+        earlier = [p for p in self.trend if p.round.opens_at < self.round.opens_at]
+        return earlier[-1] if earlier else None
+
+    def unit(self, unit_id: int) -> GroupView | None:
+        return next((u for u in self.units if u.key == unit_id), None)
+
+
+def _view(
+    *, key: object, label: str, scores: GroupScores | None, questionnaire: Questionnaire,
+    hidden_groups: set, hidden: set, invited: int | None = None, kind: str = "",
+) -> GroupView:
+    scores = scores or GroupScores(n=0)
+    shown = key not in hidden_groups and scores.n > 0
+    cells = {}
+    for knob in questionnaire.knobs:
+        summary = scores.knobs.get(knob.key)
+        visible = shown and summary is not None and (key, knob.key) not in hidden
+        cells[knob.key] = Cell(
+            summary=summary if visible else None,
+            band=scoring.band_for(summary.mean, questionnaire.bands) if visible else None,
+        )
+    view = GroupView(key=key, label=label, n=scores.n, shown=shown, cells=cells,
+                     invited=invited, kind=kind)
+    alignment = scoring.alignment(view.means()) if shown else None
+    return GroupView(key=key, label=label, n=scores.n, shown=shown, cells=cells,
+                     alignment=alignment, invited=invited, kind=kind)
+
+
+def _partition(
+    groups: dict[object, GroupScores], questionnaire: Questionnaire, k: int
+) -> tuple[set, set]:
+    knobs = [knob.key for knob in questionnaire.knobs]
+    return anonymity.hidden_cells(
+        {key: g.n for key, g in groups.items()},
+        {key: {knob: s.n for knob, s in g.knobs.items()} for key, g in groups.items()},
+        knobs, k)
+
+
+def _total_view(scores: GroupScores | None, questionnaire: Questionnaire, k: int,
+                label: str) -> GroupView:
+    """The institution as a whole: shown from k respondents, each knob from k answers."""
+    scores = scores or GroupScores(n=0)
+    hidden_groups = set() if anonymity.shown(scores.n, k) else {None}
+    hidden = {(None, knob) for knob, s in scores.knobs.items() if not anonymity.shown(s.n, k)}
+    return _view(key=None, label=label, scores=scores, questionnaire=questionnaire,
+                 hidden_groups=hidden_groups, hidden=hidden)
+
+
+def comparable(a: Questionnaire, b: Questionnaire) -> bool:
+    """Two versions whose knob scores may stand in one trend."""
+    return a.slug == b.slug and (
+        a.version == b.version or a.version in b.comparable_with or b.version in a.comparable_with)
+
+
+def build_dashboard(
+    *, session: Session, catalog: Catalog, institution: Institution, round_id: int | None,
+    default_k: int, lang: str = "nl",
+) -> Dashboard:
+    rounds = list_rounds(session=session, institution=institution)
+    if not rounds:
+        raise NotFound("This institution has no rounds yet.", code="no_rounds")
+    if round_id is None:
+        round_ = rounds[-1][0]
+    else:
+        round_ = next((r for r, _ in rounds if r.id == round_id), None)
+        if round_ is None:
+            raise NotFound("This institution has no such round.")
+    questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    k = anonymity.threshold(default_k=default_k, institution=institution)
+
+    trend_rounds = [r for r, _ in rounds if comparable(
+        catalog.require(r.questionnaire_slug, r.questionnaire_version), questionnaire)]
+    totals = scores_by(session=session, round_ids=[r.id for r in trend_rounds])
+    trend = [TrendPoint(round=r, group=_total_view(totals.get((r.id, None)), questionnaire, k,
+                                                   institution.name))
+             for r in trend_rounds]
+    total = next(p.group for p in trend if p.round.id == round_.id)
+
+    units = session.exec(select(Unit).where(Unit.institution_id == institution.id)
+                         .order_by(Unit.name)).all()
+    by_unit = {key[1]: g for key, g in
+               scores_by(session=session, round_ids=[round_.id], group_by="unit").items()}
+    invited = invitations_per_unit(session=session, round_id=round_.id)
+    hidden_units, hidden_unit_cells = _partition(
+        {u.id: by_unit.get(u.id, GroupScores(n=0)) for u in units}, questionnaire, k)
+    unit_views = [
+        _view(key=u.id, label=u.name, scores=by_unit.get(u.id), questionnaire=questionnaire,
+              hidden_groups=hidden_units, hidden=hidden_unit_cells, invited=invited.get(u.id),
+              kind=u.kind)
+        for u in units if u.id in by_unit or u.id in invited
+    ]
+
+    by_role = {key[1]: g for key, g in
+               scores_by(session=session, round_ids=[round_.id], group_by="role").items()}
+    hidden_roles, hidden_role_cells = _partition(by_role, questionnaire, k)
+    role_views = [
+        _view(key=role.key, label=role.name.get(lang), scores=by_role.get(role.key),
+              questionnaire=questionnaire, hidden_groups=hidden_roles, hidden=hidden_role_cells)
+        for role in questionnaire.roles if role.key in by_role
+    ]
+
+    previous = [p for p in trend if p.round.opens_at < round_.opens_at]
+    changes = {}
+    if previous and total.shown and previous[-1].group.shown:
+        before = previous[-1].group
+        for knob in questionnaire.knobs:
+            a, b = before.cells[knob.key].summary, total.cells[knob.key].summary
+            if a is not None and b is not None:
+                changes[knob.key] = scoring.change_between(a, b)
+
+    reliability = (knob_reliability(session=session, questionnaire=questionnaire,
+                                    round_id=round_.id) if total.shown else {})
+    return Dashboard(
+        institution=institution, round=round_, rounds=rounds, questionnaire=questionnaire, k=k,
+        total=total, units=unit_views, roles=role_views, trend=trend, changes=changes,
+        reliability=reliability,
+        advice=scoring.advice(total.means(), questionnaire) if total.shown else [],
+        unit_advice={u.key: scoring.advice(u.means(), questionnaire)
+                     for u in unit_views if u.shown},
+        open_answers=_open_answers(session, questionnaire, round_.id) if total.shown else {},
+    )
+
+
+def _open_answers(session: Session, questionnaire: Questionnaire, round_id: int) -> (
+    dict[str, list[str]]
+):
+    """Open answers of the whole round per knob, in alphabetical order so that the order of
+    arrival cannot link an answer to a moment or a person."""
+    knob_of = {q.id: q.knob or "" for q in questionnaire.open_questions}
+    rows = session.exec(
+        select(OpenAnswer.question_id, OpenAnswer.text)
+        .join(Response, Response.id == OpenAnswer.response_id)
+        .where(Response.round_id == round_id)
+        .order_by(OpenAnswer.text))
+    grouped: dict[str, list[str]] = {}
+    for question_id, text in rows:
+        grouped.setdefault(knob_of.get(question_id, ""), []).append(text)
+    return grouped

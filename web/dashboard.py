@@ -1,0 +1,126 @@
+"""The board's dashboard pages and downloads; every route checks who may see the institution."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api import accounts, charts, exports
+from api.dashboard import Dashboard, build_dashboard
+from api.db import SessionDep
+from api.deps import CatalogDep, SettingsDep
+from api.models import Account
+from web.auth import CurrentAccount
+from web.dashboard_charts import CHARTS
+from web.pages import language, render
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
+SORTABLE = {"name", "n", "spread"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def _dashboard(request: Request, session, catalog, settings, account: Account, slug: str,
+               round_id: int | None) -> Dashboard:
+    institution = accounts.institution_for(session=session, account=account, slug=slug)
+    return build_dashboard(session=session, catalog=catalog, institution=institution,
+                           round_id=round_id, default_k=settings.anonymity_k,
+                           lang=language(request))
+
+
+@router.get("", name="dashboards", response_class=HTMLResponse)
+def dashboards(request: Request, session: SessionDep, account: CurrentAccount):
+    visible = accounts.visible_institutions(session=session, account=account)
+    if len(visible) == 1:
+        return RedirectResponse(request.url_for("dashboard", slug=visible[0].slug), status_code=303)
+    return render(request, "dashboard/list.html", {"institutions": visible})
+
+
+def _sorted_units(dash: Dashboard, sort: str, descending: bool):
+    knob_keys = {knob.key for knob in dash.questionnaire.knobs}
+    shown = [u for u in dash.units if u.shown]
+    hidden = [u for u in dash.units if not u.shown]
+    if sort in knob_keys:
+        shown.sort(key=lambda u: (u.cells[sort].mean is None, u.cells[sort].mean or 0))
+    elif sort == "n":
+        shown.sort(key=lambda u: u.n)
+    elif sort == "spread":
+        shown.sort(key=lambda u: u.alignment.spread if u.alignment else 0)
+    else:
+        shown.sort(key=lambda u: u.label.lower())
+    if descending:
+        shown.reverse()
+    return shown + hidden
+
+
+@router.get("/{slug}", name="dashboard", response_class=HTMLResponse)
+def dashboard(
+    slug: str, request: Request, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
+    account: CurrentAccount,
+    round: Annotated[int | None, Query(alias="round")] = None,
+    compare: Annotated[list[int], Query()] = [],  # noqa: B006 (FastAPI copies the default)
+    previous: bool = False,
+    sort: str = "name",
+    order: Literal["asc", "desc"] = "asc",
+):
+    dash = _dashboard(request, session, catalog, settings, account, slug, round)
+    lang = language(request)
+    knob_keys = [knob.key for knob in dash.questionnaire.knobs]
+    sort = sort if sort in SORTABLE or sort in knob_keys else "name"
+    compare = [unit_id for unit_id in compare if (u := dash.unit(unit_id)) and u.shown]
+    chart_query = {"compare": compare, "previous": "1" if previous else None}
+    svgs = {
+        "star": charts.render_svg(CHARTS["star"](dash, lang, compare=compare, previous=previous)),
+        "roles": charts.render_svg(CHARTS["roles"](dash, lang)) if any(
+            r.shown for r in dash.roles) else None,
+        "trend": charts.render_svg(CHARTS["trend"](dash, lang)) if sum(
+            p.group.shown for p in dash.trend) > 1 else None,
+    }
+    page = render(request, "dashboard/index.html", {
+        "dash": dash, "q": dash.questionnaire, "svgs": svgs, "units": _sorted_units(
+            dash, sort, order == "desc"), "sort": sort, "order": order, "compare": compare,
+        "previous": previous, "chart_query": chart_query,
+        "unit_labels": {u.key: u.label for u in dash.units},
+    })
+    page.headers.update(PRIVATE)
+    return page
+
+
+@router.get("/{slug}/rounds/{round_id}/charts/{chart}.{fmt}", name="dashboard_chart")
+def chart_download(
+    slug: str, round_id: int, chart: Literal["star", "roles", "trend"],
+    fmt: Literal["svg", "png"], request: Request, session: SessionDep, catalog: CatalogDep,
+    settings: SettingsDep, account: CurrentAccount,
+    compare: Annotated[list[int], Query()] = [],  # noqa: B006
+    previous: bool = False,
+):
+    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
+    lang = language(request)
+    if chart == "star":
+        spec = CHARTS["star"](dash, lang, compare=compare, previous=previous)
+    else:
+        spec = CHARTS[chart](dash, lang)
+    name = f"kennisster-{dash.institution.slug}-{round_id}-{chart}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
+    if fmt == "svg":
+        return Response(charts.render_svg(spec), media_type="image/svg+xml", headers=headers)
+    return Response(charts.render_png(spec), media_type="image/png", headers=headers)
+
+
+@router.get("/{slug}/rounds/{round_id}/units.{fmt}", name="dashboard_table")
+def table_download(
+    slug: str, round_id: int, fmt: Literal["csv", "xlsx"], request: Request,
+    session: SessionDep, catalog: CatalogDep, settings: SettingsDep, account: CurrentAccount,
+):
+    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
+    headers, rows = exports.units_table(dash)
+    name = f"kennisster-{dash.institution.slug}-{round_id}-units.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
+    if fmt == "csv":
+        return Response(exports.to_csv(headers, rows), media_type="text/csv; charset=utf-8",
+                        headers=disposition)
+    title = f"{dash.institution.name} — {dash.round.name}"
+    return Response(exports.to_xlsx(headers, rows, title=title), media_type=XLSX,
+                    headers=disposition)

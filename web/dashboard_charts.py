@@ -1,0 +1,69 @@
+"""Chart specs of the dashboard, built from `api.dashboard` data: the page and the downloads
+draw the very same spec."""
+
+from __future__ import annotations
+
+from api import charts
+from api.dashboard import Dashboard
+from web.i18n import translate
+
+
+def _knobs(dash: Dashboard, lang: str) -> list[tuple[str, str]]:
+    return [(knob.key, knob.name.get(lang)) for knob in dash.questionnaire.knobs]
+
+
+def _thresholds(dash: Dashboard, lang: str) -> list[tuple[float, str]]:
+    return [(band.min, band.name.get(lang)) for band in dash.questionnaire.bands[1:]]
+
+
+def star_spec(dash: Dashboard, lang: str, *, compare: list[int] = (), previous: bool = False,
+              ) -> dict:
+    """The institution's star, with chosen units and/or the previous round laid over it."""
+    series = []
+    if dash.total.shown:
+        series.append(charts.Series(f"{dash.institution.name} · {dash.round.name}",
+                                    dash.total.means()))
+    before = dash.previous
+    if previous and before is not None and before.group.shown:
+        series.append(charts.Series(f"{dash.institution.name} · {before.round.name}",
+                                    before.group.means()))
+    for unit_id in compare:
+        unit = dash.unit(unit_id)
+        if unit is not None and unit.shown:
+            series.append(charts.Series(unit.label, unit.means()))
+    q = dash.questionnaire
+    return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
+                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang))
+
+
+def roles_spec(dash: Dashboard, lang: str) -> dict:
+    series = [charts.Series(role.label, role.means()) for role in dash.roles if role.shown]
+    q = dash.questionnaire
+    return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
+                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang))
+
+
+def trend_chart_spec(dash: Dashboard, lang: str) -> dict:
+    rows = []
+    for order, point in enumerate(dash.trend):
+        if not point.group.shown:
+            continue
+        for key, label in _knobs(dash, lang):
+            summary = point.group.cells[key].summary
+            if summary is None:
+                continue
+            rows.append({"knob": label, "round": point.round.name, "order": order,
+                         "mean": round(summary.mean, 3), "n": summary.n,
+                         "low": round(summary.ci_low if summary.ci_low is not None else summary.mean, 3),
+                         "high": round(summary.ci_high if summary.ci_high is not None
+                                       else summary.mean, 3)})
+    q = dash.questionnaire
+    return charts.trend_spec(rows, scale_min=q.scale.min, scale_max=q.scale.max,
+                             thresholds=_thresholds(dash, lang))
+
+
+CHARTS = {"star": star_spec, "roles": roles_spec, "trend": trend_chart_spec}
+
+
+def chart_title(name: str, lang: str) -> str:
+    return translate(lang, f"dashboard.chart_{name}")
