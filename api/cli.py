@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api import accounts, institutions, invitations, rounds
+from api import accounts, institutions, invitations, rounds, tokens
 from api.db import make_engine, session_scope
 from api.errors import DomainError
 from api.questionnaires import QuestionnaireError, load_catalog
@@ -29,6 +29,8 @@ app.add_typer(unit_app, name="unit")
 account_app = typer.Typer(help="Create, grant and list dashboard accounts.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
 app.add_typer(account_app, name="account")
+token_app = typer.Typer(help="Create, list and revoke API tokens for /api/v1.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 console = Console()
 
 
@@ -242,6 +244,48 @@ def account_list() -> None:
             table.add_row(account.email, account.role,
                           "all" if account.role == "admin" else ", ".join(i.slug for i in seen))
     console.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who or what the token is for.")],
+    institution: Annotated[list[str], typer.Option(
+        help="Institution id or slug in scope (repeat for more).")],
+    scope: Annotated[list[str] | None, typer.Option(help="read and/or import.")] = None,
+) -> None:
+    """Create a bearer token; it is printed once and only its hash is kept."""
+    with session_scope(_engine(), write=True) as session:
+        try:
+            chosen = [institutions.get_institution(session=session, ref=ref) for ref in institution]
+            token, plain = tokens.create_token(session=session, name=name,
+                                               scopes=scope or ["read"], institutions=chosen)
+        except DomainError as exc:
+            _fail(exc.detail)
+    console.print(f"Token {token.id} ({token.scopes}) for {', '.join(i.slug for i in chosen)}:")
+    typer.echo(plain)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (never their secret)."""
+    table = Table("id", "name", "scopes", "institutions", "created", "revoked")
+    with session_scope(_engine()) as session:
+        for token, insts in tokens.list_tokens(session=session):
+            table.add_row(str(token.id), token.name, token.scopes,
+                          ", ".join(i.slug for i in insts), f"{token.created_at:%Y-%m-%d}",
+                          f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "")
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token: it answers 401 from now on."""
+    with session_scope(_engine(), write=True) as session:
+        try:
+            token = tokens.revoke_token(session=session, token_id=token_id)
+        except DomainError as exc:
+            _fail(exc.detail)
+    console.print(f"Revoked token {token.id} ({token.name})")
 
 
 @app.command()

@@ -134,8 +134,13 @@ def comparable(a: Questionnaire, b: Questionnaire) -> bool:
 
 def build_dashboard(
     *, session: Session, catalog: Catalog, institution: Institution, round_id: int | None,
-    default_k: int, lang: str = "nl",
+    default_k: int, lang: str = "nl", details: bool = True,
 ) -> Dashboard:
+    """Everything about one round (the latest when `round_id` is None).
+
+    `details=False` leaves out reliability, suggestions and open answers, which the API's score
+    tables do not need.
+    """
     rounds = list_rounds(session=session, institution=institution)
     if not rounds:
         raise NotFound("This institution has no rounds yet.", code="no_rounds")
@@ -188,16 +193,17 @@ def build_dashboard(
             if a is not None and b is not None:
                 changes[knob.key] = scoring.change_between(a, b)
 
+    detailed = details and total.shown
     reliability = (knob_reliability(session=session, questionnaire=questionnaire,
-                                    round_id=round_.id) if total.shown else {})
+                                    round_id=round_.id) if detailed else {})
     return Dashboard(
         institution=institution, round=round_, rounds=rounds, questionnaire=questionnaire, k=k,
         total=total, units=unit_views, roles=role_views, trend=trend, changes=changes,
         reliability=reliability,
-        advice=scoring.advice(total.means(), questionnaire) if total.shown else [],
+        advice=scoring.advice(total.means(), questionnaire) if detailed else [],
         unit_advice={u.key: scoring.advice(u.means(), questionnaire)
-                     for u in unit_views if u.shown},
-        open_answers=_open_answers(session, questionnaire, round_.id) if total.shown else {},
+                     for u in unit_views if u.shown and details},
+        open_answers=_open_answers(session, questionnaire, round_.id) if detailed else {},
     )
 
 

@@ -70,3 +70,25 @@ class CsrfFailed(DomainError):
 
     status_code = 403
     code = "csrf_failed"
+
+
+class Unauthorized(DomainError):
+    """No token, an unknown one or a revoked one."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"

@@ -49,10 +49,14 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
     app.state.catalog = catalog
     app.state.engine = engine
 
+    from api.v1.etag import add_etags
+    from api.v1.routes import router as api_router
     from web.pages import error_page
     from web.routes import router as web_router
 
+    app.include_router(api_router)
     app.include_router(web_router)
+    add_etags(app, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
               name="static")
 
@@ -62,10 +66,9 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
         if wants_json(request):
-            return JSONResponse(
-                {"type": "about:blank", "title": exc.code, "status": exc.status_code,
-                 "detail": exc.detail},
-                status_code=exc.status_code, media_type="application/problem+json")
+            return problem(exc.status_code, exc.code, exc.detail, errors=[
+                {"row": p.row, "column": p.column, "message": p.message}
+                for p in getattr(exc, "problems", [])] or None)
         if isinstance(exc, LoginRequired):
             login = request.url_for("login").include_query_params(next=exc.params.get("next", "/"))
             return RedirectResponse(login, status_code=303)
@@ -75,24 +78,26 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if wants_json(request):
-            return JSONResponse({"type": "about:blank", "title": "error",
-                                 "status": exc.status_code, "detail": str(exc.detail)},
-                                status_code=exc.status_code,
-                                media_type="application/problem+json")
+            return problem(exc.status_code, "error", str(exc.detail))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         return error_page(request, status_code=exc.status_code, code=code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         if wants_json(request):
-            return JSONResponse({"type": "about:blank", "title": "invalid_input", "status": 422,
-                                 "detail": "The request is not valid.",
-                                 "errors": jsonable(exc.errors())},
-                                status_code=422, media_type="application/problem+json")
+            return problem(422, "invalid_input", "The request is not valid: " + "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+                for e in exc.errors()))
         return error_page(request, status_code=422, code="invalid_input")
 
     return app
 
 
-def jsonable(errors) -> list[dict]:
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in errors]
+def problem(status: int, title: str, detail: str, *, errors: list | None = None) -> JSONResponse:
+    """An RFC 9457 problem details response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    headers = {"WWW-Authenticate": 'Bearer realm="kennisster"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json",
+                        headers=headers)

@@ -210,3 +210,30 @@ class LoginAttempt(SQLModel, table=True):
     failures: int = 0
     first_failure_at: datetime = Field(default_factory=utcnow)
     locked_until: datetime | None = None
+
+
+class TokenScope(StrEnum):
+    read = "read"
+    import_ = "import"
+
+
+class ApiToken(SQLModel, table=True):
+    """A consultant's bearer token for /api/v1; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    scopes: str = Field(max_length=40, description="Space-separated: read, import.")
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class ApiTokenInstitution(SQLModel, table=True):
+    __tablename__ = "api_token_institution"
+
+    token_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("api_token.id", ondelete="CASCADE"), primary_key=True))
+    institution_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True))

@@ -1,0 +1,194 @@
+"""Import of responses collected elsewhere (paper, another survey tool), all or nothing.
+
+Every row is checked before anything is written; a bad file is answered with every bad row and
+column named, and nothing is stored. Stored rows go through `record_response`, so they are scored
+exactly like survey responses.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from api.errors import DomainError
+from api.models import Response, Round, Unit
+from api.questionnaires import Questionnaire
+from api.responses import record_response
+from api.survey import OPEN_ANSWER_MAX, clean_text
+
+DONT_KNOW_WORDS = {"dk", "weet niet", "n.v.t.", "nvt", "na", "n/a", "don't know"}
+MAX_ROWS = 10_000
+MAX_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str | None
+    message: str
+
+
+class ImportRejected(DomainError):
+    status_code = 422
+    code = "import_rejected"
+
+    def __init__(self, detail: str, problems: Sequence[RowProblem]):
+        super().__init__(detail)
+        self.problems = list(problems)[:MAX_ERRORS]
+
+
+@dataclass(frozen=True)
+class CheckedRow:
+    unit_id: int
+    role: str
+    answers: dict[str, int | None]
+    open_answers: dict[str, str]
+
+
+def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, object]]:
+    """One dict per data row; the header must name `unit`, `role` and known item/question ids."""
+    if "\x00" in text:
+        raise ImportRejected("The file contains NUL bytes; it is not a CSV text file.",
+                             [RowProblem(0, None, "NUL bytes in the file")])
+    try:
+        sample = text[:4096]
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        table = list(reader)
+    except csv.Error as exc:
+        raise ImportRejected(f"The CSV cannot be read: {exc}.",
+                             [RowProblem(reader.line_num, None, str(exc))]) from exc
+    if not table or not any(cell.strip() for cell in table[0]):
+        raise ImportRejected("The CSV is empty; its first row must name the columns.",
+                             [RowProblem(0, None, "no header row")])
+    header = [cell.strip().lstrip("\ufeff") for cell in table[0]]
+    known = {"unit", "role"} | set(questionnaire.item_by_id) | {
+        q.id for q in questionnaire.open_questions}
+    problems = [RowProblem(0, name or f"#{i + 1}", "unknown column")
+                for i, name in enumerate(header) if name not in known]
+    problems += [RowProblem(0, name, "column is missing")
+                 for name in ("unit", "role") if name not in header]
+    problems += [RowProblem(0, name, "column appears more than once")
+                 for name in sorted({n for n in header if header.count(n) > 1})]
+    if problems:
+        raise ImportRejected("The CSV header is not right.", problems)
+    rows = []
+    for number, cells in enumerate(table[1:], start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(RowProblem(number, None,
+                                       f"has {len(cells)} cells where the header has {len(header)}"))
+            continue
+        row: dict[str, object] = {"_row": number, "answers": {}, "open_answers": {}}
+        for name, cell in zip(header, cells, strict=True):
+            if name in ("unit", "role"):
+                row[name] = cell.strip()
+            elif name in questionnaire.item_by_id:
+                row["answers"][name] = cell.strip()
+            else:
+                row["open_answers"][name] = cell
+        rows.append(row)
+    if problems:
+        raise ImportRejected("Some rows of the CSV cannot be read.", problems)
+    return rows
+
+
+def check_rows(
+    rows: Sequence[Mapping[str, object]], *, questionnaire: Questionnaire, units: Sequence[Unit],
+) -> list[CheckedRow]:
+    """Check every row and return them all, or raise with every problem named."""
+    if not rows:
+        raise ImportRejected("There are no responses to import.", [RowProblem(0, None, "no rows")])
+    if len(rows) > MAX_ROWS:
+        raise ImportRejected(f"At most {MAX_ROWS} responses per import.",
+                             [RowProblem(0, None, f"{len(rows)} rows")])
+    by_id = {u.id: u for u in units}
+    by_name = {u.name: u for u in units}
+    scale = questionnaire.scale
+    problems: list[RowProblem] = []
+    checked = []
+    for index, row in enumerate(rows, start=1):
+        number = int(row.get("_row", index))
+        before = len(problems)
+        unit_ref = row.get("unit")
+        unit = by_name.get(str(unit_ref)) if unit_ref is not None else None
+        if unit is None and (isinstance(unit_ref, int) or str(unit_ref).isdigit()):
+            unit = by_id.get(int(unit_ref))
+        if unit is None:
+            problems.append(RowProblem(number, "unit", f"unknown unit {str(unit_ref)[:80]!r}"))
+        role = str(row.get("role", "")).strip()
+        if role not in questionnaire.role_keys:
+            problems.append(RowProblem(
+                number, "role", f"unknown role {role[:40]!r}; use one of "
+                                f"{', '.join(sorted(questionnaire.role_keys))}"))
+        answers: dict[str, int | None] = {}
+        for item_id, raw in dict(row.get("answers") or {}).items():
+            if item_id not in questionnaire.item_by_id:
+                problems.append(RowProblem(number, str(item_id)[:40], "unknown item"))
+                continue
+            if raw is None or (isinstance(raw, str) and raw.strip().lower() in DONT_KNOW_WORDS):
+                answers[item_id] = None
+            elif isinstance(raw, str) and raw.strip() == "":
+                continue  # not answered
+            elif isinstance(raw, bool) or not str(raw).strip().isdigit() or not (
+                    scale.min <= int(str(raw).strip()) <= scale.max):
+                problems.append(RowProblem(
+                    number, item_id, f"{str(raw)[:20]!r} is not {scale.min}–{scale.max} or 'dk'"))
+            else:
+                answers[item_id] = int(str(raw).strip())
+        open_ids = {q.id for q in questionnaire.open_questions}
+        open_answers: dict[str, str] = {}
+        for question_id, raw in dict(row.get("open_answers") or {}).items():
+            if question_id not in open_ids:
+                problems.append(RowProblem(number, str(question_id)[:40], "unknown open question"))
+                continue
+            text, problem = clean_text(str(raw), limit=OPEN_ANSWER_MAX)
+            if problem:
+                problems.append(RowProblem(number, question_id, problem.replace("_", " ")))
+            elif text:
+                open_answers[question_id] = text
+        if len(problems) == before:
+            checked.append(CheckedRow(unit_id=unit.id, role=role, answers=answers,
+                                      open_answers=open_answers))
+    if problems:
+        raise ImportRejected(
+            f"{len({p.row for p in problems})} row(s) have problems; nothing was imported.",
+            problems)
+    return checked
+
+
+def _submission_keys(count: int, idempotency_key: str | None, scope: str) -> list[str]:
+    if not idempotency_key:
+        return [f"imp-{secrets.token_urlsafe(24)}" for _ in range(count)]
+    base = hashlib.sha256(f"{scope}:{idempotency_key}".encode()).hexdigest()[:40]
+    return [f"imp-{base}-{i}" for i in range(count)]
+
+
+def import_responses(
+    *, session: Session, round_: Round, questionnaire: Questionnaire, rows: Sequence[CheckedRow],
+    idempotency_key: str | None = None, scope: str = "",
+) -> tuple[int, bool]:
+    """Store all rows in one transaction; (number stored, whether this was a replay).
+
+    With an Idempotency-Key a retried upload finds its first rows and stores nothing again.
+    """
+    keys = _submission_keys(len(rows), idempotency_key, f"{scope}:{round_.id}")
+    if idempotency_key and session.exec(
+            select(Response.id).where(Response.submission_key == keys[0])).first():
+        return len(rows), True
+    for row, key in zip(rows, keys, strict=True):
+        record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,
+                        questionnaire=questionnaire, answers=row.answers,
+                        open_answers=row.open_answers, submission_key=key)
+    session.commit()
+    return len(rows), False

@@ -1,0 +1,86 @@
+"""Bearer tokens of consultants and researchers for `/api/v1`.
+
+A token is shown once when it is made; only its SHA-256 is stored. Each token is scoped to one or
+more institutions and to `read` and/or `import`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from api.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from api.institutions import checked_name
+from api.invitations import hash_token
+from api.models import ApiToken, ApiTokenInstitution, Institution, TokenScope, utcnow
+
+PREFIX = "ks_"
+SCOPES = {scope.value for scope in TokenScope}
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What the token in a request may do."""
+
+    token: ApiToken
+    institution_ids: frozenset[int]
+    scopes: frozenset[str]
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"This token has no {scope!r} scope.")
+
+
+def create_token(*, session: Session, name: str, scopes: list[str],
+                 institutions: list[Institution]) -> tuple[ApiToken, str]:
+    name = checked_name(name, "A token")
+    unknown = set(scopes) - SCOPES
+    if not scopes or unknown:
+        raise InvalidInput(f"Scopes must be one or more of: {', '.join(sorted(SCOPES))}.")
+    if not institutions:
+        raise InvalidInput("A token needs at least one institution.")
+    plain = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, token_hash=hash_token(plain), scopes=" ".join(sorted(set(scopes))))
+    session.add(token)
+    session.flush()
+    session.add_all(ApiTokenInstitution(token_id=token.id, institution_id=inst.id)
+                    for inst in institutions)
+    session.commit()
+    return token, plain
+
+
+def list_tokens(*, session: Session) -> list[tuple[ApiToken, list[Institution]]]:
+    result = []
+    for token in session.exec(select(ApiToken).order_by(ApiToken.id)):
+        insts = session.exec(select(Institution).join(
+            ApiTokenInstitution, ApiTokenInstitution.institution_id == Institution.id).where(
+            ApiTokenInstitution.token_id == token.id).order_by(Institution.slug)).all()
+        result.append((token, list(insts)))
+    return result
+
+
+def revoke_token(*, session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"No token {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        session.commit()
+    return token
+
+
+def authenticate(*, session: Session, plain: str | None) -> TokenGrant:
+    """The grant behind the bearer token of a request, or 401."""
+    if not plain or not plain.strip():
+        raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
+    token = session.exec(select(ApiToken).where(
+        ApiToken.token_hash == hash_token(plain.strip()))).first()
+    if token is None or token.revoked_at is not None:
+        raise Unauthorized("This API token is unknown or has been revoked.")
+    ids = session.exec(select(ApiTokenInstitution.institution_id).where(
+        ApiTokenInstitution.token_id == token.id)).all()
+    return TokenGrant(token=token, institution_ids=frozenset(ids),
+                      scopes=frozenset(token.scopes.split()))

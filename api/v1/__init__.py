@@ -1,0 +1,1 @@
+"""The JSON API for consultants and researchers, under /api/v1."""

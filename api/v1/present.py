@@ -1,0 +1,83 @@
+"""From domain objects to the API's public shapes, and the flat CSV form of each table."""
+
+from __future__ import annotations
+
+from api.dashboard import GroupView
+from api.models import Institution, Round, Unit, utcnow
+from api.questionnaires import Questionnaire
+from api.scoring import Change
+from api.v1 import schemas
+
+
+def round_out(round_: Round, responses: int) -> schemas.RoundOut:
+    return schemas.RoundOut(
+        id=round_.id, name=round_.name,
+        questionnaire=f"{round_.questionnaire_slug}/{round_.questionnaire_version}",
+        opens_at=round_.opens_at, closes_at=round_.closes_at, status=round_.status(utcnow()),
+        responses=responses)
+
+
+def institution_out(institution: Institution, k: int) -> schemas.InstitutionOut:
+    return schemas.InstitutionOut(slug=institution.slug, name=institution.name, anonymity_k=k)
+
+
+def unit_tree(units: list[Unit]) -> list[schemas.UnitOut]:
+    nodes = {u.id: schemas.UnitOut(id=u.id, name=u.name, kind=u.kind, parent_id=u.parent_id)
+             for u in units}
+    roots = []
+    for unit in units:
+        parent = nodes.get(unit.parent_id) if unit.parent_id else None
+        (parent.children if parent else roots).append(nodes[unit.id])
+    return roots
+
+
+def group_out(view: GroupView, kind: str) -> schemas.GroupScoresOut:
+    ref = schemas.GroupRef(type=kind, id=view.key, name=view.label)
+    if not view.shown:
+        return schemas.GroupScoresOut(group=ref, suppressed=True)
+    knobs = {
+        key: schemas.KnobStats(n=c.summary.n, mean=c.summary.mean, sd=c.summary.sd,
+                               ci_low=c.summary.ci_low, ci_high=c.summary.ci_high,
+                               band=c.band.key) if c.summary else None
+        for key, c in view.cells.items()
+    }
+    a = view.alignment
+    return schemas.GroupScoresOut(
+        group=ref, suppressed=False, n=view.n, knobs=knobs,
+        weakest=a.weakest if a else None, strongest=a.strongest if a else None,
+        spread=a.spread if a else None)
+
+
+def change_out(change: Change) -> schemas.ChangeOut:
+    return schemas.ChangeOut(difference=change.difference, ci_low=change.low,
+                             ci_high=change.high, clear=change.clear)
+
+
+def questionnaire_out(q: Questionnaire) -> schemas.QuestionnaireOut:
+    data = q.model_dump(mode="json")
+    return schemas.QuestionnaireOut(
+        slug=q.slug, version=q.version, title=data["title"], content_hash=q.content_hash,
+        scale=data["scale"], knobs=data["knobs"], items=data["items"], roles=data["roles"],
+        bands=[{"key": b["key"], "name": b["name"], "min": b["min"]} for b in data["bands"]],
+        suggestions=data["suggestions"], comparable_with=q.comparable_with)
+
+
+def group_columns(knobs: list[str]) -> list[str]:
+    columns = ["group_type", "group_id", "group_name", "suppressed", "n"]
+    for knob in knobs:
+        columns += [f"{knob}_{part}" for part in ("n", "mean", "sd", "ci_low", "ci_high", "band")]
+    return columns + ["weakest", "strongest", "spread"]
+
+
+def group_row(group: schemas.GroupScoresOut, knobs: list[str]) -> list[object]:
+    row: list[object] = [group.group.type, group.group.id, group.group.name, group.suppressed,
+                         group.n]
+    for knob in knobs:
+        stats = (group.knobs or {}).get(knob)
+        row += ([stats.n, round(stats.mean, 4), _r(stats.sd), _r(stats.ci_low), _r(stats.ci_high),
+                 stats.band] if stats else [None] * 6)
+    return row + [group.weakest, group.strongest, _r(group.spread)]
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -1,0 +1,383 @@
+"""Routes of /api/v1: parse, check the token's scope, call a service, return a public shape.
+
+Every number comes from `api.dashboard`, the same code path (and anonymity rules) as the board's
+dashboard. Tables also come as CSV with `?format=csv`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from api import anonymity, exports, imports, rounds, tokens
+from api.dashboard import Dashboard, build_dashboard, comparable
+from api.db import SessionDep
+from api.deps import CatalogDep, SettingsDep
+from api.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from api.models import Institution, Round, Unit
+from api.questionnaires import Catalog
+from api.scoring import change_between
+from api.settings import Settings
+from api.v1 import present, schemas
+
+bearer = HTTPBearer(auto_error=False, description="A token from `kennisster token create`.")
+PROBLEMS = {status: {"model": schemas.Problem, "content": {"application/problem+json": {}}}
+            for status in (401, 403, 404, 422)}
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
+Format = Annotated[Literal["json", "csv"], Query(description="`csv` for a CSV download.")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+def grant(session: SessionDep,
+          credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+          ) -> tokens.TokenGrant:
+    return tokens.authenticate(session=session,
+                               plain=credentials.credentials if credentials else None)
+
+
+def read_grant(token: Annotated[tokens.TokenGrant, Depends(grant)]) -> tokens.TokenGrant:
+    token.require("read")
+    return token
+
+
+ReadGrant = Annotated[tokens.TokenGrant, Depends(read_grant)]
+
+
+def _institutions(session: Session, token: tokens.TokenGrant) -> list[Institution]:
+    return list(session.exec(select(Institution).where(
+        Institution.id.in_(token.institution_ids)).order_by(Institution.slug)))
+
+
+def _institution(session: Session, token: tokens.TokenGrant, slug: str) -> Institution:
+    """In scope or 404: a token cannot even learn that another institution exists."""
+    institution = session.exec(select(Institution).where(Institution.slug == slug)).first()
+    if institution is None or institution.id not in token.institution_ids:
+        raise NotFound(f"No institution {slug!r} within this token's scope.")
+    return institution
+
+
+def _round(session: Session, token: tokens.TokenGrant, round_id: int) -> tuple[Round, Institution]:
+    round_ = session.get(Round, round_id)
+    if round_ is None or round_.institution_id not in token.institution_ids:
+        raise NotFound(f"No round {round_id} within this token's scope.")
+    return round_, session.get(Institution, round_.institution_id)
+
+
+def _dashboard(session: Session, catalog: Catalog, settings: Settings, institution: Institution,
+               round_id: int | None) -> Dashboard:
+    return build_dashboard(session=session, catalog=catalog, institution=institution,
+                           round_id=round_id, default_k=settings.anonymity_k, lang="en",
+                           details=False)
+
+
+def _k(settings: Settings, institution: Institution) -> int:
+    return anonymity.threshold(default_k=settings.anonymity_k, institution=institution)
+
+
+def _responses(dash: Dashboard, round_id: int) -> int:
+    return next(n for r, n in dash.rounds if r.id == round_id)
+
+
+def _csv(name: str, headers: list[str], rows: list[list[object]]) -> Response:
+    return Response(exports.to_csv(headers, rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+def _page(request: Request, items: list, total: int, limit: int, offset: int, response: Response):
+    if offset + limit < total:
+        next_url = request.url.include_query_params(limit=limit, offset=offset + limit)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}}
+
+
+@router.get("/questionnaires", response_model=schemas.Page[schemas.QuestionnaireSummary],
+            summary="Questionnaire versions")
+def list_questionnaires(request: Request, response: Response, token: ReadGrant,
+                        catalog: CatalogDep, limit: Limit = 50, offset: Offset = 0):
+    everything = [schemas.QuestionnaireSummary(slug=q.slug, version=q.version,
+                                               title=q.title.model_dump(),
+                                               content_hash=q.content_hash) for q in catalog]
+    return _page(request, everything[offset:offset + limit], len(everything), limit, offset,
+                 response)
+
+
+@router.get("/questionnaires/{slug}/{version}", response_model=schemas.QuestionnaireOut,
+            summary="One questionnaire version: knobs, items, scale, bands, suggestions")
+def get_questionnaire(slug: str, version: str, token: ReadGrant, catalog: CatalogDep):
+    questionnaire = catalog.get(slug, version)
+    if questionnaire is None:
+        raise NotFound(f"No questionnaire {slug}/{version}.")
+    return present.questionnaire_out(questionnaire)
+
+
+@router.get("/institutions", response_model=schemas.Page[schemas.InstitutionOut],
+            summary="Institutions within the token's scope")
+def list_institutions(request: Request, response: Response, session: SessionDep,
+                      token: ReadGrant, settings: SettingsDep, limit: Limit = 50,
+                      offset: Offset = 0):
+    institutions = _institutions(session, token)
+    items = [present.institution_out(i, _k(settings, i))
+             for i in institutions[offset:offset + limit]]
+    return _page(request, items, len(institutions), limit, offset, response)
+
+
+@router.get("/institutions/{slug}", response_model=schemas.InstitutionOut)
+def get_institution(slug: str, session: SessionDep, token: ReadGrant, settings: SettingsDep):
+    institution = _institution(session, token, slug)
+    return present.institution_out(institution, _k(settings, institution))
+
+
+@router.get("/institutions/{slug}/units", response_model=schemas.Page[schemas.UnitOut],
+            summary="Units as a tree: top-level units with their children")
+def list_units(slug: str, request: Request, response: Response, session: SessionDep,
+               token: ReadGrant, limit: Limit = 50, offset: Offset = 0):
+    institution = _institution(session, token, slug)
+    units = session.exec(select(Unit).where(Unit.institution_id == institution.id)
+                         .order_by(Unit.name)).all()
+    roots = present.unit_tree(list(units))
+    return _page(request, roots[offset:offset + limit], len(roots), limit, offset, response)
+
+
+@router.get("/institutions/{slug}/rounds", response_model=schemas.Page[schemas.RoundOut],
+            summary="Rounds, oldest first, with their response counts")
+def list_rounds(slug: str, request: Request, response: Response, session: SessionDep,
+                token: ReadGrant, limit: Limit = 50, offset: Offset = 0):
+    institution = _institution(session, token, slug)
+    found = rounds.list_rounds(session=session, institution=institution)
+    items = [present.round_out(r, n) for r, n in found[offset:offset + limit]]
+    return _page(request, items, len(found), limit, offset, response)
+
+
+@router.get("/rounds/{round_id}/scores", response_model=schemas.ScoresOut,
+            responses=CSV_RESPONSE, summary="Scores of a round per unit, per role or in total")
+def round_scores(round_id: int, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+                 settings: SettingsDep,
+                 group_by: Literal["institution", "unit", "role"] = "institution",
+                 format: Format = "json"):
+    round_, institution = _round(session, token, round_id)
+    dash = _dashboard(session, catalog, settings, institution, round_id)
+    views = {"institution": [dash.total], "unit": dash.units, "role": dash.roles}[group_by]
+    groups = [present.group_out(v, group_by) for v in views]
+    knobs = [k.key for k in dash.questionnaire.knobs]
+    if format == "csv":
+        return _csv(f"kennisster-round-{round_id}-{group_by}", present.group_columns(knobs),
+                    [present.group_row(g, knobs) for g in groups])
+    return schemas.ScoresOut(round=present.round_out(round_, _responses(dash, round_id)),
+                             questionnaire=dash.questionnaire.ref, k=dash.k, group_by=group_by,
+                             groups=groups)
+
+
+@router.get("/rounds/{round_id}/compare", response_model=schemas.CompareOut,
+            responses=CSV_RESPONSE,
+            summary="Units × knobs with each unit's difference from the institution")
+def compare_units(round_id: int, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+                  settings: SettingsDep,
+                  unit: Annotated[list[int], Query(description="Limit to these unit ids.")] = [],  # noqa: B006
+                  format: Format = "json"):
+    round_, institution = _round(session, token, round_id)
+    dash = _dashboard(session, catalog, settings, institution, round_id)
+    unknown = set(unit) - {u.key for u in dash.units}
+    if unknown:
+        raise NotFound(f"Unit(s) {sorted(unknown)} have no responses or invitations in this round.")
+    total = present.group_out(dash.total, "institution")
+    rows = []
+    for view in dash.units:
+        if unit and view.key not in unit:
+            continue
+        row = schemas.CompareRow(**present.group_out(view, "unit").model_dump())
+        if view.shown and dash.total.shown:
+            row.difference = {k: (c.mean - dash.total.cells[k].mean)
+                              if c.mean is not None and dash.total.cells[k].mean is not None
+                              else None for k, c in view.cells.items()}
+        rows.append(row)
+    knobs = [k.key for k in dash.questionnaire.knobs]
+    if format == "csv":
+        headers = present.group_columns(knobs) + [f"{k}_difference" for k in knobs]
+        table = [present.group_row(g, knobs) + [
+            None if not g.difference or g.difference[k] is None else round(g.difference[k], 4)
+            for k in knobs] for g in rows]
+        return _csv(f"kennisster-round-{round_id}-compare", headers,
+                    [present.group_row(total, knobs) + [None] * len(knobs)] + table)
+    return schemas.CompareOut(round=present.round_out(round_, _responses(dash, round_id)),
+                              k=dash.k, institution=total, units=rows)
+
+
+@router.get("/compare/institutions", response_model=schemas.InstitutionsCompareOut,
+            responses=CSV_RESPONSE,
+            summary="Institution-level scores of several institutions, latest round of each")
+def compare_institutions(
+    session: SessionDep, token: ReadGrant, catalog: CatalogDep, settings: SettingsDep,
+    institution: Annotated[list[str], Query(description="Institution slugs; default: all in scope.")] = [],  # noqa: B006,E501
+    questionnaire: Annotated[str, Query(description="Questionnaire slug.")] = "galbraith-star",
+    format: Format = "json",
+):
+    chosen = ([_institution(session, token, slug) for slug in institution] if institution
+              else _institutions(session, token))
+    result = []
+    for inst in chosen:
+        candidates = [r for r, _ in rounds.list_rounds(session=session, institution=inst)
+                      if r.questionnaire_slug == questionnaire]
+        if not candidates:
+            continue
+        dash = _dashboard(session, catalog, settings, inst, candidates[-1].id)
+        result.append(schemas.InstitutionScores(
+            institution=present.institution_out(inst, dash.k),
+            round=present.round_out(dash.round, _responses(dash, dash.round.id)),
+            scores=present.group_out(dash.total, "institution")))
+    latest = catalog.latest(questionnaire)
+    if latest is None:
+        raise NotFound(f"No questionnaire {questionnaire!r}.")
+    if format == "csv":
+        knobs = [k.key for k in latest.knobs]
+        return _csv("kennisster-institutions", ["institution", "round_id", "round_name"]
+                    + present.group_columns(knobs),
+                    [[r.institution.slug, r.round.id, r.round.name]
+                     + present.group_row(r.scores, knobs) for r in result])
+    return schemas.InstitutionsCompareOut(questionnaire=questionnaire, institutions=result)
+
+
+@router.get("/institutions/{slug}/trend", response_model=schemas.TrendOut, responses={
+    **CSV_RESPONSE, 409: {"model": schemas.Problem,
+                          "description": "Rounds use versions whose knobs are not comparable"}},
+    summary="Scores across rounds of one questionnaire, for the institution or one unit")
+def trend(slug: str, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+          settings: SettingsDep,
+          unit: Annotated[int | None, Query(description="A unit id; default the whole institution.")] = None,  # noqa: E501
+          questionnaire: Annotated[str | None, Query(
+              description="slug or slug/version; default the latest round's questionnaire.")] = None,
+          format: Format = "json"):
+    institution = _institution(session, token, slug)
+    all_rounds = rounds.list_rounds(session=session, institution=institution)
+    if not all_rounds:
+        raise NotFound("This institution has no rounds yet.")
+    wanted = questionnaire or all_rounds[-1][0].questionnaire_slug
+    q_slug, _, q_version = wanted.partition("/")
+    chosen = [(r, n) for r, n in all_rounds if r.questionnaire_slug == q_slug
+              and (not q_version or r.questionnaire_version == q_version)]
+    if not chosen:
+        raise NotFound(f"No rounds of {wanted!r} in this institution.")
+    versions = sorted({r.questionnaire_version for r, _ in chosen})
+    reference = catalog.require(q_slug, chosen[-1][0].questionnaire_version)
+    clash = [v for v in versions if not comparable(catalog.require(q_slug, v), reference)]
+    if clash:
+        raise Conflict(
+            f"Rounds use {q_slug} versions {', '.join(versions)}, whose items differ and which the "
+            f"questionnaire file does not declare comparable; ask for one version with "
+            f"questionnaire={q_slug}/<version>.")
+    unit_row = None
+    if unit is not None:
+        unit_row = session.get(Unit, unit)
+        if unit_row is None or unit_row.institution_id != institution.id:
+            raise NotFound(f"No unit {unit} in this institution.")
+    points: list[schemas.TrendPointOut] = []
+    previous = None
+    for round_, n in chosen:
+        dash = _dashboard(session, catalog, settings, institution, round_.id)
+        view = dash.total if unit is None else dash.unit(unit)
+        if view is None:
+            continue
+        group = present.group_out(view, "institution" if unit is None else "unit")
+        change = None
+        if previous is not None and view.shown and previous.shown:
+            change = {k: present.change_out(change_between(previous.cells[k].summary, c.summary))
+                      for k, c in view.cells.items()
+                      if c.summary is not None and previous.cells[k].summary is not None}
+        points.append(schemas.TrendPointOut(round=present.round_out(round_, n), scores=group,
+                                            change=change))
+        previous = view
+    knobs = [k.key for k in reference.knobs]
+    if format == "csv":
+        return _csv(f"kennisster-{slug}-trend", ["round_id", "round_name"]
+                    + present.group_columns(knobs),
+                    [[p.round.id, p.round.name] + present.group_row(p.scores, knobs)
+                     for p in points])
+    unit_out = (schemas.UnitOut(id=unit_row.id, name=unit_row.name, kind=unit_row.kind,
+                                parent_id=unit_row.parent_id) if unit_row else None)
+    return schemas.TrendOut(questionnaire=q_slug, versions=versions, unit=unit_out, points=points)
+
+
+async def import_body(request: Request) -> tuple[str, bytes]:
+    """The raw upload and its media type, refused when larger than the limit."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"An import may be at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_IMPORT_BYTES:
+            raise PayloadTooLarge(
+                f"An import may be at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media, bytes(body)
+
+
+IMPORT_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ImportIn"}},
+    "text/csv": {"schema": {"type": "string"}, "example": (
+        "unit,role,str1,str2,str3,open_strategie\n"
+        "Practoraat Zorg en Welzijn,practor,4,3,dk,Meer gezamenlijke thema's\n")}}}}
+
+
+@router.post("/rounds/{round_id}/responses", status_code=201, response_model=schemas.ImportResult,
+             openapi_extra=IMPORT_BODY,
+             summary="Import responses collected elsewhere, as JSON or CSV; all or nothing",
+             responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}})
+def import_responses(
+    round_id: int, session: SessionDep, catalog: CatalogDep,
+    token: Annotated[tokens.TokenGrant, Depends(grant)],
+    upload: Annotated[tuple[str, bytes], Depends(import_body)],
+    idempotency_key: Annotated[str | None, Header(
+        max_length=200, description="Retrying with the same key stores nothing twice.")] = None,
+):
+    token.require("import")
+    round_, institution = _round(session, token, round_id)
+    questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    media, body = upload
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise imports.ImportRejected("The upload is not UTF-8 text.",
+                                     [imports.RowProblem(0, None, str(exc))]) from exc
+    if media == "text/csv":
+        rows = imports.rows_from_csv(text, questionnaire)
+    elif media == "application/json":
+        rows = _json_rows(text)
+    else:
+        raise UnsupportedMediaType("Send the import as application/json or text/csv.")
+    units = session.exec(select(Unit).where(Unit.institution_id == institution.id)).all()
+    checked = imports.check_rows(rows, questionnaire=questionnaire, units=list(units))
+    count, replayed = imports.import_responses(
+        session=session, round_=round_, questionnaire=questionnaire, rows=checked,
+        idempotency_key=idempotency_key, scope=str(token.token.id))
+    return schemas.ImportResult(round_id=round_.id, imported=count, replayed=replayed)
+
+
+def _json_rows(text: str) -> list[dict]:
+    """JSON rows in the same form the CSV reader gives, with schema errors named per row."""
+    try:
+        payload = schemas.ImportIn.model_validate_json(text)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = list(error["loc"])
+            row = loc[1] + 1 if len(loc) > 1 and loc[0] == "responses" and isinstance(
+                loc[1], int) else 0
+            column = ".".join(str(p) for p in loc[2:]) or None
+            problems.append(imports.RowProblem(row, column, error["msg"]))
+        detail = ("The body is not valid JSON." if any(e["type"] == "json_invalid"
+                                                       for e in exc.errors())
+                  else "The JSON does not have the import's shape; nothing was imported.")
+        raise imports.ImportRejected(detail, problems) from exc
+    return [{"_row": i, **json.loads(r.model_dump_json())}
+            for i, r in enumerate(payload.responses, start=1)]

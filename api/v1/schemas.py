@@ -1,0 +1,233 @@
+"""Public shapes of the JSON API. Responses never hold an individual answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Text(BaseModel):
+    nl: str
+    en: str
+
+
+class KnobOut(BaseModel):
+    key: str
+    name: Text
+    explanation: Text
+
+
+class ItemOut(BaseModel):
+    id: str
+    knob: str
+    statement: Text
+    reverse: bool
+    source: str | None = None
+
+
+class BandOut(BaseModel):
+    key: str
+    name: Text
+    min: float
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    knob: str
+    title: Text
+    text: Text
+    source: str
+
+
+class RoleOut(BaseModel):
+    key: str
+    name: Text
+
+
+class ScaleOut(BaseModel):
+    min: int
+    max: int
+    labels: dict[int, Text]
+    dont_know: Text
+
+
+class QuestionnaireSummary(BaseModel):
+    slug: str
+    version: str
+    title: Text
+    content_hash: str
+
+
+class QuestionnaireOut(QuestionnaireSummary):
+    """Everything a client needs to label its own charts and files."""
+
+    scale: ScaleOut
+    knobs: list[KnobOut]
+    items: list[ItemOut]
+    roles: list[RoleOut]
+    bands: list[BandOut]
+    suggestions: list[SuggestionOut]
+    comparable_with: list[str]
+
+
+class InstitutionOut(BaseModel):
+    slug: str
+    name: str
+    anonymity_k: int = Field(description="Smallest group this institution ever shows.")
+
+
+class UnitOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    parent_id: int | None
+    children: list[UnitOut] = []
+
+
+class RoundOut(BaseModel):
+    id: int
+    name: str
+    questionnaire: str = Field(examples=["galbraith-star/1.0"])
+    opens_at: datetime
+    closes_at: datetime | None
+    status: Literal["not_open", "open", "closed"]
+    responses: int
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class KnobStats(BaseModel):
+    n: int
+    mean: float
+    sd: float | None
+    ci_low: float | None
+    ci_high: float | None
+    band: str
+
+
+class GroupRef(BaseModel):
+    type: Literal["institution", "unit", "role"]
+    id: int | str | None = Field(description="Unit id, role key, or null for the institution.")
+    name: str
+
+
+class GroupScoresOut(BaseModel):
+    """One group's scores; `suppressed: true` groups carry no numbers at all."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "group": {"type": "unit", "id": 3, "name": "Practoraat Zorg en Welzijn"},
+        "suppressed": False, "n": 14,
+        "knobs": {"strategie": {"n": 14, "mean": 2.84, "sd": 0.51, "ci_low": 2.55,
+                                "ci_high": 3.13, "band": "aandacht"}},
+        "weakest": "strategie", "strongest": "mensen", "spread": 1.55}]})
+
+    group: GroupRef
+    suppressed: bool
+    n: int | None = None
+    knobs: dict[str, KnobStats | None] | None = None
+    weakest: str | None = None
+    strongest: str | None = None
+    spread: float | None = None
+
+
+class ScoresOut(BaseModel):
+    round: RoundOut
+    questionnaire: str
+    k: int
+    group_by: Literal["institution", "unit", "role"]
+    groups: list[GroupScoresOut]
+
+
+class CompareRow(GroupScoresOut):
+    difference: dict[str, float | None] | None = Field(
+        default=None, description="Knob mean minus the institution's, per knob.")
+
+
+class CompareOut(BaseModel):
+    round: RoundOut
+    k: int
+    institution: GroupScoresOut
+    units: list[CompareRow]
+
+
+class InstitutionScores(BaseModel):
+    institution: InstitutionOut
+    round: RoundOut
+    scores: GroupScoresOut
+
+
+class InstitutionsCompareOut(BaseModel):
+    questionnaire: str
+    institutions: list[InstitutionScores]
+
+
+class ChangeOut(BaseModel):
+    difference: float
+    ci_low: float | None
+    ci_high: float | None
+    clear: bool = Field(description="True when the 95% interval of the difference excludes 0.")
+
+
+class TrendPointOut(BaseModel):
+    round: RoundOut
+    scores: GroupScoresOut
+    change: dict[str, ChangeOut] | None = Field(
+        default=None, description="Per knob, the change since the previous point.")
+
+
+class TrendOut(BaseModel):
+    questionnaire: str
+    versions: list[str]
+    unit: UnitOut | None
+    points: list[TrendPointOut]
+
+
+class ImportResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit: int | str = Field(description="Unit id or exact unit name.")
+    role: str
+    answers: dict[str, int | None | str] = Field(
+        description="Item id → 1–5, null or \"dk\" for don't know / not applicable.")
+    open_answers: dict[str, str] = {}
+
+
+class ImportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
+                       "answers": {"str1": 4, "str2": 3, "str3": "dk"},
+                       "open_answers": {"open_strategie": "Meer gezamenlijke thema's"}}]}]})
+
+    responses: list[ImportResponse] = Field(min_length=1, max_length=10_000)
+
+
+class ImportResult(BaseModel):
+    round_id: int
+    imported: int
+    replayed: bool = Field(False, description="True when this Idempotency-Key was seen before.")
+
+
+class RowError(BaseModel):
+    row: int = Field(description="1-based data row (CSV: the header is row 0).")
+    column: str | None
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[RowError] | None = None
