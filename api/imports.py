@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.errors import DomainError
@@ -186,9 +187,17 @@ def import_responses(
     if idempotency_key and session.exec(
             select(Response.id).where(Response.submission_key == keys[0])).first():
         return len(rows), True
-    for row, key in zip(rows, keys, strict=True):
-        record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,
-                        questionnaire=questionnaire, answers=row.answers,
-                        open_answers=row.open_answers, submission_key=key)
-    session.commit()
+    try:
+        for row, key in zip(rows, keys, strict=True):
+            record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,
+                            questionnaire=questionnaire, answers=row.answers,
+                            open_answers=row.open_answers, submission_key=key)
+        session.commit()
+    except IntegrityError:
+        # The same key raced in from another request (PostgreSQL lets both reach the insert).
+        session.rollback()
+        if idempotency_key and session.exec(
+                select(Response.id).where(Response.submission_key == keys[0])).first():
+            return len(rows), True
+        raise
     return len(rows), False
