@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -11,6 +14,7 @@ from alembic.config import Config
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlmodel import Session
 
 from api import accounts, institutions, invitations, rounds, tokens
 from api.db import make_engine, session_scope
@@ -41,6 +45,16 @@ def _fail(message: str) -> None:
 
 def _engine():
     return make_engine(get_settings())
+
+
+@contextmanager
+def _use_case(*, write: bool = False) -> Iterator[Session]:
+    """One session for one command; a refused action ends with its message and exit code 1."""
+    with session_scope(_engine(), write=write) as session:
+        try:
+            yield session
+        except DomainError as exc:
+            _fail(exc.detail)
 
 
 def _catalog():
@@ -79,11 +93,8 @@ def institution_create(
     k: Annotated[int | None, typer.Option(help="Own anonymity threshold (at least 3).")] = None,
 ) -> None:
     """Create an institution."""
-    with session_scope(_engine(), write=True) as session:
-        try:
-            inst = institutions.create_institution(session=session, name=name, anonymity_k=k)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        inst = institutions.create_institution(session=session, name=name, anonymity_k=k)
         console.print(f"Created institution {inst.id}: {inst.name} (slug {inst.slug})")
 
 
@@ -91,7 +102,7 @@ def institution_create(
 def institution_list() -> None:
     """List institutions."""
     table = Table("id", "slug", "name", "k")
-    with session_scope(_engine()) as session:
+    with _use_case() as session:
         for inst in institutions.list_institutions(session=session):
             table.add_row(str(inst.id), inst.slug, inst.name, str(inst.anonymity_k or "default"))
     console.print(table)
@@ -105,15 +116,12 @@ def unit_create(
     parent: Annotated[str | None, typer.Option(help="Parent unit id or name.")] = None,
 ) -> None:
     """Create a unit in an institution."""
-    with session_scope(_engine(), write=True) as session:
-        try:
-            inst = institutions.get_institution(session=session, ref=institution)
-            parent_unit = (institutions.get_unit(session=session, institution=inst, ref=parent)
-                           if parent else None)
-            unit = institutions.create_unit(session=session, institution=inst, name=name,
-                                            kind=kind, parent=parent_unit)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        parent_unit = (institutions.get_unit(session=session, institution=inst, ref=parent)
+                       if parent else None)
+        unit = institutions.create_unit(session=session, institution=inst, name=name,
+                                        kind=kind, parent=parent_unit)
         console.print(f"Created {unit.kind} {unit.id}: {unit.name}")
 
 
@@ -121,11 +129,8 @@ def unit_create(
 def unit_list(institution: Annotated[str, typer.Argument(help="Institution id or slug.")]) -> None:
     """List the units of an institution."""
     table = Table("id", "kind", "name", "parent")
-    with session_scope(_engine()) as session:
-        try:
-            inst = institutions.get_institution(session=session, ref=institution)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case() as session:
+        inst = institutions.get_institution(session=session, ref=institution)
         for unit in institutions.list_units(session=session, institution=inst):
             table.add_row(str(unit.id), unit.kind, unit.name, str(unit.parent_id or ""))
     console.print(table)
@@ -138,8 +143,6 @@ def _when(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         _fail(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -154,26 +157,20 @@ def round_open(
 ) -> None:
     """Open a round: an institution runs one questionnaire version from now (or --opens)."""
     slug, _, version = questionnaire.partition("/")
-    with session_scope(_engine(), write=True) as session:
-        try:
-            inst = institutions.get_institution(session=session, ref=institution)
-            round_ = rounds.open_round(session=session, catalog=_catalog(), institution=inst,
-                                       name=name, slug=slug, version=version,
-                                       opens_at=_when(opens), closes_at=_when(closes))
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        round_ = rounds.open_round(session=session, catalog=_catalog(), institution=inst,
+                                   name=name, slug=slug, version=version,
+                                   opens_at=_when(opens), closes_at=_when(closes))
         console.print(f"Opened round {round_.id}: {round_.name} ({questionnaire})")
 
 
 @round_app.command("close")
 def round_close(round_id: int) -> None:
     """Close a round now: its links stop accepting answers."""
-    with session_scope(_engine(), write=True) as session:
-        try:
-            round_ = rounds.close_round(session=session,
-                                        round_=rounds.get_round(session=session, round_id=round_id))
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        round_ = rounds.close_round(session=session,
+                                    round_=rounds.get_round(session=session, round_id=round_id))
         console.print(f"Closed round {round_.id}: {round_.name}")
 
 
@@ -181,11 +178,8 @@ def round_close(round_id: int) -> None:
 def round_list(institution: Annotated[str, typer.Argument(help="Institution id or slug.")]) -> None:
     """List the rounds of an institution with their response counts."""
     table = Table("id", "name", "questionnaire", "opens", "closes", "responses")
-    with session_scope(_engine()) as session:
-        try:
-            inst = institutions.get_institution(session=session, ref=institution)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case() as session:
+        inst = institutions.get_institution(session=session, ref=institution)
         for round_, n in rounds.list_rounds(session=session, institution=inst):
             table.add_row(str(round_.id), round_.name,
                           f"{round_.questionnaire_slug}/{round_.questionnaire_version}",
@@ -208,14 +202,11 @@ def account_create(
     """Create a dashboard account with an argon2-hashed password."""
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with session_scope(_engine(), write=True) as session:
-        try:
-            granted = [institutions.get_institution(session=session, ref=ref)
-                       for ref in institution or []]
-            account = accounts.create_account(session=session, email=email, password=password,
-                                              role=role, name=name, institutions=granted)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        granted = [institutions.get_institution(session=session, ref=ref)
+                   for ref in institution or []]
+        account = accounts.create_account(session=session, email=email, password=password,
+                                          role=role, name=name, institutions=granted)
         console.print(f"Created {account.role} account {account.email}"
                       + (f" for {', '.join(i.name for i in granted)}" if granted else ""))
 
@@ -224,13 +215,10 @@ def account_create(
 def account_grant(email: str,
                   institution: Annotated[str, typer.Argument(help="Institution id or slug.")]) -> None:
     """Let an account see one more institution's dashboard."""
-    with session_scope(_engine(), write=True) as session:
-        try:
-            account = accounts.get_account(session=session, email=email)
-            inst = institutions.get_institution(session=session, ref=institution)
-            accounts.grant(session=session, account=account, institution=inst)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        account = accounts.get_account(session=session, email=email)
+        inst = institutions.get_institution(session=session, ref=institution)
+        accounts.grant(session=session, account=account, institution=inst)
         console.print(f"{account.email} may now see {inst.name}")
 
 
@@ -238,7 +226,7 @@ def account_grant(email: str,
 def account_list() -> None:
     """List accounts and the institutions they may see."""
     table = Table("e-mail", "role", "institutions")
-    with session_scope(_engine()) as session:
+    with _use_case() as session:
         for account in accounts.list_accounts(session=session):
             seen = accounts.visible_institutions(session=session, account=account)
             table.add_row(account.email, account.role,
@@ -254,13 +242,10 @@ def token_create(
     scope: Annotated[list[str] | None, typer.Option(help="read and/or import.")] = None,
 ) -> None:
     """Create a bearer token; it is printed once and only its hash is kept."""
-    with session_scope(_engine(), write=True) as session:
-        try:
-            chosen = [institutions.get_institution(session=session, ref=ref) for ref in institution]
-            token, plain = tokens.create_token(session=session, name=name,
-                                               scopes=scope or ["read"], institutions=chosen)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        chosen = [institutions.get_institution(session=session, ref=ref) for ref in institution]
+        token, plain = tokens.create_token(session=session, name=name,
+                                           scopes=scope or ["read"], institutions=chosen)
     console.print(f"Token {token.id} ({token.scopes}) for {', '.join(i.slug for i in chosen)}:")
     typer.echo(plain)
 
@@ -269,7 +254,7 @@ def token_create(
 def token_list() -> None:
     """List tokens (never their secret)."""
     table = Table("id", "name", "scopes", "institutions", "created", "revoked")
-    with session_scope(_engine()) as session:
+    with _use_case() as session:
         for token, insts in tokens.list_tokens(session=session):
             table.add_row(str(token.id), token.name, token.scopes,
                           ", ".join(i.slug for i in insts), f"{token.created_at:%Y-%m-%d}",
@@ -280,11 +265,8 @@ def token_list() -> None:
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """Revoke a token: it answers 401 from now on."""
-    with session_scope(_engine(), write=True) as session:
-        try:
-            token = tokens.revoke_token(session=session, token_id=token_id)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        token = tokens.revoke_token(session=session, token_id=token_id)
     console.print(f"Revoked token {token.id} ({token.name})")
 
 
@@ -297,20 +279,17 @@ def invite(
 ) -> None:
     """Print N single-use survey URLs for a unit, or the unit's shared link (--shared)."""
     settings = get_settings()
-    with session_scope(_engine(), write=True) as session:
-        try:
-            round_ = rounds.get_round(session=session, round_id=round_id)
-            inst = institutions.get_institution(session=session, ref=round_.institution_id)
-            target = institutions.get_unit(session=session, institution=inst, ref=unit)
-            if shared:
-                tokens = [invitations.ensure_shared(session=session,
-                                                    secret_key=settings.secret_key,
-                                                    round_=round_, unit=target)]
-            else:
-                tokens = invitations.create_personal(session=session, round_=round_,
-                                                     unit=target, count=count)
-        except DomainError as exc:
-            _fail(exc.detail)
+    with _use_case(write=True) as session:
+        round_ = rounds.get_round(session=session, round_id=round_id)
+        inst = institutions.get_institution(session=session, ref=round_.institution_id)
+        target = institutions.get_unit(session=session, institution=inst, ref=unit)
+        if shared:
+            tokens = [invitations.ensure_shared(session=session,
+                                                secret_key=settings.secret_key,
+                                                round_=round_, unit=target)]
+        else:
+            tokens = invitations.create_personal(session=session, round_=round_,
+                                                 unit=target, count=count)
     for token in tokens:
         typer.echo(invitations.survey_url(settings.base_url, token))
 
@@ -348,18 +327,20 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Migrate, load the demo data, print the URLs to try, and serve: the first run in one go."""
     migrate()
     demo()
-    _print_tour(port=port)
+    _print_tour(host=host, port=port)
     serve(host=host, port=port)
 
 
-def _print_tour(*, port: int) -> None:
+def _print_tour(*, host: str, port: int) -> None:
     from sqlmodel import select
 
     from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, DEMO_INSTITUTION
     from api.models import Institution, Round, Unit
 
     settings = get_settings()
-    with session_scope(_engine(), write=True) as session:
+    if "KENNISSTER_BASE_URL" not in os.environ:  # the links point where this server listens
+        settings = settings.model_copy(update={"base_url": f"http://{host}:{port}"})
+    with _use_case(write=True) as session:
         inst = session.exec(select(Institution).where(Institution.name == DEMO_INSTITUTION)).one()
         round_ = session.exec(select(Round).where(Round.institution_id == inst.id)
                               .order_by(Round.opens_at.desc())).first()
@@ -368,15 +349,20 @@ def _print_tour(*, port: int) -> None:
         token = invitations.create_personal(session=session, round_=round_, unit=unit, count=1)[0]
         shared = invitations.ensure_shared(session=session, secret_key=settings.secret_key,
                                            round_=round_, unit=unit)
-    console.print("\n[bold]Kennisster draait / is running[/bold]")
-    console.print(f"  Home:                 {settings.base_url}/")
-    console.print(f"  Persoonlijke link:    {invitations.survey_url(settings.base_url, token)}")
-    console.print(f"  Gedeelde link ({unit.name}): "
-                  f"{invitations.survey_url(settings.base_url, shared)}")
-    console.print(f"  Dashboard:            {settings.base_url}/dashboard")
-    console.print(f"    login {DEMO_BOARD_EMAIL} / {DEMO_BOARD_PASSWORD}")
-    console.print(f"  API docs:             {settings.base_url}/api/v1/docs")
-    console.print(f"  Meer links:           kennisster invite {round_.id} {unit.id} -n 5\n")
+    lines = [
+        "",
+        "[bold]Kennisster draait / is running[/bold]",
+        f"  Home:               {settings.base_url}/",
+        f"  Persoonlijke link:  {invitations.survey_url(settings.base_url, token)}",
+        f"  Gedeelde link:      {invitations.survey_url(settings.base_url, shared)}  ({unit.name})",
+        f"  Dashboard:          {settings.base_url}/dashboard",
+        f"    login:            {DEMO_BOARD_EMAIL} / {DEMO_BOARD_PASSWORD}",
+        f"  API docs:           {settings.base_url}/api/v1/docs",
+        f"  Meer links:         kennisster invite {round_.id} {unit.id} -n 5",
+        "",
+    ]
+    for line in lines:
+        console.print(line, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
