@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from api.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -100,20 +102,33 @@ def _attempt_keys(email: str, client: str) -> dict[str, str]:
     return {"email": f"email:{digest}", "ip": f"ip:{client[:60]}"}
 
 
-def _check_lock(session: Session, keys: dict[str, str], now: datetime) -> None:
-    for key in keys.values():
-        attempt = session.get(LoginAttempt, key)
-        if attempt and attempt.locked_until and attempt.locked_until > now:
+def _locked_attempts(session: Session, keys: dict[str, str], now: datetime) -> dict[str, LoginAttempt]:
+    """The counters of this attempt, created if new and locked for this transaction.
+
+    Holding the row lock from the check to the record keeps parallel guesses from all passing the
+    check before any failure is counted (PostgreSQL; SQLite serialises writers already).
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    attempts = {}
+    for kind, key in sorted(keys.items()):
+        session.exec(insert(LoginAttempt).values(key=key, failures=0, first_failure_at=now)
+                     .on_conflict_do_nothing(index_elements=["key"]))
+        attempts[kind] = session.exec(
+            select(LoginAttempt).where(LoginAttempt.key == key).with_for_update()).one()
+    return attempts
+
+
+def _check_lock(attempts: dict[str, LoginAttempt], now: datetime) -> None:
+    for attempt in attempts.values():
+        if attempt.locked_until and attempt.locked_until > now:
             seconds = int((attempt.locked_until - now).total_seconds()) + 1
             raise TooManyAttempts("Too many failed logins; try again later.",
                                   minutes=max(1, round(seconds / 60)), retry_after=seconds)
 
 
-def _record_failure(session: Session, keys: dict[str, str], now: datetime) -> None:
-    for kind, key in keys.items():
-        attempt = session.get(LoginAttempt, key)
-        if attempt is None or now - attempt.first_failure_at > WINDOW:
-            attempt = attempt or LoginAttempt(key=key)
+def _record_failure(session: Session, attempts: dict[str, LoginAttempt], now: datetime) -> None:
+    for kind, attempt in attempts.items():
+        if attempt.failures == 0 or now - attempt.first_failure_at > WINDOW:
             attempt.failures, attempt.first_failure_at, attempt.locked_until = 0, now, None
         attempt.failures += 1
         over = attempt.failures - FREE_FAILURES[kind]
@@ -126,8 +141,12 @@ def authenticate(*, session: Session, email: str, password: str, client: str,
                  now: datetime | None = None) -> Account:
     """The account for these credentials; a wrong name or password gets one and the same answer."""
     now = now or utcnow()
-    keys = _attempt_keys(email, client)
-    _check_lock(session, keys, now)
+    attempts = _locked_attempts(session, _attempt_keys(email, client), now)
+    try:
+        _check_lock(attempts, now)
+    except TooManyAttempts:
+        session.commit()
+        raise
     account = session.exec(select(Account).where(Account.email == normalise_email(email))).first()
     try:
         _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
@@ -135,12 +154,10 @@ def authenticate(*, session: Session, email: str, password: str, client: str,
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        _record_failure(session, keys, now)
+        _record_failure(session, attempts, now)
         session.commit()
         raise LoginFailed("The e-mail address or password is not right.")
-    attempt = session.get(LoginAttempt, keys["email"])
-    if attempt is not None:
-        session.delete(attempt)
+    session.delete(attempts["email"])
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
         session.add(account)

@@ -47,13 +47,23 @@ def units_table(dash: Dashboard) -> tuple[list[str], list[list[object]]]:
     return headers, rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(headers: list[str], rows: list[list[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else v
-                         for v in row])
+        writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool)
+                         else safe_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -67,7 +77,7 @@ def to_xlsx(headers: list[str], rows: list[list[object]], *, title: str) -> byte
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        sheet.append([safe_cell(v) for v in row])
         for cell, header in zip(sheet[sheet.max_row], headers, strict=True):
             if header.endswith("_band") and cell.value in BAND_FILLS:
                 cell.fill = PatternFill("solid", fgColor=BAND_FILLS[cell.value])

@@ -42,7 +42,8 @@ def current_account(request: Request, session: SessionDep) -> Account | None:
 def require_account(request: Request,
                     account: Annotated[Account | None, Depends(current_account)]) -> Account:
     if account is None:
-        raise LoginRequired("Log in to see this page.", next=request.url.path)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired("Log in to see this page.", next=target)
     return account
 
 

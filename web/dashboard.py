@@ -39,20 +39,23 @@ def dashboards(request: Request, session: SessionDep, account: CurrentAccount):
 
 
 def _sorted_units(dash: Dashboard, sort: str, descending: bool):
+    """Shown units by the chosen column; units without that number, then hidden units, last."""
     knob_keys = {knob.key for knob in dash.questionnaire.knobs}
-    shown = [u for u in dash.units if u.shown]
-    hidden = [u for u in dash.units if not u.shown]
     if sort in knob_keys:
-        shown.sort(key=lambda u: (u.cells[sort].mean is None, u.cells[sort].mean or 0))
+        def value(u):
+            return u.cells[sort].mean
     elif sort == "n":
-        shown.sort(key=lambda u: u.n)
+        def value(u):
+            return u.n
     elif sort == "spread":
-        shown.sort(key=lambda u: u.alignment.spread if u.alignment else 0)
+        def value(u):
+            return u.alignment.spread if u.alignment else None
     else:
-        shown.sort(key=lambda u: u.label.lower())
-    if descending:
-        shown.reverse()
-    return shown + hidden
+        def value(u):
+            return u.label.lower()
+    shown = [u for u in dash.units if u.shown]
+    valued = sorted((u for u in shown if value(u) is not None), key=value, reverse=descending)
+    return valued + [u for u in shown if value(u) is None] + [u for u in dash.units if not u.shown]
 
 
 @router.get("/{slug}", name="dashboard", response_class=HTMLResponse)
