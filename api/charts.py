@@ -158,7 +158,7 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
                            alt.Tooltip("n:Q")]),
     ]
     for value, _name in thresholds:
-        layers.append(base.mark_rule(strokeDash=[4, 3], color="#b35c00", opacity=0.6).encode(
+        layers.append(base.mark_rule(strokeDash=[4, 3], color="#b35c00", opacity=0.6, aria=False).encode(
             y=alt.datum(value)))
     chart = alt.layer(*layers, data=alt.Data(values=list(rows))).facet(
         facet=alt.Facet("knob:N", title=None, sort=list(dict.fromkeys(r["knob"] for r in rows)),

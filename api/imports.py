@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from api.errors import DomainError
 from api.models import Response, Round, Unit
+from api.parsing import plain_int
 from api.questionnaires import Questionnaire
 from api.responses import record_response
 from api.survey import OPEN_ANSWER_MAX, clean_text
@@ -62,7 +63,7 @@ def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, obj
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), dialect, strict=True)
     try:
         table = list(reader)
     except csv.Error as exc:
@@ -123,8 +124,8 @@ def check_rows(
         before = len(problems)
         unit_ref = row.get("unit")
         unit = by_name.get(str(unit_ref)) if unit_ref is not None else None
-        if unit is None and (isinstance(unit_ref, int) or str(unit_ref).isdigit()):
-            unit = by_id.get(int(unit_ref))
+        if unit is None and plain_int(unit_ref) is not None:
+            unit = by_id.get(plain_int(unit_ref))
         if unit is None:
             problems.append(RowProblem(number, "unit", f"unknown unit {str(unit_ref)[:80]!r}"))
         role = str(row.get("role", "")).strip()
@@ -141,12 +142,11 @@ def check_rows(
                 answers[item_id] = None
             elif isinstance(raw, str) and raw.strip() == "":
                 continue  # not answered
-            elif isinstance(raw, bool) or not str(raw).strip().isdigit() or not (
-                    scale.min <= int(str(raw).strip()) <= scale.max):
+            elif (value := plain_int(raw)) is None or not scale.min <= value <= scale.max:
                 problems.append(RowProblem(
                     number, item_id, f"{str(raw)[:20]!r} is not {scale.min}–{scale.max} or 'dk'"))
             else:
-                answers[item_id] = int(str(raw).strip())
+                answers[item_id] = value
         open_ids = {q.id for q in questionnaire.open_questions}
         open_answers: dict[str, str] = {}
         for question_id, raw in dict(row.get("open_answers") or {}).items():

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from api.errors import Conflict, InvalidInput, NotFound
 from api.models import Institution, Unit, UnitKind
+from api.parsing import plain_int
 
 NAME_MAX = 200
 
@@ -55,8 +56,8 @@ def create_institution(*, session: Session, name: str, anonymity_k: int | None =
 def get_institution(*, session: Session, ref: str | int) -> Institution:
     """By slug or id, as the command line accepts either (a slug is never digits only)."""
     institution = session.exec(select(Institution).where(Institution.slug == str(ref))).first()
-    if institution is None and str(ref).isdigit():
-        institution = session.get(Institution, int(ref))
+    if institution is None and plain_int(ref) is not None:
+        institution = session.get(Institution, plain_int(ref))
     if institution is None:
         raise NotFound(f"No institution {ref!r}.")
     return institution
@@ -91,8 +92,8 @@ def get_unit(*, session: Session, institution: Institution, ref: str | int) -> U
     """By name first, then by id: a unit may be called "2030" and still be found by its name."""
     in_institution = select(Unit).where(Unit.institution_id == institution.id)
     unit = session.exec(in_institution.where(Unit.name == str(ref))).first()
-    if unit is None and str(ref).isdigit():
-        unit = session.exec(in_institution.where(Unit.id == int(ref))).first()
+    if unit is None and plain_int(ref) is not None:
+        unit = session.exec(in_institution.where(Unit.id == plain_int(ref))).first()
     if unit is None:
         raise NotFound(f"{institution.name} has no unit {ref!r}.")
     return unit

@@ -29,6 +29,7 @@ from api.models import (
     Unit,
     utcnow,
 )
+from api.parsing import plain_int
 from api.questionnaires import Catalog, Questionnaire
 from api.responses import record_response
 
@@ -81,16 +82,22 @@ def open_survey(
     )
 
 
-def draft_key(ctx: SurveyContext, token: str, cookie_key: str | None) -> tuple[str, bool]:
+def draft_key(*, session: Session, ctx: SurveyContext, token: str, cookie_key: str | None,
+              ) -> tuple[str, bool]:
     """The key of this respondent's draft, and whether it is new.
 
     A personal link is one respondent, so its key follows from the token. A shared link is used
-    by many people, so each browser gets its own random key (kept in a cookie).
+    by many people, so each browser gets its own random key (kept in a cookie); a key that is
+    malformed or belongs to another link's draft or response is replaced by a new one.
     """
     if ctx.personal:
         return hash_token(token), False
     if cookie_key and DRAFT_KEY_PATTERN.match(cookie_key):
-        return cookie_key, False
+        draft = session.exec(select(Draft).where(Draft.key == cookie_key)).first()
+        response = find_response(session=session, key=cookie_key)
+        owner = draft.invitation_id if draft else response.invitation_id if response else None
+        if owner in (None, ctx.invitation.id):
+            return cookie_key, False
     return secrets.token_urlsafe(24), True
 
 
@@ -144,8 +151,9 @@ def parse_step(
             item_id = name[5:]
             if raw == DONT_KNOW:
                 result.answers[item_id] = None
-            elif raw.isdigit() and questionnaire.scale.min <= int(raw) <= questionnaire.scale.max:
-                result.answers[item_id] = int(raw)
+            elif (value := plain_int(raw)) is not None and (
+                    questionnaire.scale.min <= value <= questionnaire.scale.max):
+                result.answers[item_id] = value
             else:
                 result.errors[name] = ("value_off_scale", {
                     "min": questionnaire.scale.min, "max": questionnaire.scale.max})

@@ -32,17 +32,19 @@ def _keep_draft_cookie(page, token: str, key: str, ctx: SurveyContext) -> None:
                         httponly=True, samesite="lax")
 
 
-def _key(request: Request, ctx: SurveyContext, token: str) -> str:
-    key, _ = survey.draft_key(ctx, token, request.cookies.get(DRAFT_COOKIE))
+def _key(request: Request, session, ctx: SurveyContext, token: str) -> str:
+    key, _ = survey.draft_key(session=session, ctx=ctx, token=token,
+                              cookie_key=request.cookies.get(DRAFT_COOKIE))
     return key
 
 
 @router.get("/{token}", name="survey_intro", response_class=HTMLResponse)
 def intro(token: str, request: Request, session: SessionDep, catalog: CatalogDep):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
-    key, _ = survey.draft_key(ctx, token, request.cookies.get(DRAFT_COOKIE))
+    key = _key(request, session, ctx, token)
     if not ctx.personal and survey.find_response(session=session, key=key):
-        key, _ = survey.draft_key(ctx, token, None)  # a new respondent on a used browser
+        key, _ = survey.draft_key(session=session, ctx=ctx, token=token, cookie_key=None)
+        # a new respondent on a browser that already answered
     draft = survey.get_draft(session=session, ctx=ctx, key=key)
     page = render(request, "survey/intro.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "draft": draft,
@@ -67,7 +69,7 @@ def _resume_knob(ctx: SurveyContext, draft) -> str:
 def start(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
           form: FormPairs):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
-    key = _key(request, ctx, token)
+    key = _key(request, session, ctx, token)
     step = survey.parse_step(ctx.questionnaire, form, knob=None, expect_role=True)
     if step.errors:
         draft = survey.get_draft(session=session, ctx=ctx, key=key)
@@ -103,7 +105,7 @@ def _known_knob(ctx: SurveyContext, knob: str) -> bool:
 @router.get("/{token}/k/{knob}", name="survey_knob", response_class=HTMLResponse)
 def knob_page(token: str, knob: str, request: Request, session: SessionDep, catalog: CatalogDep):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
-    draft = survey.get_draft(session=session, ctx=ctx, key=_key(request, ctx, token))
+    draft = survey.get_draft(session=session, ctx=ctx, key=_key(request, session, ctx, token))
     if draft is None or draft.role is None or not _known_knob(ctx, knob):
         return _redirect(request, "survey_intro", token=token)
     values = {item_id: ("dk" if v is None else str(v)) for item_id, v in draft.answers.items()}
@@ -115,7 +117,7 @@ def knob_page(token: str, knob: str, request: Request, session: SessionDep, cata
 def knob_save(token: str, knob: str, request: Request, session: SessionDep,
               catalog: CatalogDep, form: FormPairs):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
-    key = _key(request, ctx, token)
+    key = _key(request, session, ctx, token)
     draft = survey.get_draft(session=session, ctx=ctx, key=key)
     if draft is None or draft.role is None or not _known_knob(ctx, knob):
         return _redirect(request, "survey_intro", token=token)
@@ -146,7 +148,7 @@ def knob_save(token: str, knob: str, request: Request, session: SessionDep,
 @router.get("/{token}/afronden", name="survey_finish", response_class=HTMLResponse)
 def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDep):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
-    draft = survey.get_draft(session=session, ctx=ctx, key=_key(request, ctx, token))
+    draft = survey.get_draft(session=session, ctx=ctx, key=_key(request, session, ctx, token))
     if draft is None or draft.role is None:
         return _redirect(request, "survey_intro", token=token)
     return render(request, "survey/finish.html", {
@@ -162,7 +164,7 @@ def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     # allow_used: a double click arrives after the first click used the personal token;
     # `survey.submit` answers it with the first response and refuses any other draft.
     ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
-    survey.submit(session=session, ctx=ctx, key=_key(request, ctx, token))
+    survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token))
     return _redirect(request, "survey_thanks", token=token)
 
 
@@ -170,7 +172,7 @@ def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDe
 def thanks(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
            settings: SettingsDep):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
-    response = survey.find_response(session=session, key=_key(request, ctx, token))
+    response = survey.find_response(session=session, key=_key(request, session, ctx, token))
     if response is None:
         return _redirect(request, "survey_intro", token=token)
     own = survey.own_scores(session=session, response=response)

@@ -21,6 +21,7 @@ from api.db import SessionDep
 from api.deps import CatalogDep, SettingsDep
 from api.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from api.models import Institution, Round, Unit
+from api.parsing import plain_int
 from api.questionnaires import Catalog
 from api.scoring import change_between
 from api.settings import Settings
@@ -310,7 +311,7 @@ def trend(slug: str, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
 async def import_body(request: Request) -> tuple[str, bytes]:
     """The raw upload and its media type, refused when larger than the limit."""
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_IMPORT_BYTES:
+    if (plain_int(length) or 0) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"An import may be at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
     body = bytearray()
     async for chunk in request.stream():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 
 class Text(BaseModel):
@@ -197,7 +197,7 @@ class ImportResponse(BaseModel):
 
     unit: int | str = Field(description="Unit id or exact unit name.")
     role: str
-    answers: dict[str, int | None | str] = Field(
+    answers: dict[str, StrictInt | None | str] = Field(
         description="Item id → 1–5, null or \"dk\" for don't know / not applicable.")
     open_answers: dict[str, str] = {}
 

@@ -1,0 +1,351 @@
+"""Tenancy matrix: every route of the app × every kind of visitor, with the status each must get.
+
+The visitors (columns):
+
+- anonymous — a browser without any cookie, or a script without a token;
+- respondent — a browser that is filling in institution A's shared survey link (it holds that
+  link's draft cookie), without a login;
+- board A / board B — browsers logged in as a board member granted only A, or only B;
+- consultant — a client sending a bearer token scoped to A with `read` and `import`;
+- admin — a browser logged in as an administrator (sees every institution).
+
+Each row is one concrete request, mostly on A's objects (A's slug, round, unit, shared link); a
+few rows ask for B's objects, or mix A's slug with B's round, to show that no door between
+tenants is open. Cells read "200", "404", … or "303→where" for a redirect (`login`, `intro`,
+`knob <key>`, `thanks`, `dash A`, …). `test_every_route_is_in_the_matrix` fails when the app gets
+a route without a row here.
+
+The rows run in order, each as every visitor, and every visitor's cookies are put back as they
+were before each request; the respondent's draft lives in the database, so the survey rows follow
+the survey's own order and the respondent's submit comes before the thank-you page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
+
+from api import accounts, invitations, tokens
+from api.models import AccountRole
+from tests.builders import all_answers, make_institution, make_round, make_unit, stored_response
+
+Q_SLUG, Q_VERSION = "galbraith-star", "1.0"
+PASSWORD = "een-lang-wachtwoord-42"
+ROLES = ("anonymous", "respondent", "board_a", "board_b", "consultant", "admin")
+HEADINGS = ("anonymous", "respondent", "board A", "board B", "consultant", "admin")
+A_UNIT = "Practoraat Alfa"
+
+
+def every(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def but(default: str, **cells: str) -> dict[str, str]:
+    return {**every(default), **cells}
+
+
+# Pages and downloads of the dashboard need a logged-in session; a bearer token is no session.
+NO_SESSION = "303→login"
+DASH_A = but(NO_SESSION, board_a="200", board_b="404", admin="200")
+DASH_B = but(NO_SESSION, board_a="404", board_b="200", admin="200")
+DASH_NOWHERE = but(NO_SESSION, board_a="404", board_b="404", admin="404")  # A's slug, B's round
+# /api/v1 needs a bearer token: a browser session (board, admin) does not count.
+API_A = but("401", consultant="200")
+API_B = but("401", consultant="404")
+# The survey is public by its link; only the browser holding a draft gets past the intro.
+DRAFT_ONLY = but("303→intro", respondent="200")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    route: str  # the app's path template this row exercises
+    url: str  # placeholders: {A} {B} {a_round} {a_closed} {b_round} {a_unit} {b_unit} {a_link} {b_link}
+    expected: dict[str, str]
+    form: dict[str, str] | None = None  # posted as a page form, with the browser's CSRF token
+    json: dict | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+IMPORT_A = {"responses": [{"unit": A_UNIT, "role": "practor", "answers": {"str1": 4, "str2": "dk"}}]}
+IMPORT_B = {"responses": [{"unit": "Practoraat Beta", "role": "practor", "answers": {"str1": 4}}]}
+
+MATRIX = [
+    # --- public pages -------------------------------------------------------------------------
+    Row("GET", "/", "/", every("200")),
+    Row("GET", "/login", "/login", every("200")),
+    Row("POST", "/login", "/login", every("303→dashboards"),
+        form={"email": "bestuur@alfa.nl", "password": PASSWORD, "next": "/dashboard"}),
+    Row("POST", "/logout", "/logout", every("303→login"), form={}),
+    Row("GET", "/static", "/static/kennisster.css", every("200")),
+    Row("GET", "/api/v1/docs", "/api/v1/docs", every("200")),
+    Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every("200")),
+    Row("GET", "/docs/oauth2-redirect", "/docs/oauth2-redirect", every("200")),
+    # --- the survey: public by its link, in the survey's own order -------------------------------
+    Row("GET", "/s/{token}", "/s/{a_link}", every("200")),
+    Row("GET", "/s/{token}", "/s/{b_link}", every("200")),
+    Row("POST", "/s/{token}", "/s/{a_link}", every("303→knob strategie"), form={"role": "practor"}),
+    Row("GET", "/s/{token}/k/{knob}", "/s/{a_link}/k/strategie", DRAFT_ONLY),
+    Row("POST", "/s/{token}/k/{knob}", "/s/{a_link}/k/strategie",
+        but("303→intro", respondent="303→knob structuur"),
+        form={"item-str1": "4", "item-str2": "5", "action": "next"}),
+    Row("GET", "/s/{token}/afronden", "/s/{a_link}/afronden", DRAFT_ONLY),
+    # without a draft there is nothing to submit: "Nothing to submit", 422
+    Row("POST", "/s/{token}/afronden", "/s/{a_link}/afronden",
+        but("422", respondent="303→thanks"), form={}),
+    Row("GET", "/s/{token}/bedankt", "/s/{a_link}/bedankt", DRAFT_ONLY),
+    # --- the dashboard, on A's objects ----------------------------------------------------------
+    Row("GET", "/dashboard", "/dashboard",
+        but(NO_SESSION, board_a="303→dash A", board_b="303→dash B", admin="200")),
+    Row("GET", "/dashboard/{slug}", "/dashboard/{A}", DASH_A),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
+        "/dashboard/{A}/rounds/{a_round}/charts/star.svg", DASH_A),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
+        "/dashboard/{A}/rounds/{a_round}/charts/roles.png", DASH_A),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
+        "/dashboard/{A}/rounds/{a_round}/charts/trend.svg", DASH_A),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
+        "/dashboard/{A}/rounds/{a_round}/units.csv", DASH_A),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
+        "/dashboard/{A}/rounds/{a_round}/units.xlsx", DASH_A),
+    # ... on B's objects, and A's slug with B's round
+    Row("GET", "/dashboard/{slug}", "/dashboard/{B}", DASH_B),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
+        "/dashboard/{B}/rounds/{b_round}/charts/star.png", DASH_B),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
+        "/dashboard/{B}/rounds/{b_round}/units.csv", DASH_B),
+    Row("GET", "/dashboard/{slug}", "/dashboard/{A}?round={b_round}", DASH_NOWHERE),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
+        "/dashboard/{A}/rounds/{b_round}/charts/star.svg", DASH_NOWHERE),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
+        "/dashboard/{A}/rounds/{b_round}/units.xlsx", DASH_NOWHERE),
+    # --- /api/v1, on A's objects -----------------------------------------------------------------
+    Row("GET", "/api/v1/questionnaires", "/api/v1/questionnaires", API_A),
+    Row("GET", "/api/v1/questionnaires/{slug}/{version}",
+        "/api/v1/questionnaires/galbraith-star/1.0", API_A),
+    Row("GET", "/api/v1/institutions", "/api/v1/institutions", API_A),
+    Row("GET", "/api/v1/institutions/{slug}", "/api/v1/institutions/{A}", API_A),
+    Row("GET", "/api/v1/institutions/{slug}/units", "/api/v1/institutions/{A}/units", API_A),
+    Row("GET", "/api/v1/institutions/{slug}/rounds", "/api/v1/institutions/{A}/rounds", API_A),
+    Row("GET", "/api/v1/rounds/{round_id}/scores", "/api/v1/rounds/{a_round}/scores?group_by=unit",
+        API_A),
+    Row("GET", "/api/v1/rounds/{round_id}/compare",
+        "/api/v1/rounds/{a_round}/compare?unit={a_unit}", API_A),
+    Row("GET", "/api/v1/compare/institutions", "/api/v1/compare/institutions?institution={A}",
+        API_A),
+    Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{A}/trend?unit={a_unit}",
+        API_A),
+    Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{a_round}/responses",
+        but("401", consultant="201"), json=IMPORT_A),
+    # ... on B's objects, and A's objects asked with B's unit
+    Row("GET", "/api/v1/institutions/{slug}", "/api/v1/institutions/{B}", API_B),
+    Row("GET", "/api/v1/institutions/{slug}/units", "/api/v1/institutions/{B}/units", API_B),
+    Row("GET", "/api/v1/institutions/{slug}/rounds", "/api/v1/institutions/{B}/rounds", API_B),
+    Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{B}/trend", API_B),
+    Row("GET", "/api/v1/rounds/{round_id}/scores", "/api/v1/rounds/{b_round}/scores", API_B),
+    Row("GET", "/api/v1/rounds/{round_id}/compare", "/api/v1/rounds/{b_round}/compare", API_B),
+    Row("GET", "/api/v1/compare/institutions", "/api/v1/compare/institutions?institution={B}",
+        API_B),
+    Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{b_round}/responses",
+        API_B, json=IMPORT_B),
+    Row("GET", "/api/v1/rounds/{round_id}/compare",
+        "/api/v1/rounds/{a_round}/compare?unit={b_unit}", API_B),
+    Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{A}/trend?unit={b_unit}",
+        API_B),
+]
+
+
+# --- the app's routes ---------------------------------------------------------------------------
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves, HEAD left out; a mount as ("GET", path).
+
+    FastAPI ≥ 0.16x keeps included routers lazily (`app.routes` holds the routers themselves);
+    `iter_route_contexts` flattens them, older versions list every route in `app.routes`.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # an older FastAPI: app.routes is already flat
+        found = list(app.routes)
+    else:
+        found = list(iter_route_contexts(app.routes))
+    routes = set()
+    for route in found:
+        original = getattr(route, "original_route", route)
+        if isinstance(original, Mount):
+            routes.add(("GET", route.path))
+        elif isinstance(original, APIRoute | Route):
+            routes.update((method, route.path) for method in route.methods if method != "HEAD")
+    return routes
+
+
+def test_every_route_is_in_the_matrix(app):
+    """A new route must get a row (its expected status for every visitor) before it ships."""
+    served = app_routes(app)
+    assert any(path.startswith("/api/v1/rounds") for _, path in served)  # the flattening worked
+    covered = {(row.method, row.route) for row in MATRIX}
+    missing = sorted(served - covered)
+    assert not missing, "routes without a row in the tenancy matrix: " + ", ".join(
+        f"{method} {path}" for method, path in missing)
+    stale = sorted(covered - served)
+    assert not stale, "matrix rows for routes the app no longer has: " + ", ".join(
+        f"{method} {path}" for method, path in stale)
+
+
+# --- the world and its visitors -----------------------------------------------------------------
+
+
+@dataclass
+class Visitor:
+    """One browser or API client, with the cookies it had after setting up."""
+
+    client: TestClient
+    cookies: list = field(default_factory=list)
+
+    def keep(self) -> None:
+        self.cookies = list(self.client.cookies.jar)
+
+    def reset(self) -> None:
+        self.client.cookies.clear()
+        for cookie in self.cookies:
+            self.client.cookies.jar.set_cookie(cookie)
+
+
+def csrf_of(client: TestClient) -> str:
+    page = BeautifulSoup(client.get("/login").text, "html.parser")
+    return page.select_one('input[name="csrf_token"]')["value"]
+
+
+def log_in(client: TestClient, email: str) -> None:
+    response = client.post("/login", data={"csrf_token": csrf_of(client), "email": email,
+                                           "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dict[str, Visitor]]]:
+    """A (two rounds with responses) and B (one), a board account for each, an admin, a
+    consultant's token on A, and a respondent half-way through A's shared link."""
+    questionnaire = catalog.require(Q_SLUG, Q_VERSION)
+    a = make_institution(session, "Hogeschool Alfa")
+    b = make_institution(session, "ROC Beta")
+    a_unit, b_unit = make_unit(session, a, A_UNIT), make_unit(session, b, "Practoraat Beta")
+    a_closed = make_round(session, catalog, a, state="closed")
+    a_round = make_round(session, catalog, a)
+    b_round = make_round(session, catalog, b)
+    for i in range(10):  # two role groups of k = 5, so the roles chart has something to show
+        stored_response(session, questionnaire, a_round, a_unit,
+                        answers=all_answers(questionnaire, 2 + i % 3),
+                        role=("practor", "docent_onderzoeker")[i % 2])
+    for i in range(5):
+        stored_response(session, questionnaire, a_closed, a_unit,
+                        answers=all_answers(questionnaire, 1 + i % 4))
+        stored_response(session, questionnaire, b_round, b_unit)
+    links = {name: invitations.ensure_shared(session=session, secret_key=settings.secret_key,
+                                             round_=round_, unit=unit)
+             for name, round_, unit in (("a_link", a_round, a_unit), ("b_link", b_round, b_unit))}
+    consultant = tokens.create_token(session=session, name="Onderzoeksbureau Alfa",
+                                     scopes=["read", "import"], institutions=[a])[1]
+    for email, role, granted in (("bestuur@alfa.nl", AccountRole.bestuur, [a]),
+                                 ("bestuur@beta.nl", AccountRole.bestuur, [b]),
+                                 ("admin@kennisster.nl", AccountRole.admin, [])):
+        accounts.create_account(session=session, email=email, password=PASSWORD, role=role,
+                                institutions=granted)
+    session.commit()  # no open transaction (SQLite: no write lock) while the app works
+
+    values = {"A": a.slug, "B": b.slug, "a_round": str(a_round.id), "a_closed": str(a_closed.id),
+              "b_round": str(b_round.id), "a_unit": str(a_unit.id), "b_unit": str(b_unit.id),
+              **links}
+    visitors = {role: Visitor(TestClient(app)) for role in ROLES}
+    respondent = visitors["respondent"].client
+    assert respondent.get(f"/s/{links['a_link']}").status_code == 200
+    started = respondent.post(f"/s/{links['a_link']}", data={
+        "csrf_token": csrf_of(respondent), "role": "docent_onderzoeker"}, follow_redirects=False)
+    assert started.status_code == 303 and respondent.cookies.get("ks_draft")
+    log_in(visitors["board_a"].client, "bestuur@alfa.nl")
+    log_in(visitors["board_b"].client, "bestuur@beta.nl")
+    log_in(visitors["admin"].client, "admin@kennisster.nl")
+    visitors["consultant"].client.headers["Authorization"] = f"Bearer {consultant}"
+    for visitor in visitors.values():
+        visitor.keep()
+    yield values, visitors
+    for visitor in visitors.values():
+        visitor.client.close()
+
+
+# --- running the matrix -------------------------------------------------------------------------
+
+
+def outcome(response, values: dict[str, str]) -> str:
+    """"200", "404", … or "303→where" in words a reader of the table knows."""
+    if response.status_code not in (301, 302, 303, 307, 308):
+        return str(response.status_code)
+    path = urlsplit(response.headers.get("location", "")).path
+    parts = path.split("/")
+    slugs = {values["A"]: "A", values["B"]: "B"}
+    if path == "/login":
+        where = "login"
+    elif path == "/dashboard":
+        where = "dashboards"
+    elif len(parts) == 3 and parts[1] == "dashboard":
+        where = f"dash {slugs.get(parts[2], parts[2])}"
+    elif len(parts) >= 3 and parts[1] == "s":
+        rest = parts[3:]
+        where = ("intro" if not rest else f"knob {rest[1]}" if rest[0] == "k" else
+                 {"afronden": "finish", "bedankt": "thanks"}.get(rest[0], path))
+    else:
+        where = path
+    return f"{response.status_code}→{where}"
+
+
+def send(row: Row, client: TestClient, values: dict[str, str]):
+    url = row.url.format(**values)
+    if row.form is not None:
+        data = {"csrf_token": csrf_of(client), **row.form}
+        return client.post(url, data=data, follow_redirects=False)
+    if row.json is not None:
+        return client.post(url, json=row.json, follow_redirects=False)
+    return client.request(row.method, url, follow_redirects=False)
+
+
+def table(results: dict[tuple[str, str], str]) -> str:
+    """The whole matrix; a cell that is not as expected reads "✗ got (want …)"."""
+    lines = []
+    for row in MATRIX:
+        cells = []
+        for role in ROLES:
+            got, want = results[(row.label, role)], row.expected[role]
+            cells.append(got if got == want else f"✗ {got} (want {want})")
+        lines.append([row.label, *cells])
+    header = ["request", *HEADINGS]
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+    render = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+              for line in [header, *lines]]
+    render.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(render)
+
+
+def test_every_route_as_every_visitor_gets_the_expected_status(world):
+    values, visitors = world
+    assert len({row.label for row in MATRIX}) == len(MATRIX), "every request once"
+    results: dict[tuple[str, str], str] = {}
+    for row in MATRIX:
+        assert set(row.expected) == set(ROLES), row.label
+        for role in ROLES:
+            visitor = visitors[role]
+            visitor.reset()
+            results[(row.label, role)] = outcome(send(row, visitor.client, values), values)
+    wrong = [(label, role) for (label, role), got in results.items()
+             if got != next(r for r in MATRIX if r.label == label).expected[role]]
+    assert not wrong, f"{len(wrong)} cell(s) of the tenancy matrix differ:\n\n{table(results)}\n"
