@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from api import anonymity, scoring
 from api.aggregation import GroupScores, invitations_per_unit, scores_by
 from api.errors import NotFound
-from api.models import Institution, OpenAnswer, Response, Round, Unit
+from api.models import Institution, OpenAnswer, Response, Round, Unit, utcnow
 from api.questionnaires import Band, Catalog, Questionnaire
 from api.reliability import Reliability, knob_reliability
 from api.rounds import list_rounds
@@ -127,9 +127,16 @@ def _total_view(scores: GroupScores | None, questionnaire: Questionnaire, k: int
 
 
 def comparable(a: Questionnaire, b: Questionnaire) -> bool:
-    """Two versions whose knob scores may stand in one trend."""
-    return a.slug == b.slug and (
-        a.version == b.version or a.version in b.comparable_with or b.version in a.comparable_with)
+    """Two versions whose knob scores may stand in one trend: the same statements on the same
+    knobs and scale (only other texts changed), or declared comparable in the questionnaire file."""
+    if a.slug != b.slug:
+        return False
+    if a.version == b.version or a.version in b.comparable_with or b.version in a.comparable_with:
+        return True
+
+    def shape(q: Questionnaire) -> tuple:
+        return ([(i.id, i.knob, i.reverse, i.statement) for i in q.items], q.scale.min, q.scale.max)
+    return shape(a) == shape(b)
 
 
 def build_dashboard(
@@ -144,8 +151,9 @@ def build_dashboard(
     rounds = list_rounds(session=session, institution=institution)
     if not rounds:
         raise NotFound("This institution has no rounds yet.", code="no_rounds")
-    if round_id is None:
-        round_ = rounds[-1][0]
+    if round_id is None:  # the latest round that has opened; a planned round has nothing yet
+        opened = [r for r, _ in rounds if r.opens_at <= utcnow()]
+        round_ = opened[-1] if opened else rounds[-1][0]
     else:
         round_ = next((r for r, _ in rounds if r.id == round_id), None)
         if round_ is None:

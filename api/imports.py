@@ -88,8 +88,9 @@ def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, obj
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
-            problems.append(RowProblem(number, None,
-                                       f"has {len(cells)} cells where the header has {len(header)}"))
+            # kept as a row with its problem, so the other rows are still checked and named
+            rows.append({"_row": number, "_problems": [
+                (None, f"has {len(cells)} cells where the header has {len(header)}")]})
             continue
         row: dict[str, object] = {"_row": number, "answers": {}, "open_answers": {}}
         for name, cell in zip(header, cells, strict=True):
@@ -100,8 +101,6 @@ def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, obj
             else:
                 row["open_answers"][name] = cell
         rows.append(row)
-    if problems:
-        raise ImportRejected("Some rows of the CSV cannot be read.", problems)
     return rows
 
 
@@ -121,9 +120,13 @@ def check_rows(
     checked = []
     for index, row in enumerate(rows, start=1):
         number = int(row.get("_row", index))
+        unreadable = row.get("_problems")
+        if unreadable:  # a row the reader could not take apart: named, not checked further
+            problems.extend(RowProblem(number, column, message) for column, message in unreadable)
+            continue
         before = len(problems)
         unit_ref = row.get("unit")
-        unit = by_name.get(str(unit_ref)) if unit_ref is not None else None
+        unit = by_name.get(str(unit_ref).strip()) if unit_ref is not None else None
         if unit is None and plain_int(unit_ref) is not None:
             unit = by_id.get(plain_int(unit_ref))
         if unit is None:

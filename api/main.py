@@ -78,7 +78,9 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if wants_json(request):
-            return problem(exc.status_code, "error", str(exc.detail))
+            response = problem(exc.status_code, "error", str(exc.detail))
+            response.headers.update(exc.headers or {})
+            return response
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         return error_page(request, status_code=exc.status_code, code=code)
 
@@ -90,7 +92,41 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
                 for e in exc.errors()))
         return error_page(request, status_code=422, code="invalid_input")
 
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        if wants_json(request):
+            return problem(500, "server_error", "Something went wrong on our side; nothing was "
+                           "changed by this request. Please try again later.")
+        return error_page(request, status_code=500, code="server_error")
+
+    app.openapi = lambda: _openapi_with_problem_media_type(app)
     return app
+
+
+def _openapi_with_problem_media_type(app: FastAPI) -> dict:
+    """FastAPI files response models under application/json; errors are sent as
+    application/problem+json, so the document says so."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    from api.v1.schemas import ImportIn
+
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    # the import's JSON body is described by hand (it also takes CSV), so add its schema
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    body = ImportIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(body.pop("$defs", {}))
+    components["ImportIn"] = body
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status.startswith(("4", "5")) and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    app.openapi_schema = schema
+    return schema
 
 
 def problem(status: int, title: str, detail: str, *, errors: list | None = None) -> JSONResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import accounts, charts, exports
@@ -20,6 +20,8 @@ router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=Fa
 SORTABLE = {"name", "n", "spread"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PRIVATE = {"Cache-Control": "private, no-store"}
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id can name nothing
+RoundId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _dashboard(request: Request, session, catalog, settings, account: Account, slug: str,
@@ -62,7 +64,7 @@ def _sorted_units(dash: Dashboard, sort: str, descending: bool):
 def dashboard(
     slug: str, request: Request, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
     account: CurrentAccount,
-    round: Annotated[int | None, Query(alias="round")] = None,
+    round: Annotated[int | None, Query(alias="round", ge=1, le=MAX_ID)] = None,
     compare: Annotated[list[int], Query()] = [],  # noqa: B006 (FastAPI copies the default)
     previous: bool = False,
     sort: str = "name",
@@ -93,7 +95,7 @@ def dashboard(
 
 @router.get("/{slug}/rounds/{round_id}/charts/{chart}.{fmt}", name="dashboard_chart")
 def chart_download(
-    slug: str, round_id: int, chart: Literal["star", "roles", "trend"],
+    slug: str, round_id: RoundId, chart: Literal["star", "roles", "trend"],
     fmt: Literal["svg", "png"], request: Request, session: SessionDep, catalog: CatalogDep,
     settings: SettingsDep, account: CurrentAccount,
     compare: Annotated[list[int], Query()] = [],  # noqa: B006
@@ -114,7 +116,7 @@ def chart_download(
 
 @router.get("/{slug}/rounds/{round_id}/units.{fmt}", name="dashboard_table")
 def table_download(
-    slug: str, round_id: int, fmt: Literal["csv", "xlsx"], request: Request,
+    slug: str, round_id: RoundId, fmt: Literal["csv", "xlsx"], request: Request,
     session: SessionDep, catalog: CatalogDep, settings: SettingsDep, account: CurrentAccount,
 ):
     dash = _dashboard(request, session, catalog, settings, account, slug, round_id)

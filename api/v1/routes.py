@@ -7,12 +7,13 @@ dashboard. Tables also come as CSV with `?format=csv`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from sqlmodel import Session, select
 
 from api import anonymity, exports, imports, rounds, tokens
@@ -20,7 +21,7 @@ from api.dashboard import Dashboard, build_dashboard, comparable
 from api.db import SessionDep
 from api.deps import CatalogDep, SettingsDep
 from api.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
-from api.models import Institution, Round, Unit
+from api.models import Institution, Round, Unit, utcnow
 from api.parsing import plain_int
 from api.questionnaires import Catalog
 from api.scoring import change_between
@@ -28,20 +29,27 @@ from api.settings import Settings
 from api.v1 import present, schemas
 
 bearer = HTTPBearer(auto_error=False, description="A token from `kennisster token create`.")
-PROBLEMS = {status: {"model": schemas.Problem, "content": {"application/problem+json": {}}}
-            for status in (401, 403, 404, 422)}
+PROBLEMS = {status: {"model": schemas.Problem} for status in (401, 403, 404, 422)}
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
 Format = Annotated[Literal["json", "csv"], Query(description="`csv` for a CSV download.")]
 Limit = Annotated[int, Query(ge=1, le=200)]
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id can name nothing
+RoundId = Annotated[int, Path(ge=1, le=MAX_ID, description="A round id.")]
+Slug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="An institution's slug.")]
 Offset = Annotated[int, Query(ge=0)]
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+SLUG_PATTERN = re.compile(r"[a-z0-9-]{1,60}")
 
 
 def grant(session: SessionDep,
           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
           ) -> tokens.TokenGrant:
-    return tokens.authenticate(session=session,
-                               plain=credentials.credentials if credentials else None)
+    token = tokens.authenticate(session=session,
+                                plain=credentials.credentials if credentials else None)
+    # End this transaction now: on a POST it holds SQLite's write lock (or a pooled connection)
+    # while the body is still being read; the route starts its own transaction in its own thread.
+    session.commit()
+    return token
 
 
 def read_grant(token: Annotated[tokens.TokenGrant, Depends(grant)]) -> tokens.TokenGrant:
@@ -59,7 +67,8 @@ def _institutions(session: Session, token: tokens.TokenGrant) -> list[Institutio
 
 def _institution(session: Session, token: tokens.TokenGrant, slug: str) -> Institution:
     """In scope or 404: a token cannot even learn that another institution exists."""
-    institution = session.exec(select(Institution).where(Institution.slug == slug)).first()
+    institution = (session.exec(select(Institution).where(Institution.slug == slug)).first()
+                   if SLUG_PATTERN.fullmatch(slug) else None)
     if institution is None or institution.id not in token.institution_ids:
         raise NotFound(f"No institution {slug!r} within this token's scope.")
     return institution
@@ -115,7 +124,7 @@ def list_questionnaires(request: Request, response: Response, token: ReadGrant,
 
 @router.get("/questionnaires/{slug}/{version}", response_model=schemas.QuestionnaireOut,
             summary="One questionnaire version: knobs, items, scale, bands, suggestions")
-def get_questionnaire(slug: str, version: str, token: ReadGrant, catalog: CatalogDep):
+def get_questionnaire(slug: Slug, version: str, token: ReadGrant, catalog: CatalogDep):
     questionnaire = catalog.get(slug, version)
     if questionnaire is None:
         raise NotFound(f"No questionnaire {slug}/{version}.")
@@ -134,14 +143,14 @@ def list_institutions(request: Request, response: Response, session: SessionDep,
 
 
 @router.get("/institutions/{slug}", response_model=schemas.InstitutionOut)
-def get_institution(slug: str, session: SessionDep, token: ReadGrant, settings: SettingsDep):
+def get_institution(slug: Slug, session: SessionDep, token: ReadGrant, settings: SettingsDep):
     institution = _institution(session, token, slug)
     return present.institution_out(institution, _k(settings, institution))
 
 
 @router.get("/institutions/{slug}/units", response_model=schemas.Page[schemas.UnitOut],
             summary="Units as a tree: top-level units with their children")
-def list_units(slug: str, request: Request, response: Response, session: SessionDep,
+def list_units(slug: Slug, request: Request, response: Response, session: SessionDep,
                token: ReadGrant, limit: Limit = 50, offset: Offset = 0):
     institution = _institution(session, token, slug)
     units = session.exec(select(Unit).where(Unit.institution_id == institution.id)
@@ -152,7 +161,7 @@ def list_units(slug: str, request: Request, response: Response, session: Session
 
 @router.get("/institutions/{slug}/rounds", response_model=schemas.Page[schemas.RoundOut],
             summary="Rounds, oldest first, with their response counts")
-def list_rounds(slug: str, request: Request, response: Response, session: SessionDep,
+def list_rounds(slug: Slug, request: Request, response: Response, session: SessionDep,
                 token: ReadGrant, limit: Limit = 50, offset: Offset = 0):
     institution = _institution(session, token, slug)
     found = rounds.list_rounds(session=session, institution=institution)
@@ -162,7 +171,7 @@ def list_rounds(slug: str, request: Request, response: Response, session: Sessio
 
 @router.get("/rounds/{round_id}/scores", response_model=schemas.ScoresOut,
             responses=CSV_RESPONSE, summary="Scores of a round per unit, per role or in total")
-def round_scores(round_id: int, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+def round_scores(round_id: RoundId, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
                  settings: SettingsDep,
                  group_by: Literal["institution", "unit", "role"] = "institution",
                  format: Format = "json"):
@@ -182,9 +191,10 @@ def round_scores(round_id: int, session: SessionDep, token: ReadGrant, catalog: 
 @router.get("/rounds/{round_id}/compare", response_model=schemas.CompareOut,
             responses=CSV_RESPONSE,
             summary="Units × knobs with each unit's difference from the institution")
-def compare_units(round_id: int, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+def compare_units(round_id: RoundId, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
                   settings: SettingsDep,
-                  unit: Annotated[list[int], Query(description="Limit to these unit ids.")] = [],  # noqa: B006
+                  unit: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]],
+                                  Query(description="Limit to these unit ids.")] = [],  # noqa: B006
                   format: Format = "json"):
     round_, institution = _round(session, token, round_id)
     dash = _dashboard(session, catalog, settings, institution, round_id)
@@ -228,7 +238,7 @@ def compare_institutions(
     result = []
     for inst in chosen:
         candidates = [r for r, _ in rounds.list_rounds(session=session, institution=inst)
-                      if r.questionnaire_slug == questionnaire]
+                      if r.questionnaire_slug == questionnaire and r.opens_at <= utcnow()]
         if not candidates:
             continue
         dash = _dashboard(session, catalog, settings, inst, candidates[-1].id)
@@ -252,9 +262,10 @@ def compare_institutions(
     **CSV_RESPONSE, 409: {"model": schemas.Problem,
                           "description": "Rounds use versions whose knobs are not comparable"}},
     summary="Scores across rounds of one questionnaire, for the institution or one unit")
-def trend(slug: str, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
           settings: SettingsDep,
-          unit: Annotated[int | None, Query(description="A unit id; default the whole institution.")] = None,  # noqa: E501
+          unit: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                            description="A unit id; default the whole institution.")] = None,
           questionnaire: Annotated[str | None, Query(
               description="slug or slug/version; default the latest round's questionnaire.")] = None,
           format: Format = "json"):
@@ -335,7 +346,7 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {
              summary="Import responses collected elsewhere, as JSON or CSV; all or nothing",
              responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}})
 def import_responses(
-    round_id: int, session: SessionDep, catalog: CatalogDep,
+    round_id: RoundId, session: SessionDep, catalog: CatalogDep,
     token: Annotated[tokens.TokenGrant, Depends(grant)],
     upload: Annotated[tuple[str, bytes], Depends(import_body)],
     idempotency_key: Annotated[str | None, Header(
@@ -365,20 +376,26 @@ def import_responses(
 
 
 def _json_rows(text: str) -> list[dict]:
-    """JSON rows in the same form the CSV reader gives, with schema errors named per row."""
+    """JSON rows in the form the CSV reader gives; a row of the wrong shape is kept with its
+    problems, so every other row is still checked and named in the same answer."""
     try:
-        payload = schemas.ImportIn.model_validate_json(text)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = list(error["loc"])
-            row = loc[1] + 1 if len(loc) > 1 and loc[0] == "responses" and isinstance(
-                loc[1], int) else 0
-            column = ".".join(str(p) for p in loc[2:]) or None
-            problems.append(imports.RowProblem(row, column, error["msg"]))
-        detail = ("The body is not valid JSON." if any(e["type"] == "json_invalid"
-                                                       for e in exc.errors())
-                  else "The JSON does not have the import's shape; nothing was imported.")
-        raise imports.ImportRejected(detail, problems) from exc
-    return [{"_row": i, **json.loads(r.model_dump_json())}
-            for i, r in enumerate(payload.responses, start=1)]
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise imports.ImportRejected("The body is not valid JSON.",
+                                     [imports.RowProblem(0, None, str(exc))]) from exc
+    if not isinstance(payload, dict) or set(payload) != {"responses"} or not isinstance(
+            payload["responses"], list) or not payload["responses"]:
+        raise imports.ImportRejected(
+            'The JSON must be an object {"responses": [...]} with at least one response.',
+            [imports.RowProblem(0, "responses", "missing, empty or not a list")])
+    rows = []
+    for number, raw in enumerate(payload["responses"], start=1):
+        try:
+            response = schemas.ImportResponse.model_validate(raw)
+        except ValidationError as exc:
+            rows.append({"_row": number, "_problems": [
+                (".".join(str(p) for p in error["loc"]) or None, error["msg"])
+                for error in exc.errors()]})
+            continue
+        rows.append({"_row": number, **response.model_dump()})
+    return rows

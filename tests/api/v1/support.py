@@ -1,0 +1,258 @@
+"""Helpers shared by the /api/v1 tests (imported as `tests.api.v1.support`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, func, select
+
+from api import institutions, scoring, tokens
+from api.models import Institution, Round, Unit, UnitKind
+from api.questionnaires import Catalog, Questionnaire
+from api.responses import record_response
+from tests.builders import make_institution, make_round, make_unit
+
+Q_SLUG, Q_VERSION = "galbraith-star", "1.0"
+Q_REF = f"{Q_SLUG}/{Q_VERSION}"
+KNOBS = ("strategie", "structuur", "processen", "beloningen", "mensen")
+ROLES = ("practor", "docent_onderzoeker", "lector_onderzoeksleider", "leidinggevende_bestuur",
+         "anders")
+PROBLEM = "application/problem+json"
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def bearer(plain: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def make_token(session: Session, institutions: Iterable[Institution], scopes=("read",),
+               name: str | None = None) -> str:
+    """A token as `kennisster token create` makes it; returns the plain text shown once."""
+    _, plain = tokens.create_token(session=session, name=name or f"Bureau {uuid.uuid4().hex[:6]}",
+                                   scopes=list(scopes), institutions=list(institutions))
+    return plain
+
+
+def varied_answers(questionnaire: Questionnaire, i: int) -> dict[str, int | None]:
+    """A different but fixed set of answers for respondent i, now and then a "weet niet" (at most
+    one per knob, so every knob is still scored)."""
+    answers: dict[str, int | None] = {}
+    for j, item in enumerate(questionnaire.items):
+        answers[item.id] = None if (i + j) % 11 == 0 else 1 + (i * 7 + j * 3 + i * j) % 5
+    return answers
+
+
+def respond(session: Session, questionnaire: Questionnaire, round_: Round, unit: Unit,
+            answers: dict[str, int | None], role: str = "practor") -> None:
+    record_response(session=session, round_=round_, unit_id=unit.id, role=role,
+                    questionnaire=questionnaire, answers=answers, open_answers={},
+                    submission_key=f"v1-{uuid.uuid4().hex}")
+
+
+def expected(questionnaire: Questionnaire, answer_sets: Iterable[dict]) -> dict[str, scoring.Summary]:
+    """Per knob, the statistics `api.scoring` gives for these respondents' answers."""
+    per_response = [scoring.knob_scores(a, questionnaire) for a in answer_sets]
+    return {knob.key: scoring.summarize([s[knob.key] for s in per_response
+                                         if s[knob.key] is not None])
+            for knob in questionnaire.knobs}
+
+
+def count(session: Session, model, *where) -> int:
+    """Rows in a table, read in a short transaction of its own: the test session must not hold
+    SQLite's write lock while the app handles a request."""
+    found = session.exec(select(func.count()).select_from(model).where(*where)).one()
+    session.commit()
+    return found
+
+
+def fetch(session: Session, statement) -> list:
+    """All rows of a query, in a short transaction of its own (see `count`)."""
+    found = list(session.exec(statement).all())
+    session.commit()
+    return found
+
+
+def assert_problem(response, status: int, *fragments: str) -> dict:
+    """An RFC 9457 problem with a human message; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    body = response.json()
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and len(body["detail"]) > 10
+    assert body.get("type", "about:blank")
+    for fragment in fragments:
+        assert fragment in body["detail"], body
+    return body
+
+
+def csv_table(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows, "a CSV download has at least its header row"
+    header = rows[0]
+    assert all(len(row) == len(header) for row in rows)
+    return [dict(zip(header, row, strict=True)) for row in rows[1:]]
+
+
+def num(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+def assert_csv_matches_group(row: dict[str, str], group: dict) -> None:
+    """One CSV row holds exactly the numbers of one JSON group (rounded to 4 decimals)."""
+    assert row["group_type"] == group["group"]["type"]
+    assert row["group_id"] == ("" if group["group"]["id"] is None else str(group["group"]["id"]))
+    assert row["group_name"] == group["group"]["name"]
+    assert row["suppressed"] == ("true" if group["suppressed"] else "false")
+    if group["suppressed"]:
+        numbers = ["n", "weakest", "strongest", "spread"] + [
+            f"{knob}_{part}" for knob in KNOBS
+            for part in ("n", "mean", "sd", "ci_low", "ci_high", "band", "difference")]
+        assert all(row.get(key, "") == "" for key in numbers), row
+        return
+    assert int(row["n"]) == group["n"]
+    for knob in KNOBS:
+        stats = (group["knobs"] or {}).get(knob)
+        if stats is None:  # a hidden cell: all its columns empty
+            assert all(row[f"{knob}_{part}"] == ""
+                       for part in ("n", "mean", "sd", "ci_low", "ci_high", "band")), row
+            continue
+        assert int(row[f"{knob}_n"]) == stats["n"]
+        for part in ("mean", "sd", "ci_low", "ci_high"):
+            if stats[part] is None:
+                assert row[f"{knob}_{part}"] == ""
+            else:
+                assert num(row[f"{knob}_{part}"]) == pytest.approx(stats[part], abs=5e-5)
+        assert row[f"{knob}_band"] == stats["band"]
+    assert row["weakest"] == (group["weakest"] or "")
+    assert row["strongest"] == (group["strongest"] or "")
+    if group["spread"] is not None:
+        assert num(row["spread"]) == pytest.approx(group["spread"], abs=5e-5)
+
+
+def assert_stats(stats: dict | None, summary: scoring.Summary, bands) -> None:
+    """A knob's JSON statistics equal the scoring module's summary, with the band of its mean."""
+    assert stats is not None
+    assert stats["n"] == summary.n
+    assert stats["mean"] == pytest.approx(summary.mean, abs=1e-9)
+    for part in ("sd", "ci_low", "ci_high"):
+        value = getattr(summary, part)
+        assert stats[part] == (None if value is None else pytest.approx(value, abs=1e-9))
+    assert stats["band"] == scoring.band_for(summary.mean, bands).key
+
+
+def assert_no_numbers(group: dict) -> None:
+    """A suppressed group: its name and `suppressed: true`, no number of any kind."""
+    assert group["suppressed"] is True
+    for key in ("n", "knobs", "weakest", "strongest", "spread", "difference"):
+        assert group.get(key) is None, (key, group)
+
+
+def empty_tables(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+# --- a world of two institutions ----------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Institution A (k = 5, the default) with a department and its practoraten and two rounds;
+    institution B with one unit and one round; tokens of every kind."""
+
+    a: Institution
+    b: Institution
+    centre: Unit  # an afdeling, parent of small, middle and large
+    small: Unit  # 2 responses in the latest round
+    middle: Unit  # 6
+    large: Unit  # 9
+    loose: Unit  # a top-level practoraat without responses
+    b_unit: Unit
+    first: Round  # A's earlier, closed round: 4 responses in middle, 3 in large
+    latest: Round  # A's open round
+    b_round: Round  # 5 responses
+    latest_rows: list[tuple[Unit, str, dict]] = field(default_factory=list)  # (unit, role, answers)
+    first_rows: list[tuple[Unit, str, dict]] = field(default_factory=list)
+    read_a: str = ""
+    read_b: str = ""
+    read_ab: str = ""
+    import_a: str = ""
+    all_a: str = ""
+
+    def answers(self, *, unit: Unit | None = None, role: str | None = None,
+                first: bool = False) -> list[dict]:
+        return [a for u, r, a in (self.first_rows if first else self.latest_rows)
+                if (unit is None or u.id == unit.id) and (role is None or r == role)]
+
+
+def build_world(session: Session, catalog: Catalog, questionnaire: Questionnaire) -> World:
+    a = make_institution(session, "Hogeschool Alfastad")
+    b = make_institution(session, "ROC Betadorp")
+    centre = institutions.create_unit(session=session, institution=a, name="Kenniscentrum",
+                                      kind=UnitKind.afdeling)
+    small, middle, large = (institutions.create_unit(session=session, institution=a, name=name,
+                                                     parent=centre)
+                            for name in ("Practoraat Klein", "Practoraat Midden",
+                                         "Practoraat Groot"))
+    loose = make_unit(session, a, "Practoraat Los")
+    b_unit = make_unit(session, b, "Practoraat Beta")
+    first = make_round(session, catalog, a, state="closed")
+    latest = make_round(session, catalog, a, state="open")
+    b_round = make_round(session, catalog, b, state="open")
+    world = World(a=a, b=b, centre=centre, small=small, middle=middle, large=large, loose=loose,
+                  b_unit=b_unit, first=first, latest=latest, b_round=b_round)
+    i = 0
+    for unit, n in ((small, 2), (middle, 6), (large, 9)):
+        for _ in range(n):
+            role = ("practor", "docent_onderzoeker")[i % 2]
+            answers = varied_answers(questionnaire, i)
+            respond(session, questionnaire, latest, unit, answers, role=role)
+            world.latest_rows.append((unit, role, answers))
+            i += 1
+    for j in range(7):
+        answers = varied_answers(questionnaire, 100 + j)
+        unit = (middle, large)[j % 2]
+        respond(session, questionnaire, first, unit, answers)
+        world.first_rows.append((unit, "practor", answers))
+    for j in range(5):
+        respond(session, questionnaire, b_round, b_unit, varied_answers(questionnaire, 200 + j))
+    session.commit()
+    world.read_a = make_token(session, [a])
+    world.read_b = make_token(session, [b])
+    world.read_ab = make_token(session, [a, b])
+    world.import_a = make_token(session, [a], scopes=("import",))
+    world.all_a = make_token(session, [a], scopes=("read", "import"))
+    return world
+
+
+def use_shared_world() -> tuple:
+    """`client`, `session` and `world` fixtures of a read-mostly module, on the module's world.
+
+    Usage at the top of a module: `client, session, world = use_shared_world()`.
+    """
+
+    @pytest.fixture
+    def client(shared_client):
+        return shared_client
+
+    @pytest.fixture
+    def session(shared_session):
+        return shared_session
+
+    @pytest.fixture
+    def world(shared_world):
+        return shared_world
+
+    return client, session, world
