@@ -217,7 +217,9 @@ def test_every_dashboard_route_shows_an_institution_only_to_its_own_board_and_ad
         assert response.status_code == 303, (route, target)
         location = urlsplit(response.headers["location"])
         assert location.path == "/login"
-        assert parse_qs(location.query)["next"] == [urlsplit(target).path]
+        asked = urlsplit(target)
+        assert parse_qs(location.query)["next"] == [
+            asked.path + (f"?{asked.query}" if asked.query else "")]  # the page, query and all
 
     # a board member of A: A yes, B never, not even B's round under A's own slug
     login(client, world.board_a)
