@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from api.db import dialect_insert
 from api.errors import Conflict, DomainError, InvalidInput, NotFound
 from api.models import Account, AccountInstitution, AccountRole, Institution, LoginAttempt, utcnow
 
@@ -108,7 +107,7 @@ def _locked_attempts(session: Session, keys: dict[str, str], now: datetime) -> d
     Holding the row lock from the check to the record keeps parallel guesses from all passing the
     check before any failure is counted (PostgreSQL; SQLite serialises writers already).
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     attempts = {}
     for kind, key in sorted(keys.items()):
         session.exec(insert(LoginAttempt).values(key=key, failures=0, first_failure_at=now)

@@ -2,6 +2,9 @@
 
 The database returns count, sum and sum of squares per group and knob; `api.scoring` turns those
 into mean, sd and confidence interval. No response is ever loaded into Python to be averaged.
+The GROUP BY runs over the running tallies (`knob_tally`, `response_tally`: one row per round,
+unit, role and knob, kept by `api.responses`), so its cost does not grow with the number of
+responses; `knob_score` keeps every response's own scores.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from sqlalchemy import func, literal
 from sqlmodel import Session, select
 
 from api import scoring
-from api.models import Invitation, InvitationKind, KnobScore, Response
+from api.models import Invitation, InvitationKind, KnobTally, ResponseTally
 
 GroupBy = Literal["institution", "unit", "role"]
 
@@ -48,21 +51,21 @@ def scores_by(
             return model.role
         return literal(None)
 
-    n_group = group_column(Response)
-    n_query = (select(Response.round_id, n_group, func.count())
-               .where(Response.round_id.in_(round_ids))
-               .group_by(Response.round_id, n_group))
-    k_group = group_column(KnobScore)
-    knob_query = (select(KnobScore.round_id, k_group, KnobScore.knob, func.count(),
-                         func.sum(KnobScore.score), func.sum(KnobScore.score * KnobScore.score))
-                  .where(KnobScore.round_id.in_(round_ids))
-                  .group_by(KnobScore.round_id, k_group, KnobScore.knob))
+    n_group = group_column(ResponseTally)
+    n_query = (select(ResponseTally.round_id, n_group, func.sum(ResponseTally.n))
+               .where(ResponseTally.round_id.in_(round_ids))
+               .group_by(ResponseTally.round_id, n_group))
+    k_group = group_column(KnobTally)
+    knob_query = (select(KnobTally.round_id, k_group, KnobTally.knob, func.sum(KnobTally.n),
+                         func.sum(KnobTally.total), func.sum(KnobTally.total_sq))
+                  .where(KnobTally.round_id.in_(round_ids))
+                  .group_by(KnobTally.round_id, k_group, KnobTally.knob))
     if unit_ids is not None:
-        n_query = n_query.where(Response.unit_id.in_(unit_ids))
-        knob_query = knob_query.where(KnobScore.unit_id.in_(unit_ids))
+        n_query = n_query.where(ResponseTally.unit_id.in_(unit_ids))
+        knob_query = knob_query.where(KnobTally.unit_id.in_(unit_ids))
     if group_by == "institution":  # a constant is not a column to group by on every database
-        n_query = n_query.group_by(None).group_by(Response.round_id)
-        knob_query = knob_query.group_by(None).group_by(KnobScore.round_id, KnobScore.knob)
+        n_query = n_query.group_by(None).group_by(ResponseTally.round_id)
+        knob_query = knob_query.group_by(None).group_by(KnobTally.round_id, KnobTally.knob)
 
     knobs: dict[tuple[int, object], dict[str, scoring.Summary]] = defaultdict(dict)
     for round_id, group, knob, count, total, total_sq in session.exec(knob_query):

@@ -237,3 +237,34 @@ class ApiTokenInstitution(SQLModel, table=True):
         sa.ForeignKey("api_token.id", ondelete="CASCADE"), primary_key=True))
     institution_id: int = Field(sa_column=sa.Column(
         sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True))
+
+
+class ResponseTally(SQLModel, table=True):
+    """Respondents per round, unit and role, kept in step with every stored response, so the
+    dashboard's counts cost the same at a thousand responses as at a million."""
+
+    __tablename__ = "response_tally"
+
+    round_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("round.id", ondelete="CASCADE"), primary_key=True))
+    unit_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True))
+    role: str = Field(primary_key=True, max_length=40)
+    n: int = 0
+
+
+class KnobTally(SQLModel, table=True):
+    """Count, sum and sum of squares of knob scores per round, unit, role and knob: the running
+    form of the GROUP BY the aggregates need (see `api.aggregation`)."""
+
+    __tablename__ = "knob_tally"
+
+    round_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("round.id", ondelete="CASCADE"), primary_key=True))
+    unit_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True))
+    role: str = Field(primary_key=True, max_length=40)
+    knob: str = Field(primary_key=True, max_length=40)
+    n: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from api.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
 from api.institutions import checked_name
-from api.models import Institution, PublishedQuestionnaire, Response, Round, utcnow
+from api.models import Institution, PublishedQuestionnaire, Response, ResponseTally, Round, utcnow
 from api.questionnaires import Catalog, Questionnaire
 
 
@@ -94,8 +94,8 @@ def get_round(*, session: Session, round_id: int, institution: Institution | Non
 
 def list_rounds(*, session: Session, institution: Institution) -> list[tuple[Round, int]]:
     """Rounds of an institution, oldest first, with their number of responses."""
-    counts = (select(Response.round_id, func.count().label("n"))
-              .group_by(Response.round_id).subquery())
+    counts = (select(ResponseTally.round_id, func.sum(ResponseTally.n).label("n"))
+              .group_by(ResponseTally.round_id).subquery())
     rows = session.exec(
         select(Round, func.coalesce(counts.c.n, 0))
         .join(counts, counts.c.round_id == Round.id, isouter=True)
