@@ -6,11 +6,13 @@ point (r·sin θ, r·cos θ); the first point is repeated to close the star.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import altair as alt
 import vl_convert as vlc
@@ -43,9 +45,37 @@ def radar_spec(
     title: str = "",
     size: int = 340,
 ) -> dict:
-    """An Altair radar chart as a Vega-Lite dict; `knobs` is a list of (key, label)."""
+    """An Altair radar chart as a Vega-Lite dict; `knobs` is a list of (key, label).
+
+    Building an Altair chart costs tens of milliseconds, so the chart without its data is built
+    once per set of knobs, scale and bands, and each call only puts its stars in the dataset.
+    """
     count = len(knobs)
-    ring_rows, spoke_rows, label_rows, threshold_rows, data_rows = [], [], [], [], []
+    rows = []
+    for index, s in enumerate(series):
+        present = [(i, label) for i, (key, label) in enumerate(knobs)
+                   if s.scores.get(key) is not None]
+        closing = present + present[:1] if len(present) > 2 else present
+        for order, (i, label) in enumerate(closing):
+            score = float(s.scores[knobs[i][0]])
+            x, y = _point(score, i, count)
+            rows.append({"series": s.label, "idx": index, "knob": label, "score": round(score, 2),
+                         "order": order, "x": x, "y": y})
+    spec = json.loads(_radar_template(tuple(knobs), scale_min, scale_max, tuple(thresholds),
+                                      title, size))
+    if rows:
+        spec["datasets"] = {"stars": rows}
+    else:  # no star may be shown: an empty named dataset would leave Vega no size to draw
+        spec["layer"] = [layer for layer in spec["layer"]
+                         if layer.get("data", {}).get("name") != "stars"]
+    return spec
+
+
+@lru_cache(maxsize=128)
+def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max: int,
+                    thresholds: tuple[tuple[float, str], ...], title: str, size: int) -> str:
+    count = len(knobs)
+    ring_rows, spoke_rows, label_rows, threshold_rows = [], [], [], []
     for level in range(scale_min, scale_max + 1):
         for i in range(count + 1):
             x, y = _point(level, i % count, count)
@@ -61,15 +91,6 @@ def radar_spec(
         x, y = _point(scale_max + LABEL_RADIUS_EXTRA, i, count)
         align = "center" if abs(x) < 0.3 else ("left" if x > 0 else "right")
         label_rows.append({"label": label, "x": x, "y": y, "align": align})
-    for s in series:
-        present = [(i, key, label) for i, (key, label) in enumerate(knobs)
-                   if s.scores.get(key) is not None]
-        closing = present + present[:1] if len(present) > 2 else present
-        for order, (i, key, label) in enumerate(closing):
-            score = float(s.scores[key])
-            x, y = _point(score, i, count)
-            data_rows.append({"series": s.label, "knob": label, "score": round(score, 2),
-                              "order": order, "x": x, "y": y})
 
     extent = scale_max + LABEL_RADIUS_EXTRA + 1.6
     # labels run sideways, so x gets more room than y; keep the aspect so the star stays round
@@ -96,24 +117,23 @@ def radar_spec(
             color=alt.Color("band:N", scale=alt.Scale(
                 domain=[name for _, name in thresholds],
                 range=THRESHOLD_COLORS[: len(thresholds)]), legend=None)))
-    if data_rows:
-        names = list(dict.fromkeys(row["series"] for row in data_rows))
-        color = alt.Color("series:N", title=None,
-                          scale=alt.Scale(domain=names, range=PALETTE[: len(names)]),
-                          legend=alt.Legend(orient="bottom", labelFontSize=12, symbolType="stroke",
-                                            labelLimit=320, columns=1))
-        tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
-        base = alt.Chart(alt.Data(values=data_rows))
-        layers.append(base.mark_line(strokeWidth=2.5).encode(
-            x_enc, y_enc, color, detail="series:N", order="order:Q"))
-        layers.append(base.mark_point(filled=True, size=45).encode(
-            x_enc, y_enc, color.legend(None), tooltip=tooltip))
+    # the stars come from the named dataset "stars"; colours follow the order of the series
+    color = alt.Color("series:N", title=None, sort=alt.EncodingSortField("idx"),
+                      scale=alt.Scale(range=PALETTE),
+                      legend=alt.Legend(orient="bottom", labelFontSize=12, symbolType="stroke",
+                                        labelLimit=320, columns=1))
+    tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
+    stars = alt.Chart(alt.NamedData(name="stars"))
+    layers.append(stars.mark_line(strokeWidth=2.5).encode(
+        x_enc, y_enc, color, detail="series:N", order="order:Q"))
+    layers.append(stars.mark_point(filled=True, size=45).encode(
+        x_enc, y_enc, color.legend(None), tooltip=tooltip))
     layers.extend(labels)
     chart = alt.layer(*layers).resolve_scale(color="independent").properties(
         width=size + 2 * round(size * 1.2 / (2 * extent)), height=size).configure_view(stroke=None)
     if title:
         chart = chart.properties(title=title)
-    return chart.to_dict()
+    return json.dumps(chart.to_dict(validate=False))  # the spec is ours and tested
 
 
 _render_lock = threading.Lock()
@@ -165,4 +185,4 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
                         header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
         columns=3,
     ).configure_view(stroke="#d5dae1")
-    return chart.to_dict()
+    return chart.to_dict(validate=False)  # the spec is ours and tested; validation costs ~70 ms
