@@ -1,0 +1,1 @@
+"""Kennisster benchmarks: `python -m bench.run` (see bench/README.md)."""
