@@ -9,17 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from api import scoring
-from api.db import dialect_insert
 from api.models import (
     Answer,
     KnobScore,
-    KnobTally,
     OpenAnswer,
     Response,
-    ResponseTally,
     Round,
     utcnow,
 )
@@ -54,23 +52,25 @@ def record_response(
     return response
 
 
+# One statement text for SQLite and PostgreSQL alike, prepared once: building SQLAlchemy upserts
+# per response cost more than the rest of the write (bench/README.md, "fasttally").
+_COUNT_RESPONSE = text(
+    "INSERT INTO response_tally (round_id, unit_id, role, n) VALUES (:round_id, :unit_id, :role, 1) "
+    "ON CONFLICT (round_id, unit_id, role) DO UPDATE SET n = response_tally.n + 1")
+_ADD_KNOB_SCORE = text(
+    "INSERT INTO knob_tally (round_id, unit_id, role, knob, n, total, total_sq) "
+    "VALUES (:round_id, :unit_id, :role, :knob, 1, :score, :score_sq) "
+    "ON CONFLICT (round_id, unit_id, role, knob) DO UPDATE SET n = knob_tally.n + 1, "
+    "total = knob_tally.total + excluded.total, total_sq = knob_tally.total_sq + excluded.total_sq")
+
+
 def _add_to_tallies(session: Session, *, round_id: int, unit_id: int, role: str,
                     scores: Mapping[str, float | None]) -> None:
     """Count the response into the running totals, atomically (an upsert that adds), in the
     same transaction as the response itself."""
-    insert = dialect_insert(session)
     group = {"round_id": round_id, "unit_id": unit_id, "role": role}
-    tally = insert(ResponseTally).values(**group, n=1)
-    session.exec(tally.on_conflict_do_update(
-        index_elements=["round_id", "unit_id", "role"],
-        set_={"n": ResponseTally.n + tally.excluded.n}))
-    for knob, score in scores.items():
-        if score is None:
-            continue
-        tally = insert(KnobTally).values(**group, knob=knob, n=1, total=score,
-                                         total_sq=score * score)
-        session.exec(tally.on_conflict_do_update(
-            index_elements=["round_id", "unit_id", "role", "knob"],
-            set_={"n": KnobTally.n + tally.excluded.n,
-                  "total": KnobTally.total + tally.excluded.total,
-                  "total_sq": KnobTally.total_sq + tally.excluded.total_sq}))
+    session.execute(_COUNT_RESPONSE, group)
+    knob_rows = [{**group, "knob": knob, "score": score, "score_sq": score * score}
+                 for knob, score in scores.items() if score is not None]
+    if knob_rows:
+        session.execute(_ADD_KNOB_SCORE, knob_rows)
