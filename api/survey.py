@@ -222,6 +222,10 @@ def submit(*, session: Session, ctx: SurveyContext, key: str) -> Response:
         return existing
     draft = get_draft(session=session, ctx=ctx, key=key)
     if draft is None:
+        # A concurrent submit of this draft may have committed between the two reads.
+        existing = find_response(session=session, key=key)
+        if existing is not None:
+            return existing
         raise InvalidInput("There are no saved answers to submit.", code="draft_missing")
     if ctx.personal and ctx.invitation.used_at is not None:
         raise InvitationUsed("This personal link has already been used to submit answers.")
