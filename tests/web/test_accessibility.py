@@ -19,30 +19,23 @@ results land in test-artifacts/axe/.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import select
 
 from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
 from api.models import Round
 from tests.builders import make_institution, make_round, make_unit, personal_link
+from tests.web.browser import BROWSER_REQUIRED, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 BLOCKING = ("critical", "serious")
 REPORTS = ROOT / "test-artifacts" / "axe"
-BROWSER_REQUIRED = os.environ.get("KENNISSTER_BROWSER_REQUIRED") == "1"
 VIEWS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
     "desktop": {"viewport": {"width": 1280, "height": 900}},
@@ -50,8 +43,7 @@ VIEWS = {
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and not BROWSER_REQUIRED,
-                       reason=f"{CHROMIUM} is missing: apt-get install chromium"),
+    needs_chromium,
     pytest.mark.skipif(not AXE.exists() and not BROWSER_REQUIRED,
                        reason=f"{AXE.relative_to(ROOT)} is missing: run `npm ci` in the repository root"),
 ]
@@ -76,48 +68,12 @@ def views(**bugs: dict[str, str]) -> list:
 
 # --- fixtures -----------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The real app served by uvicorn in a background thread; yields its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app=app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-live-a11y", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the live uvicorn server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    assert not thread.is_alive(), "the live uvicorn server did not stop"
-
-
 @pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.fail(f"KENNISSTER_BROWSER_REQUIRED=1 but {CHROMIUM} is missing")
+def chromium(chromium) -> Iterator:
+    """The shared browser, and axe-core beside it."""
     if not AXE.exists():
         pytest.fail(f"KENNISSTER_BROWSER_REQUIRED=1 but {AXE} is missing: run `npm ci`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def backend(settings) -> str:
-    return "sqlite" if settings.is_sqlite else "postgresql"
+    return chromium
 
 
 @pytest.fixture

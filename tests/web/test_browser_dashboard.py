@@ -9,24 +9,16 @@ tests skip, or fail when KENNISSTER_BROWSER_REQUIRED=1.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import select
 
 from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, PROFILES, load_demo
 from api.models import Round
+from tests.web.browser import needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-BROWSER_REQUIRED = os.environ.get("KENNISSTER_BROWSER_REQUIRED") == "1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -38,56 +30,10 @@ SHOW = {"nl": "Toon", "en": "Show"}
 UNIT_NAMES = sorted(profile.name for profile in PROFILES)
 SMALLEST = "Practoraat Leven Lang Ontwikkelen"  # 3 responses in the second round, k = 5
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and not BROWSER_REQUIRED,
-                       reason=f"{CHROMIUM} is missing: apt-get install chromium"),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The real app served by uvicorn in a background thread; yields its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app=app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-live-dashboard", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the live uvicorn server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    assert not thread.is_alive(), "the live uvicorn server did not stop"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.fail(f"KENNISSTER_BROWSER_REQUIRED=1 but {CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def backend(settings) -> str:
-    return "sqlite" if settings.is_sqlite else "postgresql"
-
 
 @pytest.fixture
 def demo(session, catalog, settings) -> tuple[str, list[Round]]:
