@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel
 
 from api.cli import alembic_config
-from api.db import make_engine, session_scope
+from api.db import session_scope
 from api.main import create_app
 from api.questionnaires import Catalog, load_catalog
 from api.settings import ROOT, Settings
@@ -87,7 +87,3 @@ def session(app) -> Iterator[Session]:
 @pytest.fixture
 def engine(app) -> sa.Engine:
     return app.state.engine
-
-
-def fresh_engine(settings: Settings) -> sa.Engine:
-    return make_engine(settings)

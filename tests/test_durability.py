@@ -32,7 +32,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlmodel import Session, func, select
 
 from api import invitations, tokens
@@ -52,8 +51,8 @@ from api.models import (
 from api.questionnaires import Questionnaire
 from api.settings import ROOT, Settings
 from tests.builders import SLUG, VERSION, make_institution, make_round, make_unit, personal_link
+from tests.live import HOST, free_port, threaded_server
 
-HOST = "127.0.0.1"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 MARKER_QUESTION = "open_strategie"  # the open answer that carries each response's own marker
 
@@ -139,12 +138,6 @@ def responses_in_round(session: Session, round_id: int) -> int:
 
 # --- servers ------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def accepts_connections(port: int) -> bool:
     try:
         with socket.create_connection((HOST, port), timeout=0.5):
@@ -213,27 +206,6 @@ def server_process(settings: Settings, log_path: Path, *uvicorn_args: str) -> It
         yield server
     finally:
         server.kill()
-
-
-@contextmanager
-def threaded_server(app) -> Iterator[str]:
-    """The test's own app served by uvicorn in a thread (as tests/web/test_browser.py does)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app=app, host=HOST, port=port, log_level="warning",
-                                           timeout_keep_alive=60))
-    thread = threading.Thread(target=server.run, name="uvicorn-durability", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the live uvicorn server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://{HOST}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-    assert not thread.is_alive(), "the live uvicorn server did not stop"
 
 
 def run_threads(threads: list[threading.Thread], timeout: float) -> None:
@@ -522,7 +494,7 @@ def test_a_double_clicked_submit_stores_one_response(app, session, catalog, ques
     unit = session.get(Unit, arranged.unit_id)
     links = [personal_link(session, round_, unit) for _ in range(DOUBLE_CLICKS)]
     session.commit()
-    with threaded_server(app) as url:
+    with threaded_server(app, timeout_keep_alive=60) as url:
         for token in links:
             with httpx.Client(base_url=url, timeout=30) as browser:
                 csrf = fill_in_draft(browser, token, questionnaire)
@@ -566,7 +538,7 @@ def test_a_retried_import_with_the_same_idempotency_key_stores_once(
     arranged = arrange(session, catalog)
     token = import_token(session, arranged)
     keys = [f"retry-{uuid.uuid4().hex}" for _ in range(RETRIED_IMPORTS)]
-    with threaded_server(app) as url:
+    with threaded_server(app, timeout_keep_alive=60) as url:
         for n, key in enumerate(keys):
             body = {"responses": [import_row(questionnaire, arranged, f"{key}-{i}", n + i)
                                   for i in range(ROWS_PER_IMPORT)]}

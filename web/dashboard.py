@@ -87,7 +87,6 @@ def dashboard(
         "dash": dash, "q": dash.questionnaire, "svgs": svgs, "units": _sorted_units(
             dash, sort, order == "desc"), "sort": sort, "order": order, "compare": compare,
         "previous": previous, "chart_query": chart_query,
-        "unit_labels": {u.key: u.label for u in dash.units},
     })
     page.headers.update(PRIVATE)
     return page

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from api import charts
 from api.dashboard import Dashboard
-from web.i18n import translate
 
 
 def _knobs(dash: Dashboard, lang: str) -> list[tuple[str, str]]:
@@ -63,7 +62,3 @@ def trend_chart_spec(dash: Dashboard, lang: str) -> dict:
 
 
 CHARTS = {"star": star_spec, "roles": roles_spec, "trend": trend_chart_spec}
-
-
-def chart_title(name: str, lang: str) -> str:
-    return translate(lang, f"dashboard.chart_{name}")

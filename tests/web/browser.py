@@ -4,7 +4,6 @@ Playwright's own browser download does not work on these machines; see DEVELOPER
 """
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,3 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Without chromium the browser tests skip, unless CI asks for them (they then fail).
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists() and not BROWSER_REQUIRED,
                                     reason=f"{CHROMIUM} is missing: apt-get install chromium")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
