@@ -16,11 +16,12 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlmodel import Session
 
-from api import accounts, institutions, invitations, rounds, tokens
-from api.db import make_engine, session_scope
-from api.errors import DomainError
-from api.questionnaires import QuestionnaireError, load_catalog
-from api.settings import ROOT, get_settings
+from api.platform.db import make_engine, session_scope
+from api.platform.errors import DomainError
+from api.platform.questionnaires import QuestionnaireError, load_catalog
+from api.platform.settings import ROOT, get_settings
+from api.setup import accounts, institutions, rounds, tokens
+from api.survey import invitations
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
                   no_args_is_help=True, add_completion=False)
@@ -297,7 +298,7 @@ def invite(
 @app.command()
 def demo() -> None:
     """Load the demo institution (idempotent: running it again changes nothing)."""
-    from api.demo import DEMO_INSTITUTION, demo_size, load_demo
+    from api.setup.demo import DEMO_INSTITUTION, demo_size, load_demo
 
     settings = get_settings()
     with session_scope(_engine(), write=True) as session, Progress(console=console) as progress:
@@ -334,8 +335,8 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
 def _print_tour(*, host: str, port: int) -> None:
     from sqlmodel import select
 
-    from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, DEMO_INSTITUTION
-    from api.models import Institution, Round, Unit
+    from api.platform.models import Institution, Round, Unit
+    from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, DEMO_INSTITUTION
 
     settings = get_settings()
     if "KENNISSTER_BASE_URL" not in os.environ:  # the links point where this server listens

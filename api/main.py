@@ -14,12 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import inspect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import charts
-from api.db import make_engine, session_scope
-from api.errors import DomainError, LoginRequired
-from api.questionnaires import load_catalog
-from api.rounds import check_published
-from api.settings import Settings, get_settings
+from api.platform.db import make_engine, session_scope
+from api.platform.errors import DomainError, LoginRequired
+from api.platform.questionnaires import load_catalog
+from api.platform.settings import Settings, get_settings
+from api.setup.rounds import check_published
+from web import charts
 
 log = logging.getLogger("kennisster")
 API_PREFIX = "/api/v1"

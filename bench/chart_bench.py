@@ -31,9 +31,9 @@ class ChartResult:
 
 
 def _spec_inputs():
-    from api.charts import Series
-    from api.questionnaires import load_catalog
-    from api.settings import ROOT
+    from api.platform.questionnaires import load_catalog
+    from api.platform.settings import ROOT
+    from web.charts import Series
 
     q = load_catalog(ROOT / "questionnaires").require("galbraith-star", "1.0")
     knobs = [(knob.key, knob.name.get("en")) for knob in q.knobs]
@@ -50,7 +50,7 @@ def _spec_inputs():
 
 
 def run_charts(*, runs: int = 50, warmup: int = 5) -> ChartResult:
-    from api.charts import radar_spec, render_svg
+    from web.charts import radar_spec, render_svg
 
     series, knobs, thresholds, lo, hi = _spec_inputs()
 

@@ -22,7 +22,7 @@ def isolate_settings(data_dir: Path) -> None:
     os.environ["KENNISSTER_DATA_DIR"] = str(data_dir)
     os.environ["KENNISSTER_SECRET_KEY"] = BENCH_SECRET
     os.environ.setdefault("KENNISSTER_ENVIRONMENT", "development")
-    from api.settings import get_settings
+    from api.platform.settings import get_settings
 
     get_settings.cache_clear()
 
@@ -94,11 +94,11 @@ class Seeded:
 
 def seed_institution(url: str, *, units: int = 40, name: str = "Hogeschool Benchmark") -> Seeded:
     """An institution, `units` practoraten and one open round, through the app's own services."""
-    from api import institutions, rounds
-    from api.db import make_engine, session_scope
-    from api.models import utcnow
-    from api.questionnaires import load_catalog
-    from api.settings import Settings
+    from api.platform.db import make_engine, session_scope
+    from api.platform.models import utcnow
+    from api.platform.questionnaires import load_catalog
+    from api.platform.settings import Settings
+    from api.setup import institutions, rounds
 
     settings = Settings(database_url=url, secret_key=BENCH_SECRET,
                         data_dir=Path(os.environ.get("KENNISSTER_DATA_DIR", tempfile.gettempdir())))

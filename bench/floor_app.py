@@ -22,9 +22,9 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from api.questionnaires import load_catalog
-from api.scoring import knob_scores
-from api.settings import ROOT
+from api.platform.questionnaires import load_catalog
+from api.platform.settings import ROOT
+from api.results.scoring import knob_scores
 from api.v1.schemas import ImportIn, ImportResult
 from bench.bare_app import raw_body
 

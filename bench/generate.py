@@ -52,8 +52,8 @@ class Generated:
 
 
 def _questionnaire_hash() -> str:
-    from api.questionnaires import load_catalog
-    from api.settings import ROOT
+    from api.platform.questionnaires import load_catalog
+    from api.platform.settings import ROOT
 
     return load_catalog(ROOT / "questionnaires").require("galbraith-star", "1.0").content_hash
 

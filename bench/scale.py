@@ -109,9 +109,9 @@ class AppRunner:
     """build_dashboard(details=False) in a fresh session per call, as one API request does."""
 
     def __init__(self, url: str, institution_id: int, round_id: int):
-        from api.db import make_engine
-        from api.questionnaires import load_catalog
-        from api.settings import ROOT, Settings
+        from api.platform.db import make_engine
+        from api.platform.questionnaires import load_catalog
+        from api.platform.settings import ROOT, Settings
 
         self.settings = Settings(database_url=url, secret_key=BENCH_SECRET, anonymity_k=5)
         self.engine = make_engine(self.settings)
@@ -126,9 +126,9 @@ class AppRunner:
                 self.trace.append((statement, parameters))
 
     def __call__(self):
-        from api.dashboard import build_dashboard
-        from api.db import session_scope
-        from api.models import Institution
+        from api.platform.db import session_scope
+        from api.platform.models import Institution
+        from api.results.dashboard import build_dashboard
 
         with session_scope(self.engine) as session:
             institution = session.get(Institution, self.institution_id)

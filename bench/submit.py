@@ -155,10 +155,10 @@ def complete_body(questionnaire, unit_id: int) -> bytes:
 
 
 def _make_token(url: str, institution_id: int) -> str:
-    from api import tokens
-    from api.db import make_engine, session_scope
-    from api.models import Institution
-    from api.settings import Settings
+    from api.platform.db import make_engine, session_scope
+    from api.platform.models import Institution
+    from api.platform.settings import Settings
+    from api.setup import tokens
 
     engine = make_engine(Settings(database_url=url, secret_key=BENCH_SECRET))
     try:
@@ -204,7 +204,7 @@ def run_submit(*, duration_s: float, warmup_s: float, concurrency: int, rounds: 
                log=print) -> SubmitResult:
     """The submit benchmark; with `probe_concurrency`, afterwards an overload probe drives bare and
     real with that many connections (more than the thread pool's 40) and records what happens."""
-    from api.questionnaires import load_catalog
+    from api.platform.questionnaires import load_catalog
 
     tmp = make_tempdir("kennisster-bench-submit-")
     servers: dict[str, Server] = {}

@@ -32,14 +32,14 @@ from sqlalchemy import insert
 from sqlmodel import Session
 from starlette.middleware.base import BaseHTTPMiddleware
 
-import api.imports
-import api.responses
-from api import scoring
-from api.deps import get_catalog, get_settings_dep
+import api.survey.imports
+import api.survey.responses
 from api.main import create_app
-from api.models import Answer, KnobScore, OpenAnswer, Response, utcnow
-from api.questionnaires import Catalog
-from api.settings import Settings
+from api.platform.deps import get_catalog, get_settings_dep
+from api.platform.models import Answer, KnobScore, OpenAnswer, Response, utcnow
+from api.platform.questionnaires import Catalog
+from api.platform.settings import Settings
+from api.results import scoring
 
 PATCHES = {p.strip() for p in os.environ.get("BENCH_WHATIF", "").split(",") if p.strip()}
 

@@ -4,9 +4,9 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-import api.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from api.db import make_engine
-from api.settings import get_settings
+import api.platform.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from api.platform.db import make_engine
+from api.platform.settings import get_settings
 
 config = context.config
 target_metadata = SQLModel.metadata

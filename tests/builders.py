@@ -8,10 +8,11 @@ from itertools import count
 
 from sqlmodel import Session
 
-from api import institutions, invitations, rounds
-from api.models import Institution, Round, Unit, utcnow
-from api.questionnaires import Catalog, Questionnaire
-from api.responses import record_response
+from api.platform.models import Institution, Round, Unit, utcnow
+from api.platform.questionnaires import Catalog, Questionnaire
+from api.setup import institutions, rounds
+from api.survey import invitations
+from api.survey.responses import record_response
 
 _seq = count(1)
 SLUG, VERSION = "galbraith-star", "1.0"

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel
 
 from api.cli import alembic_config
-from api.db import session_scope
 from api.main import create_app
-from api.questionnaires import Catalog, load_catalog
-from api.settings import ROOT, Settings
+from api.platform.db import session_scope
+from api.platform.questionnaires import Catalog, load_catalog
+from api.platform.settings import ROOT, Settings
 from tests.backends import BACKENDS, PG_URL, create_scratch_database, drop_scratch_database
 
 

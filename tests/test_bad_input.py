@@ -23,11 +23,21 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlmodel import SQLModel, select
 
-from api import accounts, invitations, tokens
-from api.db import session_scope
 from api.main import create_app
-from api.models import AccountRole, Draft, Invitation, LoginAttempt, OpenAnswer, Response, Round, Unit
-from api.settings import Settings
+from api.platform.db import session_scope
+from api.platform.models import (
+    AccountRole,
+    Draft,
+    Invitation,
+    LoginAttempt,
+    OpenAnswer,
+    Response,
+    Round,
+    Unit,
+)
+from api.platform.settings import Settings
+from api.setup import accounts, tokens
+from api.survey import invitations
 from tests.builders import (
     make_institution,
     make_round,

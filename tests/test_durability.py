@@ -34,10 +34,8 @@ import httpx
 import pytest
 from sqlmodel import Session, func, select
 
-from api import invitations, tokens
-from api.invitations import hash_token
 from api.main import create_app
-from api.models import (
+from api.platform.models import (
     Answer,
     Draft,
     Institution,
@@ -48,8 +46,11 @@ from api.models import (
     Round,
     Unit,
 )
-from api.questionnaires import Questionnaire
-from api.settings import ROOT, Settings
+from api.platform.questionnaires import Questionnaire
+from api.platform.settings import ROOT, Settings
+from api.setup import tokens
+from api.survey import invitations
+from api.survey.invitations import hash_token
 from tests.builders import SLUG, VERSION, make_institution, make_round, make_unit, personal_link
 from tests.live import HOST, free_port, threaded_server
 

@@ -87,11 +87,11 @@ from schemathesis.checks import (
 )
 from sqlmodel import select
 
-from api import rounds, tokens
-from api.demo import load_demo
-from api.models import Institution, Round, Unit
-from api.questionnaires import load_catalog
-from api.settings import ROOT
+from api.platform.models import Institution, Round, Unit
+from api.platform.questionnaires import load_catalog
+from api.platform.settings import ROOT
+from api.setup import rounds, tokens
+from api.setup.demo import load_demo
 from tests.builders import make_institution, make_round, make_unit
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests here)
     test_upgrade,
 )
 
-from api.settings import ROOT
+from api.platform.settings import ROOT
 from tests.backends import BACKENDS, create_scratch_database, drop_scratch_database
 
 

@@ -32,8 +32,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from api import accounts, invitations, tokens
-from api.models import AccountRole
+from api.platform.models import AccountRole
+from api.setup import accounts, tokens
+from api.survey import invitations
 from tests.builders import all_answers, make_institution, make_round, make_unit, stored_response
 
 Q_SLUG, Q_VERSION = "galbraith-star", "1.0"

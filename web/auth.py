@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from api import accounts
-from api.db import SessionDep
-from api.deps import FormPairs
-from api.errors import LoginRequired
-from api.models import Account
+from api.platform.db import SessionDep
+from api.platform.deps import FormPairs
+from api.platform.errors import LoginRequired
+from api.platform.models import Account
+from api.setup import accounts
 from web.pages import render
 
 router = APIRouter(tags=["auth"], include_in_schema=False)

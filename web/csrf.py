@@ -13,8 +13,8 @@ import secrets
 
 from fastapi import Request
 
-from api.deps import FormPairs
-from api.errors import CsrfFailed
+from api.platform.deps import FormPairs
+from api.platform.errors import CsrfFailed
 
 CSRF_COOKIE = "ks_csrf"
 CSRF_FIELD = "csrf_token"

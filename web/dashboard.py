@@ -7,11 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api import accounts, charts, exports
-from api.dashboard import Dashboard, build_dashboard
-from api.db import SessionDep
-from api.deps import CatalogDep, SettingsDep
-from api.models import Account
+from api.platform.db import SessionDep
+from api.platform.deps import CatalogDep, SettingsDep
+from api.platform.models import Account
+from api.results import exports
+from api.results.dashboard import Dashboard, build_dashboard
+from api.setup import accounts
+from web import charts
 from web.auth import CurrentAccount
 from web.dashboard_charts import CHARTS
 from web.pages import language, render

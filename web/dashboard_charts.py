@@ -3,8 +3,8 @@ draw the very same spec."""
 
 from __future__ import annotations
 
-from api import charts
-from api.dashboard import Dashboard
+from api.results.dashboard import Dashboard
+from web import charts
 
 
 def _knobs(dash: Dashboard, lang: str) -> list[tuple[str, str]]:

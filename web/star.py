@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api import anonymity, charts
-from api.aggregation import GroupScores
-from api.survey import SurveyContext
+from api.results import anonymity
+from api.results._aggregation import GroupScores
+from api.survey.answering import SurveyContext
+from web import charts
 from web.i18n import translate
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api import anonymity, survey
-from api.aggregation import round_scores
-from api.db import SessionDep
-from api.deps import CatalogDep, FormPairs, SettingsDep
-from api.survey import SurveyContext
+from api.platform.db import SessionDep
+from api.platform.deps import CatalogDep, FormPairs, SettingsDep
+from api.results import anonymity
+from api.results._aggregation import round_scores
+from api.survey import answering as survey
+from api.survey.answering import SurveyContext
 from web.pages import language, render
 from web.star import survey_star
 

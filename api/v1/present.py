@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from api.dashboard import GroupView
-from api.models import Institution, Round, Unit, utcnow
-from api.questionnaires import Questionnaire
-from api.scoring import Change
+from api.platform.models import Institution, Round, Unit, utcnow
+from api.platform.questionnaires import Questionnaire
+from api.results.dashboard import GroupView
+from api.results.scoring import Change
 from api.v1 import schemas
 
 

@@ -16,16 +16,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, ValidationError
 from sqlmodel import Session, select
 
-from api import anonymity, exports, imports, rounds, tokens
-from api.dashboard import Dashboard, build_dashboard, comparable
-from api.db import SessionDep
-from api.deps import CatalogDep, SettingsDep
-from api.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
-from api.models import Institution, Round, Unit, utcnow
-from api.parsing import plain_int
-from api.questionnaires import Catalog
-from api.scoring import change_between
-from api.settings import Settings
+from api.platform.db import SessionDep
+from api.platform.deps import CatalogDep, SettingsDep
+from api.platform.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from api.platform.models import Institution, Round, Unit, utcnow
+from api.platform.parsing import plain_int
+from api.platform.questionnaires import Catalog
+from api.platform.settings import Settings
+from api.results import anonymity, exports
+from api.results.dashboard import Dashboard, build_dashboard, comparable
+from api.results.scoring import change_between
+from api.setup import rounds, tokens
+from api.survey import imports
 from api.v1 import present, schemas
 
 bearer = HTTPBearer(auto_error=False, description="A token from `kennisster token create`.")

@@ -12,8 +12,8 @@ import itertools
 
 import pytest
 
-from api import anonymity
-from api.models import Institution
+from api.platform.models import Institution
+from api.results import anonymity
 
 KNOBS = ["strategie", "structuur", "processen", "beloningen", "mensen"]
 

@@ -21,10 +21,10 @@ from typer.testing import CliRunner, Result
 
 import api.cli as cli_module
 from api.cli import app as cli_app
-from api.demo import DEMO_INSTITUTION, PROFILES
-from api.invitations import hash_token
-from api.models import Institution, Invitation, InvitationKind, Response, Round, Unit, UnitKind
-from api.settings import get_settings
+from api.platform.models import Institution, Invitation, InvitationKind, Response, Round, Unit, UnitKind
+from api.platform.settings import get_settings
+from api.setup.demo import DEMO_INSTITUTION, PROFILES
+from api.survey.invitations import hash_token
 
 BASE_URL = "http://testserver"
 QUESTIONNAIRE = "galbraith-star/1.0"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from api.questionnaires import (
+from api.platform.questionnaires import (
     Catalog,
     Questionnaire,
     QuestionnaireError,

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 import pytest
 import sqlalchemy as sa
 
-from api import scoring
-from api.questionnaires import Questionnaire
-from api.reliability import Reliability, knob_reliability
+from api.platform.questionnaires import Questionnaire
+from api.results import scoring
+from api.results._reliability import Reliability, knob_reliability
 from tests.builders import (
     SLUG,
     VERSION,

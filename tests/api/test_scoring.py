@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from api.questionnaires import Questionnaire, load_file
-from api.scoring import (
+from api.platform.questionnaires import Questionnaire, load_file
+from api.results.scoring import (
     Alignment,
     KnobAdvice,
     Summary,

@@ -8,10 +8,10 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from api.errors import QuestionnaireChanged
 from api.main import create_app
-from api.questionnaires import QuestionnaireError
-from api.settings import ROOT, Settings
+from api.platform.errors import QuestionnaireChanged
+from api.platform.questionnaires import QuestionnaireError
+from api.platform.settings import ROOT, Settings
 from tests.builders import make_institution, make_round, make_unit, stored_response
 
 

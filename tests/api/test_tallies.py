@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from api.demo import load_demo
-from api.imports import CheckedRow, import_responses
-from api.models import KnobScore, KnobTally, Response, ResponseTally, Round, Unit
+from api.platform.models import KnobScore, KnobTally, Response, ResponseTally, Round, Unit
+from api.setup.demo import load_demo
+from api.survey.imports import CheckedRow, import_responses
 from tests.builders import all_answers, make_institution, make_round, make_unit, stored_response
 
 

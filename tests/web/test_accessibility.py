@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
-from api.models import Round
+from api.platform.models import Round
+from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
 from tests.builders import make_institution, make_round, make_unit, personal_link
 from tests.web.browser import BROWSER_REQUIRED, needs_chromium
 

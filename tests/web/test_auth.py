@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlmodel import select
 
-from api import accounts
-from api.models import Account, AccountRole, LoginAttempt, utcnow
+from api.platform.models import Account, AccountRole, LoginAttempt, utcnow
+from api.setup import accounts
 from tests.builders import make_institution, make_round
 
 PASSWORD = "correct-horse-battery"

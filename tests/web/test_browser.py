@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import select
 
-from api.models import KnobScore, OpenAnswer, Response
+from api.platform.models import KnobScore, OpenAnswer, Response
 from tests.builders import make_institution, make_round, make_unit, personal_link
 from tests.web.browser import ARTIFACTS, needs_chromium
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, PROFILES, load_demo
-from api.models import Round
+from api.platform.models import Round
+from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, PROFILES, load_demo
 from tests.web.browser import needs_chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

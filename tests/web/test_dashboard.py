@@ -17,10 +17,10 @@ import pytest
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
-from api import scoring
-from api.accounts import create_account
-from api.questionnaires import Questionnaire
-from api.responses import record_response
+from api.platform.questionnaires import Questionnaire
+from api.results import scoring
+from api.setup.accounts import create_account
+from api.survey.responses import record_response
 from tests.builders import make_institution, make_round, make_unit
 
 Q_SLUG, Q_VERSION = "galbraith-star", "1.0"
@@ -844,7 +844,7 @@ def test_the_dashboard_speaks_english_when_asked(client, small_groups):
 
 
 def test_a_unit_name_that_looks_like_a_formula_is_exported_as_text(client, session, catalog):
-    from api.exports import safe_cell, to_csv
+    from api.results.exports import safe_cell, to_csv
 
     assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert safe_cell("Practoraat Zorg") == "Practoraat Zorg"

@@ -8,7 +8,7 @@ def test_every_text_exists_in_both_languages():
 
 
 def test_every_error_a_page_can_show_has_a_title_and_a_text_in_both_languages():
-    from api import errors
+    from api.platform import errors
 
     codes = {cls.code for cls in vars(errors).values()
              if isinstance(cls, type) and issubclass(cls, errors.DomainError)}

@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
 
-from api.models import Answer, Draft, KnobScore, OpenAnswer, Response
+from api.platform.models import Answer, Draft, KnobScore, OpenAnswer, Response
 from tests.builders import (
     all_answers,
     make_institution,
@@ -294,7 +294,7 @@ def test_colleagues_on_a_shared_link_each_get_their_own_draft_and_response(
 ):
     from fastapi.testclient import TestClient
 
-    from api import invitations
+    from api.survey import invitations
 
     _, unit, round_ = setting
     token = invitations.ensure_shared(session=session, secret_key=app.state.settings.secret_key,

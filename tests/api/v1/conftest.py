@@ -19,10 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.db import session_scope
 from api.main import create_app
-from api.questionnaires import Questionnaire
-from api.settings import Settings
+from api.platform.db import session_scope
+from api.platform.questionnaires import Questionnaire
+from api.platform.settings import Settings
 from tests.api.v1.support import Q_SLUG, Q_VERSION, World, build_world, empty_tables
 
 

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
-from api import institutions, scoring, tokens
-from api.models import Institution, Round, Unit, UnitKind
-from api.questionnaires import Catalog, Questionnaire
-from api.responses import record_response
+from api.platform.models import Institution, Round, Unit, UnitKind
+from api.platform.questionnaires import Catalog, Questionnaire
+from api.results import scoring
+from api.setup import institutions, tokens
+from api.survey.responses import record_response
 from tests.builders import make_institution, make_round, make_unit
 
 Q_SLUG, Q_VERSION = "galbraith-star", "1.0"

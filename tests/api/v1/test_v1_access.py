@@ -8,8 +8,8 @@ import hashlib
 import pytest
 from sqlmodel import select
 
-from api import tokens
-from api.models import ApiToken, ApiTokenInstitution, Response
+from api.platform.models import ApiToken, ApiTokenInstitution, Response
+from api.setup import tokens
 from tests.api.v1.support import Q_REF, assert_problem, bearer, count, fetch, use_shared_world
 
 # read-mostly: one world per module (what the tests add does not disturb the others)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 
-from api.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
+from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
 from tests.api.v1.support import KNOBS, ROLES, bearer, make_token
 
 TOO_FEW = "te weinig reacties"

@@ -15,9 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from api import imports, tokens
-from api.models import Answer, KnobScore, OpenAnswer, Response
-from api.responses import record_response
+from api.platform.models import Answer, KnobScore, OpenAnswer, Response
+from api.setup import tokens
+from api.survey import imports
+from api.survey.responses import record_response
 from tests.api.v1.support import (
     KNOBS,
     assert_problem,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from api import institutions
-from api.models import UnitKind
+from api.platform.models import UnitKind
+from api.setup import institutions
 from tests.api.v1.support import (
     KNOBS,
     Q_REF,

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from api import institutions, scoring
-from api.db import session_scope
-from api.models import Institution, Round, Unit
+from api.platform.db import session_scope
+from api.platform.models import Institution, Round, Unit
+from api.results import scoring
+from api.setup import institutions
 from tests.api.v1.support import (
     KNOBS,
     Q_REF,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import io
 
-from api import tokens
-from api.demo import load_demo
-from api.models import Response
+from api.platform.models import Response
+from api.setup import tokens
+from api.setup.demo import load_demo
 from tests.api.v1.support import KNOBS, assert_csv_matches_group, count, csv_table
 
 LLO = "Practoraat Leven Lang Ontwikkelen"

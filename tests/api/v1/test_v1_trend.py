@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import scoring
+from api.results import scoring
 from tests.api.v1.support import (
     KNOBS,
     assert_no_numbers,

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from api import rounds
 from api.main import create_app
-from api.models import Round, utcnow
-from api.settings import ROOT
+from api.platform.models import Round, utcnow
+from api.platform.settings import ROOT
+from api.setup import rounds
 from tests.api.v1.support import (
     KNOBS,
     assert_problem,

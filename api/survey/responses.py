@@ -12,8 +12,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
-from api import scoring
-from api.models import (
+from api.platform.models import (
     Answer,
     KnobScore,
     OpenAnswer,
@@ -21,7 +20,8 @@ from api.models import (
     Round,
     utcnow,
 )
-from api.questionnaires import Questionnaire
+from api.platform.questionnaires import Questionnaire
+from api.results import scoring
 
 
 def record_response(

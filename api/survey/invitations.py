@@ -13,8 +13,8 @@ import secrets
 
 from sqlmodel import Session, select
 
-from api.errors import InvalidInput
-from api.models import Invitation, InvitationKind, Round, Unit
+from api.platform.errors import InvalidInput
+from api.platform.models import Invitation, InvitationKind, Round, Unit
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_PERSONAL_PER_CALL = 5000

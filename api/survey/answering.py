@@ -15,10 +15,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, select
 
-from api import scoring
-from api.errors import InvalidInput, InvitationUnknown, InvitationUsed, RoundClosed, RoundNotOpen
-from api.invitations import TOKEN_PATTERN, hash_token
-from api.models import (
+from api.platform.errors import InvalidInput, InvitationUnknown, InvitationUsed, RoundClosed, RoundNotOpen
+from api.platform.models import (
     Draft,
     Institution,
     Invitation,
@@ -29,9 +27,11 @@ from api.models import (
     Unit,
     utcnow,
 )
-from api.parsing import plain_int
-from api.questionnaires import Catalog, Questionnaire
-from api.responses import record_response
+from api.platform.parsing import plain_int
+from api.platform.questionnaires import Catalog, Questionnaire
+from api.results import scoring
+from api.survey.invitations import TOKEN_PATTERN, hash_token
+from api.survey.responses import record_response
 
 DONT_KNOW = "dk"
 OPEN_ANSWER_MAX = 2000

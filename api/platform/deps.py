@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.questionnaires import Catalog
-from api.settings import Settings
+from api.platform.questionnaires import Catalog
+from api.platform.settings import Settings
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from api import scoring
-from api.models import Answer, Response
-from api.questionnaires import Questionnaire
+from api.platform.models import Answer, Response
+from api.platform.questionnaires import Questionnaire
+from api.results import scoring
 
 
 @dataclass(frozen=True)

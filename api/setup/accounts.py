@@ -14,9 +14,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from api.db import dialect_insert
-from api.errors import Conflict, DomainError, InvalidInput, NotFound
-from api.models import Account, AccountInstitution, AccountRole, Institution, LoginAttempt, utcnow
+from api.platform.db import dialect_insert
+from api.platform.errors import Conflict, DomainError, InvalidInput, NotFound
+from api.platform.models import Account, AccountInstitution, AccountRole, Institution, LoginAttempt, utcnow
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")

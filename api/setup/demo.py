@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from api import accounts, institutions, invitations, rounds
-from api.models import Account, AccountRole, Institution, Invitation, InvitationKind, UnitKind
-from api.questionnaires import Catalog
-from api.responses import record_response
+from api.platform.models import Account, AccountRole, Institution, Invitation, InvitationKind, UnitKind
+from api.platform.questionnaires import Catalog
+from api.setup import accounts, institutions, rounds
+from api.survey import invitations
+from api.survey.responses import record_response
 
 DEMO_INSTITUTION = "ROC Rivierenland (demo)"
 DEMO_BOARD_EMAIL = "bestuur@rivierenland.demo"

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
-from api.institutions import checked_name
-from api.models import Institution, PublishedQuestionnaire, Response, ResponseTally, Round, utcnow
-from api.questionnaires import Catalog, Questionnaire
+from api.platform.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
+from api.platform.models import Institution, PublishedQuestionnaire, Response, ResponseTally, Round, utcnow
+from api.platform.questionnaires import Catalog, Questionnaire
+from api.setup.institutions import checked_name
 
 
 def publish(*, session: Session, questionnaire: Questionnaire) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
-from api.models import Institution
+from api.platform.models import Institution
 
 MIN_K = 3
 K = TypeVar("K")

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.errors import DomainError
-from api.models import Response, Round, Unit
-from api.parsing import plain_int
-from api.questionnaires import Questionnaire
-from api.responses import record_response
-from api.survey import OPEN_ANSWER_MAX, clean_text
+from api.platform.errors import DomainError
+from api.platform.models import Response, Round, Unit
+from api.platform.parsing import plain_int
+from api.platform.questionnaires import Questionnaire
+from api.survey.answering import OPEN_ANSWER_MAX, clean_text
+from api.survey.responses import record_response
 
 DONT_KNOW_WORDS = {"dk", "weet niet", "n.v.t.", "nvt", "na", "n/a", "don't know"}
 MAX_ROWS = 10_000

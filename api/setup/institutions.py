@@ -7,9 +7,9 @@ import unicodedata
 
 from sqlmodel import Session, select
 
-from api.errors import Conflict, InvalidInput, NotFound
-from api.models import Institution, Unit, UnitKind
-from api.parsing import plain_int
+from api.platform.errors import Conflict, InvalidInput, NotFound
+from api.platform.models import Institution, Unit, UnitKind
+from api.platform.parsing import plain_int
 
 NAME_MAX = 200
 

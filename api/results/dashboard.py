@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from api import anonymity, scoring
-from api.aggregation import GroupScores, invitations_per_unit, scores_by
-from api.errors import NotFound
-from api.models import Institution, OpenAnswer, Response, Round, Unit, utcnow
-from api.questionnaires import Band, Catalog, Questionnaire
-from api.reliability import Reliability, knob_reliability
-from api.rounds import list_rounds
+from api.platform.errors import NotFound
+from api.platform.models import Institution, OpenAnswer, Response, Round, Unit, utcnow
+from api.platform.questionnaires import Band, Catalog, Questionnaire
+from api.results import anonymity, scoring
+from api.results._aggregation import GroupScores, invitations_per_unit, scores_by
+from api.results._reliability import Reliability, knob_reliability
+from api.setup.rounds import list_rounds
 
 
 @dataclass(frozen=True)

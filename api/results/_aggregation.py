@@ -16,8 +16,8 @@ from typing import Literal
 from sqlalchemy import func, literal
 from sqlmodel import Session, select
 
-from api import scoring
-from api.models import Invitation, InvitationKind, KnobTally, ResponseTally
+from api.platform.models import Invitation, InvitationKind, KnobTally, ResponseTally
+from api.results import scoring
 
 GroupBy = Literal["institution", "unit", "role"]
 

@@ -12,7 +12,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from api.dashboard import Dashboard, GroupView
+from api.results.dashboard import Dashboard, GroupView
 
 BAND_FILLS = {"urgent": "F6C8C4", "aandacht": "FCE3B0", "sterk": "CDE8D1"}
 

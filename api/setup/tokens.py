@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from api.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from api.institutions import checked_name
-from api.invitations import hash_token
-from api.models import ApiToken, ApiTokenInstitution, Institution, TokenScope, utcnow
+from api.platform.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from api.platform.models import ApiToken, ApiTokenInstitution, Institution, TokenScope, utcnow
+from api.setup.institutions import checked_name
+from api.survey.invitations import hash_token
 
 PREFIX = "ks_"
 SCOPES = {scope.value for scope in TokenScope}

@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from api.questionnaires import Band, Questionnaire, Suggestion
+from api.platform.questionnaires import Band, Questionnaire, Suggestion
 
 # Two-sided 95% critical values of Student's t by degrees of freedom; beyond the table the
 # values are interpolated in 1/df towards the normal 1.96, which is exact to two decimals.
