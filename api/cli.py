@@ -20,6 +20,7 @@ from api.platform.db import make_engine, session_scope
 from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
+from api.results import gate, releases
 from api.setup import accounts, institutions, rounds, tokens
 from api.survey import invitations
 
@@ -78,6 +79,9 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     """Create or upgrade the database schema (the only way the schema changes)."""
     command.upgrade(alembic_config(), revision)
     console.print(f"Database at {revision}: {get_settings().database_url}")
+    if revision == "head":  # responses stored before releases existed are released by the rule
+        with _use_case(write=True) as session:
+            releases.release_all_due(session=session, default_k=get_settings().anonymity_k)
 
 
 @app.command()
@@ -171,22 +175,25 @@ def round_close(round_id: int) -> None:
     """Close a round now: its links stop accepting answers."""
     with _use_case(write=True) as session:
         round_ = rounds.close_round(session=session,
-                                    round_=rounds.get_round(session=session, round_id=round_id))
+                                    round_=rounds.get_round(session=session, round_id=round_id),
+                                    default_k=get_settings().anonymity_k)
         console.print(f"Closed round {round_.id}: {round_.name}")
 
 
 @round_app.command("list")
 def round_list(institution: Annotated[str, typer.Argument(help="Institution id or slug.")]) -> None:
-    """List the rounds of an institution with their response counts."""
-    table = Table("id", "name", "questionnaire", "opens", "closes", "responses")
+    """List the rounds of an institution: responses counted in the published numbers, and
+    responses waiting until their groups are large enough."""
+    table = Table("id", "name", "questionnaire", "opens", "closes", "counted", "waiting")
     with _use_case() as session:
         inst = institutions.get_institution(session=session, ref=institution)
-        for round_, n in rounds.list_rounds(session=session, institution=inst):
+        for round_, _ in gate.rounds_of(session=session, institution=inst):
+            release = gate.release_state(session=session, round_=round_)
             table.add_row(str(round_.id), round_.name,
                           f"{round_.questionnaire_slug}/{round_.questionnaire_version}",
                           f"{round_.opens_at:%Y-%m-%d %H:%M}",
                           f"{round_.closes_at:%Y-%m-%d %H:%M}" if round_.closes_at else "—",
-                          str(n))
+                          str(release.counted), str(release.pending))
     console.print(table)
 
 
@@ -304,6 +311,7 @@ def demo() -> None:
     with session_scope(_engine(), write=True) as session, Progress(console=console) as progress:
         task = progress.add_task("Demo responses", total=demo_size())
         created = load_demo(session=session, catalog=_catalog(), secret_key=settings.secret_key,
+                            default_k=settings.anonymity_k,
                             advance=lambda n: progress.advance(task, n))
         if created is None:
             progress.update(task, completed=demo_size())

@@ -18,6 +18,7 @@ from api.platform.db import make_engine, session_scope
 from api.platform.errors import DomainError, LoginRequired
 from api.platform.questionnaires import load_catalog
 from api.platform.settings import Settings, get_settings
+from api.results import releases
 from api.setup.rounds import check_published
 from web import charts
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
         if inspect(engine).has_table("published_questionnaire"):
             with session_scope(engine) as session:
                 check_published(session=session, catalog=catalog)
+            with session_scope(engine, write=True) as session:  # anything left waiting
+                releases.release_all_due(session=session, default_k=settings.anonymity_k)
         else:
             log.warning("The database has no tables yet: run `kennisster migrate` first.")
         if warm_charts:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
+from api.results import releases
 from api.setup import institutions, rounds
 from api.survey import invitations
 from api.survey.responses import record_response
@@ -52,11 +53,21 @@ def all_answers(questionnaire: Questionnaire, value: int = 4) -> dict[str, int |
 
 
 def stored_response(session: Session, questionnaire: Questionnaire, round_: Round, unit: Unit, *,
-                    answers: Mapping[str, int | None] | None = None, role: str = "practor"):
-    """A response stored directly, as an earlier respondent would have left it."""
+                    answers: Mapping[str, int | None] | None = None, role: str = "practor",
+                    open_answers: Mapping[str, str] | None = None, default_k: int = 5):
+    """A response stored directly, as an earlier respondent would have left it, and released
+    as far as the release rule allows (as the survey's submit does)."""
     response = record_response(
         session=session, round_=round_, unit_id=unit.id, role=role, questionnaire=questionnaire,
         answers=answers if answers is not None else all_answers(questionnaire),
-        open_answers={}, submission_key=f"test-{next(_seq)}-{utcnow().timestamp()}")
+        open_answers=open_answers or {},
+        submission_key=f"test-{next(_seq)}-{utcnow().timestamp()}")
+    releases.release_due(session=session, round_id=round_.id, default_k=default_k)
     session.commit()
     return response
+
+
+def stored_responses(session: Session, questionnaire: Questionnaire, round_: Round, unit: Unit,
+                     count: int, **kwargs) -> list:
+    """`count` alike responses of one unit, stored one after the other."""
+    return [stored_response(session, questionnaire, round_, unit, **kwargs) for _ in range(count)]

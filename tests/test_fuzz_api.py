@@ -153,7 +153,8 @@ def _answer_crashes_with_500(app):
 
 def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
     if demo:
-        mine = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key)
+        mine = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                     default_k=settings.anonymity_k)
     else:
         mine = make_institution(session, "Hogeschool Binnen Bereik")
         make_unit(session, mine, "Practoraat Zorg en Welzijn")  # the unit the import examples name

@@ -57,10 +57,12 @@ def radar_spec(
                    if s.scores.get(key) is not None]
         closing = present + present[:1] if len(present) > 2 else present
         for order, (i, label) in enumerate(closing):
-            score = float(s.scores[knobs[i][0]])
+            score = round(float(s.scores[knobs[i][0]]), 2)
             x, y = _point(score, i, count)
-            rows.append({"series": s.label, "idx": index, "knob": label, "score": round(score, 2),
-                         "order": order, "x": x, "y": y})
+            # no field carries more digits than the page shows: x and y are positions only
+            rows.append({"series": s.label, "idx": index, "knob": label, "score": score,
+                         "order": order, "x": round(x, 2), "y": round(y, 2),
+                         "description": f"{s.label}, {label}: {score:.2f}"})
     spec = json.loads(_radar_template(tuple(knobs), scale_min, scale_max, tuple(thresholds),
                                       title, size))
     if rows:
@@ -124,10 +126,11 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
                                         labelLimit=320, columns=1))
     tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
     stars = alt.Chart(alt.NamedData(name="stars"))
-    layers.append(stars.mark_line(strokeWidth=2.5).encode(
+    layers.append(stars.mark_line(strokeWidth=2.5, aria=False).encode(
         x_enc, y_enc, color, detail="series:N", order="order:Q"))
+    # each point tells a screen reader its series, knob and score, not its coordinates
     layers.append(stars.mark_point(filled=True, size=45).encode(
-        x_enc, y_enc, color.legend(None), tooltip=tooltip))
+        x_enc, y_enc, color.legend(None), tooltip=tooltip, description="description:N"))
     layers.extend(labels)
     chart = alt.layer(*layers).resolve_scale(color="independent").properties(
         width=size + 2 * round(size * 1.2 / (2 * extent)), height=size).configure_view(stroke=None)

@@ -51,11 +51,12 @@ def trend_chart_spec(dash: Dashboard, lang: str) -> dict:
             summary = point.group.cells[key].summary
             if summary is None:
                 continue
+            # the summaries come from the gate, already at the published two decimals
             rows.append({"knob": label, "round": point.round.name, "order": order,
-                         "mean": round(summary.mean, 3), "n": summary.n,
-                         "low": round(summary.ci_low if summary.ci_low is not None else summary.mean, 3),
-                         "high": round(summary.ci_high if summary.ci_high is not None
-                                       else summary.mean, 3)})
+                         "mean": summary.mean, "n": summary.n,
+                         "low": summary.ci_low if summary.ci_low is not None else summary.mean,
+                         "high": summary.ci_high if summary.ci_high is not None
+                         else summary.mean})
     q = dash.questionnaire
     return charts.trend_spec(rows, scale_min=q.scale.min, scale_max=q.scale.max,
                              thresholds=_thresholds(dash, lang))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -25,7 +27,26 @@ def _nl_number(text: str, lang: str) -> str:
     return text.replace(".", ",") if lang == "nl" else text
 
 
+MONTHS = {
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+}
+LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def _local_time(moment: datetime | None, lang: str) -> str:
+    """'14 oktober 2026 10:32' in Dutch time: releases are read by people in the Netherlands."""
+    if moment is None:
+        return "–"
+    local = moment.astimezone(LOCAL_ZONE)
+    month = MONTHS.get(lang, MONTHS["nl"])[local.month - 1]
+    return f"{local.day} {month} {local.year} {local:%H:%M}"
+
+
 templates.env.filters["score"] = _fmt_score
+templates.env.filters["localtime"] = _local_time
 templates.env.filters["localnum"] = _nl_number
 
 

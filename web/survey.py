@@ -7,8 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, FormPairs, SettingsDep
-from api.results import anonymity
-from api.results._aggregation import round_scores
+from api.results import gate
 from api.survey import answering as survey
 from api.survey.answering import SurveyContext
 from web.pages import language, render
@@ -161,11 +160,12 @@ def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDe
 
 @router.post("/{token}/afronden", name="survey_submit")
 def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
-           form: FormPairs):
+           settings: SettingsDep, form: FormPairs):
     # allow_used: a double click arrives after the first click used the personal token;
     # `survey.submit` answers it with the first response and refuses any other draft.
     ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
-    survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token))
+    survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token),
+                  default_k=settings.anonymity_k)
     return _redirect(request, "survey_thanks", token=token)
 
 
@@ -177,12 +177,13 @@ def thanks(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     if response is None:
         return _redirect(request, "survey_intro", token=token)
     own = survey.own_scores(session=session, response=response)
-    k = anonymity.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
-    unit = round_scores(session=session, round_id=ctx.round.id, unit_ids=[ctx.unit.id])
-    total = round_scores(session=session, round_id=ctx.round.id)
-    star = survey_star(ctx=ctx, own=own, unit=unit, total=total, k=k,
-                       lang=language(request))
+    k = gate.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
+    unit = gate.unit_total(session=session, round_id=ctx.round.id, unit_id=ctx.unit.id, k=k)
+    total = gate.round_total(session=session, round_id=ctx.round.id, k=k)
+    star = survey_star(ctx=ctx, own=own, unit=unit, total=total, lang=language(request))
     return render(request, "survey/thanks.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "own": own, "star": star, "k": k,
+        "counted": response.release_id is not None,
+        "release": gate.release_state(session=session, round_=ctx.round),
     })
 

@@ -117,8 +117,28 @@ class Draft(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class Release(SQLModel, table=True):
+    """A batch of responses published together (a tussenstand).
+
+    Every aggregate is computed from released responses only, and each release adds to every
+    group a surface can show either no respondents or at least k (`api.results.anonymity`), so
+    no two views of a round can be subtracted to single anyone out. `published_at` is kept to
+    the minute: it says when numbers changed, never when somebody answered.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("round_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(sa_column=_fk("round.id"))
+    number: int = Field(description="1, 2, 3 … within the round.")
+    responses: int = Field(description="Responses this release added.")
+    published_at: datetime = Field(default_factory=lambda: utcnow().replace(second=0,
+                                                                           microsecond=0))
+
+
 class Response(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_response_round_unit", "round_id", "unit_id"),)
+    __table_args__ = (sa.Index("ix_response_round_unit", "round_id", "unit_id"),
+                      sa.Index("ix_response_round_release", "round_id", "release_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("round.id", ondelete="CASCADE"),
@@ -136,6 +156,10 @@ class Response(SQLModel, table=True):
         description="One response per draft: a double-click or retry finds the first one.",
     )
     submitted_at: datetime = Field(default_factory=utcnow)
+    release_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.ForeignKey("release.id", ondelete="SET NULL"),
+                                          nullable=True),
+        description="None while the response waits for its groups to reach k.")
 
 
 class Answer(SQLModel, table=True):
@@ -240,7 +264,7 @@ class ApiTokenInstitution(SQLModel, table=True):
 
 
 class ResponseTally(SQLModel, table=True):
-    """Respondents per round, unit and role, kept in step with every stored response, so the
+    """Released respondents per round, unit and role, added to by every release, so the
     dashboard's counts cost the same at a thousand responses as at a million."""
 
     __tablename__ = "response_tally"
@@ -254,8 +278,8 @@ class ResponseTally(SQLModel, table=True):
 
 
 class KnobTally(SQLModel, table=True):
-    """Count, sum and sum of squares of knob scores per round, unit, role and knob: the running
-    form of the GROUP BY the aggregates need (see `api.aggregation`)."""
+    """Count, sum and sum of squares of released knob scores per round, unit, role and knob: the
+    running form of the GROUP BY the aggregates need (see `api.results._aggregation`)."""
 
     __tablename__ = "knob_tally"
 

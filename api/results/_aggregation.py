@@ -1,10 +1,13 @@
-"""Aggregates of knob scores, computed by the database with one GROUP BY.
+"""Aggregates of released knob scores, computed by the database with one GROUP BY.
 
-The database returns count, sum and sum of squares per group and knob; `api.scoring` turns those
-into mean, sd and confidence interval. No response is ever loaded into Python to be averaged.
-The GROUP BY runs over the running tallies (`knob_tally`, `response_tally`: one row per round,
-unit, role and knob, kept by `api.responses`), so its cost does not grow with the number of
-responses; `knob_score` keeps every response's own scores.
+Private to `api.results.gate`: no other module may import it (a test enforces this), so every
+number reaches a page, a download or the API through the gate's rules.
+
+The database returns count, sum and sum of squares per group and knob; `api.results.scoring`
+turns those into mean, sd and confidence interval. No response is ever loaded into Python to be
+averaged. The GROUP BY runs over the running tallies (`knob_tally`, `response_tally`: one row per
+round, unit, role and knob, added to by every release in `api.results.releases`), so its cost
+does not grow with the number of responses, and they hold released responses only.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from typing import Literal
 from sqlalchemy import func, literal
 from sqlmodel import Session, select
 
-from api.platform.models import Invitation, InvitationKind, KnobTally, ResponseTally
+from api.platform.models import (
+    Invitation,
+    InvitationKind,
+    KnobTally,
+    OpenAnswer,
+    Response,
+    ResponseTally,
+)
 from api.results import scoring
 
 GroupBy = Literal["institution", "unit", "role"]
@@ -91,3 +101,21 @@ def invitations_per_unit(*, session: Session, round_id: int) -> dict[int, int]:
         .where(Invitation.round_id == round_id, Invitation.kind == InvitationKind.personal)
         .group_by(Invitation.unit_id))
     return {unit_id: int(n) for unit_id, n in rows}
+
+
+def released_open_answers(*, session: Session, round_id: int) -> list[tuple[str, str]]:
+    """(question id, text) of every released response of the round, in no meaningful order."""
+    return list(session.exec(
+        select(OpenAnswer.question_id, OpenAnswer.text)
+        .join(Response, Response.id == OpenAnswer.response_id)
+        .where(Response.round_id == round_id, Response.release_id.is_not(None))))
+
+
+def released_per_round(*, session: Session, round_ids: list[int]) -> dict[int, int]:
+    """Released respondents per round, from the tallies."""
+    if not round_ids:
+        return {}
+    rows = session.exec(select(ResponseTally.round_id, func.sum(ResponseTally.n))
+                        .where(ResponseTally.round_id.in_(round_ids))
+                        .group_by(ResponseTally.round_id))
+    return {round_id: int(n) for round_id, n in rows}

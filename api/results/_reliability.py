@@ -1,4 +1,5 @@
-"""Reliability of the knobs: Cronbach's alpha per knob per round, computed by the database.
+"""Reliability of the knobs: Cronbach's alpha per knob per round over released responses,
+computed by the database. Private to `api.results.gate`, like `api.results._aggregation`.
 
 A knob is measured by a set of statements. Its score only means something when those statements
 hold together: respondents who agree with one tend to agree with the others. Cronbach's alpha says
@@ -10,7 +11,7 @@ count (listwise, like `api.scoring.cronbach_alpha`); "weet niet" and skipped ite
 respondent out for that knob only. Reverse-coded items are mirrored in SQL before anything is
 summed.
 
-As in `api.aggregation`, the database does the work: per knob it returns the item sums and sums of
+As in `api.results._aggregation`, the database does the work: per knob it returns the item sums and sums of
 squares, and the count, sum and sum of squares of the respondents' totals, and
 `api.scoring.cronbach_alpha_from_sums` turns those into alpha. No answer is loaded into Python.
 """
@@ -68,7 +69,8 @@ def _knob_reliability(
     complete = (
         select(Answer.response_id)
         .join(Response, Response.id == Answer.response_id)
-        .where(Response.round_id == round_id, Answer.item_id.in_(item_ids))
+        .where(Response.round_id == round_id, Response.release_id.is_not(None),
+               Answer.item_id.in_(item_ids))
         .group_by(Answer.response_id)
         .having(func.count(Answer.value) == len(item_ids))
     )

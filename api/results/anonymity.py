@@ -1,19 +1,27 @@
-"""Who may see which aggregate: the one place the anonymity threshold k is applied.
+"""Who may see which aggregate: the threshold k and the release rule, as pure functions.
 
-Two rules. A group of fewer than k respondents is never shown. And a hidden group must not be
-recoverable by subtraction: when a total is shown next to some of its parts, what is left over
-must itself be empty or at least k.
+Numbers are published in releases. A release is a set of newly arrived responses published
+together, and it obeys one rule: for every group any surface can show (the institution, every
+unit, every unit with everything below it, every role) and for every knob, the number of
+respondents the release adds to that group is either 0 or at least k. Responses that would add
+between 1 and k − 1 to some group wait for a later release.
+
+Because every group grows only in steps of at least k, any difference between two views, and any
+total minus its shown parts, is itself 0 or at least k respondents: no complementary
+suppression is needed on top of it. `api.results.gate` applies the threshold once more to every
+group it publishes, for groups that grew under a smaller k than the institution has now.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TypeVar
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from api.platform.models import Institution
 
 MIN_K = 3
-K = TypeVar("K")
+RESPONDENTS = "n"  # the measure every response counts in; the others are knob keys
 
 
 def threshold(*, default_k: int, institution: Institution | None = None) -> int:
@@ -26,53 +34,63 @@ def shown(n: int, k: int) -> bool:
     return n >= k
 
 
-def total_beside_part(*, total_n: int, part_n: int, k: int) -> tuple[bool, bool]:
-    """(show the part, show the total) when both would appear together.
+@dataclass(frozen=True)
+class Arrival:
+    """What the release rule needs to know of one unreleased response, and nothing more."""
 
-    The total is hidden when the part is shown and the rest of the total (total − part) is a
-    non-empty group smaller than k, because subtracting would reveal that rest.
+    key: object
+    unit_id: int
+    role: str
+    knobs: frozenset[str]  # the knobs this response has a score for
+
+
+Group = tuple[str, object]
+
+
+def groups_of(arrival: Arrival, ancestors: Mapping[int, Sequence[int]]) -> list[Group]:
+    """Every group a surface can show that this response counts in."""
+    groups: list[Group] = [("institution", None), ("unit", arrival.unit_id),
+                           ("role", arrival.role), ("subtree", arrival.unit_id)]
+    groups += [("subtree", parent) for parent in ancestors.get(arrival.unit_id, ())]
+    return groups
+
+
+def releasable(arrivals: Iterable[Arrival], *, k: int,
+               ancestors: Mapping[int, Sequence[int]] | None = None) -> set[object]:
+    """The keys of the largest set of arrivals that may be released together.
+
+    Start with every arrival; while some group and measure would grow by 1 to k − 1, take out
+    every arrival counted there. An arrival taken out can never be part of a valid release of
+    these arrivals (that group would still grow by fewer than k), so what remains is the one
+    largest valid release; it may be empty.
     """
-    part_ok = shown(part_n, k)
-    rest = total_n - part_n
-    total_ok = shown(total_n, k) and (not part_ok or rest == 0 or rest >= k)
-    return part_ok, total_ok
+    ancestors = ancestors or {}
+    members: dict[tuple[Group, str], set[object]] = defaultdict(set)
+    cells_of: dict[object, list[tuple[Group, str]]] = {}
+    for arrival in arrivals:
+        cells = [(group, measure) for group in groups_of(arrival, ancestors)
+                 for measure in (RESPONDENTS, *sorted(arrival.knobs))]
+        cells_of[arrival.key] = cells
+        for cell in cells:
+            members[cell].add(arrival.key)
+    kept = set(cells_of)
+    small = [cell for cell, keys in members.items() if 0 < len(keys) < k]
+    while small:
+        for cell in small:
+            for key in list(members[cell]):
+                if key in kept:
+                    kept.discard(key)
+                    for other in cells_of[key]:
+                        members[other].discard(key)
+        small = [cell for cell, keys in members.items() if 0 < len(keys) < k]
+    return kept
 
 
-def hidden_in_partition(sizes: Mapping[K, int], k: int, *, forced: Iterable[K] = ()) -> set[K]:
-    """Groups to hide when all parts of a total are listed next to that total.
-
-    Every non-empty group under k is hidden, and so is every group in `forced`. The total minus
-    the shown groups equals the hidden groups together, so while those together hold fewer than
-    k respondents the smallest shown group is hidden as well. With exactly one small group this
-    hides the next-smallest beside it; with two groups of one respondent each it goes on until
-    the hidden ones together reach k.
-    """
-    hidden = {key for key, n in sizes.items() if 0 < n < k} | (set(forced) & set(sizes))
-
-    def hidden_total() -> int:
-        return sum(sizes[key] for key in hidden)
-
-    while 0 < hidden_total() < k:
-        shown_groups = sorted((n, str(key), key) for key, n in sizes.items()
-                              if key not in hidden and n > 0)
-        if not shown_groups:
-            break
-        hidden.add(shown_groups[0][2])
-    return hidden
-
-
-def hidden_cells(
-    group_sizes: Mapping[K, int], knob_sizes: Mapping[K, Mapping[str, int]], knobs: Iterable[str],
-    k: int,
-) -> tuple[set[K], set[tuple[K, str]]]:
-    """Hidden groups, and hidden (group, knob) cells, for a partition shown beside its total.
-
-    A knob's n can be below the group's n (respondents who answered too few statements), so the
-    same rule runs per knob, with the hidden groups forced hidden in every knob.
-    """
-    groups = hidden_in_partition(group_sizes, k)
-    cells: set[tuple[K, str]] = {(group, knob) for group in groups for knob in knobs}
-    for knob in knobs:
-        sizes = {group: knob_sizes.get(group, {}).get(knob, 0) for group in group_sizes}
-        cells |= {(group, knob) for group in hidden_in_partition(sizes, k, forced=groups)}
-    return groups, cells
+def increments_ok(arrivals: Iterable[Arrival], *, k: int,
+                  ancestors: Mapping[int, Sequence[int]] | None = None) -> bool:
+    """Whether releasing exactly these arrivals together obeys the rule."""
+    counts = Counter(
+        (group, measure) for arrival in arrivals
+        for group in groups_of(arrival, ancestors or {})
+        for measure in (RESPONDENTS, *arrival.knobs))
+    return all(n >= k for n in counts.values())

@@ -1,7 +1,7 @@
 """The board's view of one round: every number the dashboard, its charts and downloads show.
 
-All of them come from here, and every group passes through `api.anonymity` on the way: a page,
-chart or export cannot show a number this module did not clear.
+All of them come from here, and every number comes through `api.results.gate` on the way: a
+page, chart or export cannot show a number the gate did not publish.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from api.platform.errors import NotFound
-from api.platform.models import Institution, OpenAnswer, Response, Round, Unit, utcnow
+from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Band, Catalog, Questionnaire
-from api.results import anonymity, scoring
-from api.results._aggregation import GroupScores, invitations_per_unit, scores_by
-from api.results._reliability import Reliability, knob_reliability
-from api.setup.rounds import list_rounds
+from api.results import gate, scoring
+from api.results.gate import Published, Reliability
+from api.results.releases import ReleaseState
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,7 @@ class Dashboard:
     rounds: list[tuple[Round, int]]
     questionnaire: Questionnaire
     k: int
+    release: ReleaseState
     total: GroupView
     units: list[GroupView]
     roles: list[GroupView]
@@ -85,45 +85,21 @@ class Dashboard:
         return next((u for u in self.units if u.key == unit_id), None)
 
 
-def _view(
-    *, key: object, label: str, scores: GroupScores | None, questionnaire: Questionnaire,
-    hidden_groups: set, hidden: set, invited: int | None = None, kind: str = "",
-) -> GroupView:
-    scores = scores or GroupScores(n=0)
-    shown = key not in hidden_groups and scores.n > 0
+def _view(*, key: object, label: str, published: Published | None,
+          questionnaire: Questionnaire, invited: int | None = None, kind: str = "") -> GroupView:
+    published = published or gate.HIDDEN
     cells = {}
     for knob in questionnaire.knobs:
-        summary = scores.knobs.get(knob.key)
-        visible = shown and summary is not None and (key, knob.key) not in hidden
+        summary = published.knobs.get(knob.key)
         cells[knob.key] = Cell(
-            summary=summary if visible else None,
-            band=scoring.band_for(summary.mean, questionnaire.bands) if visible else None,
-        )
-    view = GroupView(key=key, label=label, n=scores.n, shown=shown, cells=cells,
-                     invited=invited, kind=kind)
-    alignment = scoring.alignment(view.means()) if shown else None
-    return GroupView(key=key, label=label, n=scores.n, shown=shown, cells=cells,
+            summary=summary,
+            band=scoring.band_for(summary.mean, questionnaire.bands) if summary else None)
+    means = {knob: cell.mean for knob, cell in cells.items()}
+    found = scoring.alignment(means) if published.shown else None
+    alignment = (scoring.Alignment(weakest=found.weakest, strongest=found.strongest,
+                                   spread=gate.rounded(found.spread)) if found else None)
+    return GroupView(key=key, label=label, n=published.n, shown=published.shown, cells=cells,
                      alignment=alignment, invited=invited, kind=kind)
-
-
-def _partition(
-    groups: dict[object, GroupScores], questionnaire: Questionnaire, k: int
-) -> tuple[set, set]:
-    knobs = [knob.key for knob in questionnaire.knobs]
-    return anonymity.hidden_cells(
-        {key: g.n for key, g in groups.items()},
-        {key: {knob: s.n for knob, s in g.knobs.items()} for key, g in groups.items()},
-        knobs, k)
-
-
-def _total_view(scores: GroupScores | None, questionnaire: Questionnaire, k: int,
-                label: str) -> GroupView:
-    """The institution as a whole: shown from k respondents, each knob from k answers."""
-    scores = scores or GroupScores(n=0)
-    hidden_groups = set() if anonymity.shown(scores.n, k) else {None}
-    hidden = {(None, knob) for knob, s in scores.knobs.items() if not anonymity.shown(s.n, k)}
-    return _view(key=None, label=label, scores=scores, questionnaire=questionnaire,
-                 hidden_groups=hidden_groups, hidden=hidden)
 
 
 def comparable(a: Questionnaire, b: Questionnaire) -> bool:
@@ -143,12 +119,13 @@ def build_dashboard(
     *, session: Session, catalog: Catalog, institution: Institution, round_id: int | None,
     default_k: int, lang: str = "nl", details: bool = True,
 ) -> Dashboard:
-    """Everything about one round (the latest when `round_id` is None).
+    """Everything about one round (the latest when `round_id` is None), every number through
+    `api.results.gate`.
 
     `details=False` leaves out reliability, suggestions and open answers, which the API's score
     tables do not need.
     """
-    rounds = list_rounds(session=session, institution=institution)
+    rounds = gate.rounds_of(session=session, institution=institution)
     if not rounds:
         raise NotFound("This institution has no rounds yet.", code="no_rounds")
     if round_id is None:  # the latest round that has opened; a planned round has nothing yet
@@ -159,36 +136,33 @@ def build_dashboard(
         if round_ is None:
             raise NotFound("This institution has no such round.")
     questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
-    k = anonymity.threshold(default_k=default_k, institution=institution)
+    k = gate.threshold(default_k=default_k, institution=institution)
 
     trend_rounds = [r for r, _ in rounds if comparable(
         catalog.require(r.questionnaire_slug, r.questionnaire_version), questionnaire)]
-    totals = scores_by(session=session, round_ids=[r.id for r in trend_rounds])
-    trend = [TrendPoint(round=r, group=_total_view(totals.get((r.id, None)), questionnaire, k,
-                                                   institution.name))
+    totals = gate.scores(session=session, round_ids=[r.id for r in trend_rounds], k=k)
+    trend = [TrendPoint(round=r, group=_view(key=None, label=institution.name,
+                                             published=totals.get((r.id, None)),
+                                             questionnaire=questionnaire))
              for r in trend_rounds]
     total = next(p.group for p in trend if p.round.id == round_.id)
 
     units = session.exec(select(Unit).where(Unit.institution_id == institution.id)
                          .order_by(Unit.name)).all()
     by_unit = {key[1]: g for key, g in
-               scores_by(session=session, round_ids=[round_.id], group_by="unit").items()}
-    invited = invitations_per_unit(session=session, round_id=round_.id)
-    hidden_units, hidden_unit_cells = _partition(
-        {u.id: by_unit.get(u.id, GroupScores(n=0)) for u in units}, questionnaire, k)
+               gate.scores(session=session, round_ids=[round_.id], k=k, group_by="unit").items()}
+    invited = gate.invitations_per_unit(session=session, round_id=round_.id)
     unit_views = [
-        _view(key=u.id, label=u.name, scores=by_unit.get(u.id), questionnaire=questionnaire,
-              hidden_groups=hidden_units, hidden=hidden_unit_cells, invited=invited.get(u.id),
-              kind=u.kind)
+        _view(key=u.id, label=u.name, published=by_unit.get(u.id), questionnaire=questionnaire,
+              invited=invited.get(u.id), kind=u.kind)
         for u in units if u.id in by_unit or u.id in invited
     ]
 
     by_role = {key[1]: g for key, g in
-               scores_by(session=session, round_ids=[round_.id], group_by="role").items()}
-    hidden_roles, hidden_role_cells = _partition(by_role, questionnaire, k)
+               gate.scores(session=session, round_ids=[round_.id], k=k, group_by="role").items()}
     role_views = [
-        _view(key=role.key, label=role.name.get(lang), scores=by_role.get(role.key),
-              questionnaire=questionnaire, hidden_groups=hidden_roles, hidden=hidden_role_cells)
+        _view(key=role.key, label=role.name.get(lang), published=by_role.get(role.key),
+              questionnaire=questionnaire)
         for role in questionnaire.roles if role.key in by_role
     ]
 
@@ -199,34 +173,18 @@ def build_dashboard(
         for knob in questionnaire.knobs:
             a, b = before.cells[knob.key].summary, total.cells[knob.key].summary
             if a is not None and b is not None:
-                changes[knob.key] = scoring.change_between(a, b)
+                changes[knob.key] = gate.change(a, b)
 
     detailed = details and total.shown
-    reliability = (knob_reliability(session=session, questionnaire=questionnaire,
-                                    round_id=round_.id) if detailed else {})
     return Dashboard(
         institution=institution, round=round_, rounds=rounds, questionnaire=questionnaire, k=k,
+        release=gate.release_state(session=session, round_=round_),
         total=total, units=unit_views, roles=role_views, trend=trend, changes=changes,
-        reliability=reliability,
+        reliability=(gate.reliability(session=session, questionnaire=questionnaire,
+                                      round_id=round_.id, k=k) if detailed else {}),
         advice=scoring.advice(total.means(), questionnaire) if detailed else [],
         unit_advice={u.key: scoring.advice(u.means(), questionnaire)
                      for u in unit_views if u.shown and details},
-        open_answers=_open_answers(session, questionnaire, round_.id) if detailed else {},
+        open_answers=(gate.open_answers(session=session, questionnaire=questionnaire,
+                                        round_id=round_.id, k=k) if detailed else {}),
     )
-
-
-def _open_answers(session: Session, questionnaire: Questionnaire, round_id: int) -> (
-    dict[str, list[str]]
-):
-    """Open answers of the whole round per knob, in alphabetical order so that the order of
-    arrival cannot link an answer to a moment or a person."""
-    knob_of = {q.id: q.knob or "" for q in questionnaire.open_questions}
-    rows = session.exec(
-        select(OpenAnswer.question_id, OpenAnswer.text)
-        .join(Response, Response.id == OpenAnswer.response_id)
-        .where(Response.round_id == round_id)
-        .order_by(OpenAnswer.text))
-    grouped: dict[str, list[str]] = {}
-    for question_id, text in rows:
-        grouped.setdefault(knob_of.get(question_id, ""), []).append(text)
-    return grouped

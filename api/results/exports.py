@@ -12,13 +12,10 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from api.results import gate
 from api.results.dashboard import Dashboard, GroupView
 
 BAND_FILLS = {"urgent": "F6C8C4", "aandacht": "FCE3B0", "sterk": "CDE8D1"}
-
-
-def _round(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def units_table(dash: Dashboard) -> tuple[list[str], list[list[object]]]:
@@ -32,15 +29,15 @@ def units_table(dash: Dashboard) -> tuple[list[str], list[list[object]]]:
     def row(group: GroupView, kind: str) -> list[object]:
         values: list[object] = [group.label, kind, group.n if group.shown else None,
                                 group.invited if group.shown else None,
-                                _round(group.rate), not group.shown]
+                                gate.rounded(group.rate), not group.shown]
         for knob in knobs:
             cell = group.cells[knob]
             s = cell.summary
-            values += [_round(s.mean) if s else None, _round(s.sd) if s else None,
-                       _round(s.ci_low) if s else None, _round(s.ci_high) if s else None,
+            values += [gate.rounded(s.mean) if s else None, gate.rounded(s.sd) if s else None,
+                       gate.rounded(s.ci_low) if s else None, gate.rounded(s.ci_high) if s else None,
                        s.n if s else None, cell.band.key if cell.band else None]
         values += [group.alignment.weakest if group.alignment else None,
-                   _round(group.alignment.spread) if group.alignment else None]
+                   gate.rounded(group.alignment.spread) if group.alignment else None]
         return values
 
     rows = [row(dash.total, "institution")] + [row(u, u.kind) for u in dash.units]

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from api.platform.models import Account, AccountRole, Institution, Invitation, InvitationKind, UnitKind
 from api.platform.questionnaires import Catalog
+from api.results import releases
 from api.setup import accounts, institutions, rounds
 from api.survey import invitations
 from api.survey.responses import record_response
@@ -66,7 +67,7 @@ OPEN_TEXTS = {
 }
 
 
-def load_demo(*, session: Session, catalog: Catalog, secret_key: str,
+def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k: int,
               advance: Callable[[int], None] = lambda _: None) -> Institution | None:
     """Create the demo institution once; returns None when it already exists (idempotent)."""
     existing = session.exec(select(Institution).where(Institution.name == DEMO_INSTITUTION)).first()
@@ -119,6 +120,10 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str,
                 session.add(invitation)
                 advance(1)
             session.commit()
+        # the round's numbers are published by the same rule as live responses: a practoraat
+        # with fewer than k respondents waits (the second round shows what that looks like)
+        releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+        session.commit()
     return institution
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.platform.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
-from api.platform.models import Institution, PublishedQuestionnaire, Response, ResponseTally, Round, utcnow
+from api.platform.models import Institution, PublishedQuestionnaire, Response, Round, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
+from api.results import releases
 from api.setup.institutions import checked_name
 
 
@@ -73,7 +73,10 @@ def open_round(
     return round_
 
 
-def close_round(*, session: Session, round_: Round, at: datetime | None = None) -> Round:
+def close_round(*, session: Session, round_: Round, default_k: int,
+                at: datetime | None = None) -> Round:
+    """Close the round and make its final release: what the rule allows is published, and what
+    it does not stays out of every number for good."""
     at = at or utcnow()
     if round_.closes_at is not None and round_.closes_at <= at:
         raise Conflict(f"Round {round_.id} already closed on {round_.closes_at:%Y-%m-%d %H:%M} UTC.")
@@ -81,6 +84,7 @@ def close_round(*, session: Session, round_: Round, at: datetime | None = None) 
         raise InvalidInput("A round cannot close before it opens.")
     round_.closes_at = at
     session.add(round_)
+    releases.release_due(session=session, round_id=round_.id, default_k=default_k)
     session.commit()
     return round_
 
@@ -90,16 +94,3 @@ def get_round(*, session: Session, round_id: int, institution: Institution | Non
     if round_ is None or (institution is not None and round_.institution_id != institution.id):
         raise NotFound(f"No round {round_id}.")
     return round_
-
-
-def list_rounds(*, session: Session, institution: Institution) -> list[tuple[Round, int]]:
-    """Rounds of an institution, oldest first, with their number of responses."""
-    counts = (select(ResponseTally.round_id, func.sum(ResponseTally.n).label("n"))
-              .group_by(ResponseTally.round_id).subquery())
-    rows = session.exec(
-        select(Round, func.coalesce(counts.c.n, 0))
-        .join(counts, counts.c.round_id == Round.id, isouter=True)
-        .where(Round.institution_id == institution.id)
-        .order_by(Round.opens_at, Round.id)
-    ).all()
-    return [(r, int(n)) for r, n in rows]

@@ -29,7 +29,7 @@ from api.platform.models import (
 )
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog, Questionnaire
-from api.results import scoring
+from api.results import releases, scoring
 from api.survey.invitations import TOKEN_PATTERN, hash_token
 from api.survey.responses import record_response
 
@@ -212,8 +212,9 @@ def find_response(*, session: Session, key: str) -> Response | None:
     return session.exec(select(Response).where(Response.submission_key == key)).first()
 
 
-def submit(*, session: Session, ctx: SurveyContext, key: str) -> Response:
-    """Store the draft as a response with its answers and knob scores, all or nothing.
+def submit(*, session: Session, ctx: SurveyContext, key: str, default_k: int) -> Response:
+    """Store the draft as a response with its answers and knob scores, all or nothing, and
+    release whatever the release rule now allows in the same transaction.
 
     Submitting the same draft twice (a double click, a retry) returns the first response.
     """
@@ -244,6 +245,7 @@ def submit(*, session: Session, ctx: SurveyContext, key: str) -> Response:
             ctx.invitation.used_at = now
             session.add(ctx.invitation)
         session.exec(delete(Draft).where(Draft.id == draft.id))
+        releases.release_due(session=session, round_id=ctx.round.id, default_k=default_k)
         session.commit()
     except IntegrityError:
         # Another request stored this draft first (PostgreSQL lets both race to the insert).

@@ -21,6 +21,7 @@ from api.platform.errors import DomainError
 from api.platform.models import Response, Round, Unit
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Questionnaire
+from api.results import releases
 from api.survey.answering import OPEN_ANSWER_MAX, clean_text
 from api.survey.responses import record_response
 
@@ -180,11 +181,13 @@ def _submission_keys(count: int, idempotency_key: str | None, scope: str) -> lis
 
 def import_responses(
     *, session: Session, round_: Round, questionnaire: Questionnaire, rows: Sequence[CheckedRow],
-    idempotency_key: str | None = None, scope: str = "",
+    default_k: int, idempotency_key: str | None = None, scope: str = "",
 ) -> tuple[int, bool]:
     """Store all rows in one transaction; (number stored, whether this was a replay).
 
-    With an Idempotency-Key a retried upload finds its first rows and stores nothing again.
+    Imported responses follow the same release rule as the survey's: they are released in the
+    same transaction as far as the rule allows, and the rest waits. With an Idempotency-Key a
+    retried upload finds its first rows and stores nothing again.
     """
     keys = _submission_keys(len(rows), idempotency_key, f"{scope}:{round_.id}")
     if idempotency_key and session.exec(
@@ -195,6 +198,7 @@ def import_responses(
             record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,
                             questionnaire=questionnaire, answers=row.answers,
                             open_answers=row.open_answers, submission_key=key)
+        releases.release_due(session=session, round_id=round_.id, default_k=default_k)
         session.commit()
     except IntegrityError:
         # The same key raced in from another request (PostgreSQL lets both reach the insert).

@@ -5,16 +5,19 @@ from __future__ import annotations
 from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Questionnaire
 from api.results.dashboard import GroupView
+from api.results.releases import ReleaseState
 from api.results.scoring import Change
 from api.v1 import schemas
 
 
-def round_out(round_: Round, responses: int) -> schemas.RoundOut:
+def round_out(round_: Round, release: ReleaseState) -> schemas.RoundOut:
     return schemas.RoundOut(
         id=round_.id, name=round_.name,
         questionnaire=f"{round_.questionnaire_slug}/{round_.questionnaire_version}",
         opens_at=round_.opens_at, closes_at=round_.closes_at, status=round_.status(utcnow()),
-        responses=responses)
+        responses=release.counted, release=schemas.ReleaseOut(
+            id=release.release_id, number=release.number, published_at=release.published_at,
+            counted=release.counted, pending=release.pending))
 
 
 def institution_out(institution: Institution, k: int) -> schemas.InstitutionOut:
@@ -74,10 +77,6 @@ def group_row(group: schemas.GroupScoresOut, knobs: list[str]) -> list[object]:
                          group.n]
     for knob in knobs:
         stats = (group.knobs or {}).get(knob)
-        row += ([stats.n, round(stats.mean, 4), _r(stats.sd), _r(stats.ci_low), _r(stats.ci_high),
-                 stats.band] if stats else [None] * 6)
-    return row + [group.weakest, group.strongest, _r(group.spread)]
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+        row += ([stats.n, stats.mean, stats.sd, stats.ci_low, stats.ci_high, stats.band]
+                if stats else [None] * 6)
+    return row + [group.weakest, group.strongest, group.spread]

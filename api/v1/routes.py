@@ -23,10 +23,9 @@ from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
-from api.results import anonymity, exports
+from api.results import exports, gate
 from api.results.dashboard import Dashboard, build_dashboard, comparable
-from api.results.scoring import change_between
-from api.setup import rounds, tokens
+from api.setup import tokens
 from api.survey import imports
 from api.v1 import present, schemas
 
@@ -91,11 +90,7 @@ def _dashboard(session: Session, catalog: Catalog, settings: Settings, instituti
 
 
 def _k(settings: Settings, institution: Institution) -> int:
-    return anonymity.threshold(default_k=settings.anonymity_k, institution=institution)
-
-
-def _responses(dash: Dashboard, round_id: int) -> int:
-    return next(n for r, n in dash.rounds if r.id == round_id)
+    return gate.threshold(default_k=settings.anonymity_k, institution=institution)
 
 
 def _csv(name: str, headers: list[str], rows: list[list[object]]) -> Response:
@@ -166,8 +161,9 @@ def list_units(slug: Slug, request: Request, response: Response, session: Sessio
 def list_rounds(slug: Slug, request: Request, response: Response, session: SessionDep,
                 token: ReadGrant, limit: Limit = 50, offset: Offset = 0):
     institution = _institution(session, token, slug)
-    found = rounds.list_rounds(session=session, institution=institution)
-    items = [present.round_out(r, n) for r, n in found[offset:offset + limit]]
+    found = gate.rounds_of(session=session, institution=institution)
+    items = [present.round_out(r, gate.release_state(session=session, round_=r))
+             for r, _ in found[offset:offset + limit]]
     return _page(request, items, len(found), limit, offset, response)
 
 
@@ -185,7 +181,7 @@ def round_scores(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
     if format == "csv":
         return _csv(f"kennisster-round-{round_id}-{group_by}", present.group_columns(knobs),
                     [present.group_row(g, knobs) for g in groups])
-    return schemas.ScoresOut(round=present.round_out(round_, _responses(dash, round_id)),
+    return schemas.ScoresOut(round=present.round_out(round_, dash.release),
                              questionnaire=dash.questionnaire.ref, k=dash.k, group_by=group_by,
                              groups=groups)
 
@@ -210,7 +206,7 @@ def compare_units(round_id: RoundId, session: SessionDep, token: ReadGrant, cata
             continue
         row = schemas.CompareRow(**present.group_out(view, "unit").model_dump())
         if view.shown and dash.total.shown:
-            row.difference = {k: (c.mean - dash.total.cells[k].mean)
+            row.difference = {k: gate.rounded(c.mean - dash.total.cells[k].mean)
                               if c.mean is not None and dash.total.cells[k].mean is not None
                               else None for k, c in view.cells.items()}
         rows.append(row)
@@ -218,11 +214,11 @@ def compare_units(round_id: RoundId, session: SessionDep, token: ReadGrant, cata
     if format == "csv":
         headers = present.group_columns(knobs) + [f"{k}_difference" for k in knobs]
         table = [present.group_row(g, knobs) + [
-            None if not g.difference or g.difference[k] is None else round(g.difference[k], 4)
+            None if not g.difference or g.difference[k] is None else g.difference[k]
             for k in knobs] for g in rows]
         return _csv(f"kennisster-round-{round_id}-compare", headers,
                     [present.group_row(total, knobs) + [None] * len(knobs)] + table)
-    return schemas.CompareOut(round=present.round_out(round_, _responses(dash, round_id)),
+    return schemas.CompareOut(round=present.round_out(round_, dash.release),
                               k=dash.k, institution=total, units=rows)
 
 
@@ -239,14 +235,14 @@ def compare_institutions(
               else _institutions(session, token))
     result = []
     for inst in chosen:
-        candidates = [r for r, _ in rounds.list_rounds(session=session, institution=inst)
+        candidates = [r for r, _ in gate.rounds_of(session=session, institution=inst)
                       if r.questionnaire_slug == questionnaire and r.opens_at <= utcnow()]
         if not candidates:
             continue
         dash = _dashboard(session, catalog, settings, inst, candidates[-1].id)
         result.append(schemas.InstitutionScores(
             institution=present.institution_out(inst, dash.k),
-            round=present.round_out(dash.round, _responses(dash, dash.round.id)),
+            round=present.round_out(dash.round, dash.release),
             scores=present.group_out(dash.total, "institution")))
     latest = catalog.latest(questionnaire)
     if latest is None:
@@ -272,7 +268,7 @@ def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep
               description="slug or slug/version; default the latest round's questionnaire.")] = None,
           format: Format = "json"):
     institution = _institution(session, token, slug)
-    all_rounds = rounds.list_rounds(session=session, institution=institution)
+    all_rounds = gate.rounds_of(session=session, institution=institution)
     if not all_rounds:
         raise NotFound("This institution has no rounds yet.")
     wanted = questionnaire or all_rounds[-1][0].questionnaire_slug
@@ -296,7 +292,7 @@ def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep
             raise NotFound(f"No unit {unit} in this institution.")
     points: list[schemas.TrendPointOut] = []
     previous = None
-    for round_, n in chosen:
+    for round_, _ in chosen:
         dash = _dashboard(session, catalog, settings, institution, round_.id)
         view = dash.total if unit is None else dash.unit(unit)
         if view is None:
@@ -304,11 +300,11 @@ def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep
         group = present.group_out(view, "institution" if unit is None else "unit")
         change = None
         if previous is not None and view.shown and previous.shown:
-            change = {k: present.change_out(change_between(previous.cells[k].summary, c.summary))
+            change = {k: present.change_out(gate.change(previous.cells[k].summary, c.summary))
                       for k, c in view.cells.items()
                       if c.summary is not None and previous.cells[k].summary is not None}
-        points.append(schemas.TrendPointOut(round=present.round_out(round_, n), scores=group,
-                                            change=change))
+        points.append(schemas.TrendPointOut(round=present.round_out(round_, dash.release),
+                                            scores=group, change=change))
         previous = view
     knobs = [k.key for k in reference.knobs]
     if format == "csv":
@@ -348,7 +344,7 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {
              summary="Import responses collected elsewhere, as JSON or CSV; all or nothing",
              responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}})
 def import_responses(
-    round_id: RoundId, session: SessionDep, catalog: CatalogDep,
+    round_id: RoundId, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
     token: Annotated[tokens.TokenGrant, Depends(grant)],
     upload: Annotated[tuple[str, bytes], Depends(import_body)],
     idempotency_key: Annotated[str | None, Header(
@@ -373,7 +369,7 @@ def import_responses(
     checked = imports.check_rows(rows, questionnaire=questionnaire, units=list(units))
     count, replayed = imports.import_responses(
         session=session, round_=round_, questionnaire=questionnaire, rows=checked,
-        idempotency_key=idempotency_key, scope=str(token.token.id))
+        default_k=settings.anonymity_k, idempotency_key=idempotency_key, scope=str(token.token.id))
     return schemas.ImportResult(round_id=round_.id, imported=count, replayed=replayed)
 
 

@@ -86,6 +86,18 @@ class UnitOut(BaseModel):
     children: list[UnitOut] = []
 
 
+class ReleaseOut(BaseModel):
+    """Which release the numbers reflect. Numbers change only when `id` changes; responses that
+    would add fewer than k respondents to some group wait (`pending`) for a later release."""
+
+    id: int | None = Field(description="None before the round's first release.")
+    number: int = Field(description="1, 2, 3 … within the round; 0 before the first release.")
+    published_at: datetime | None = Field(description="When the release was made, to the minute.")
+    counted: int = Field(description="Responses in the published numbers.")
+    pending: int = Field(description="Responses waiting until their groups are large enough; "
+                                     "after the round closed they are never counted.")
+
+
 class RoundOut(BaseModel):
     id: int
     name: str
@@ -93,7 +105,8 @@ class RoundOut(BaseModel):
     opens_at: datetime
     closes_at: datetime | None
     status: Literal["not_open", "open", "closed"]
-    responses: int
+    responses: int = Field(description="Responses in the published numbers (= release.counted).")
+    release: ReleaseOut
 
 
 T = TypeVar("T")

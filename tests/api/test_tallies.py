@@ -44,7 +44,8 @@ def _assert_equal(session) -> None:
 
 
 def test_the_tallies_equal_a_group_by_over_the_demo_responses(session, catalog, settings):
-    load_demo(session=session, catalog=catalog, secret_key=settings.secret_key)
+    load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                     default_k=settings.anonymity_k)
     _assert_equal(session)
 
 

@@ -38,7 +38,8 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 @pytest.fixture
 def demo(session, catalog, settings) -> tuple[str, list[Round]]:
     """The demo institution with its two rounds (oldest first); nothing left uncommitted."""
-    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key)
+    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                     default_k=settings.anonymity_k)
     assert institution is not None
     rounds = list(session.exec(select(Round).where(Round.institution_id == institution.id)
                                .order_by(Round.opens_at)))

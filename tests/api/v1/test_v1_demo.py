@@ -38,7 +38,8 @@ def text(node) -> str:
 
 
 def test_api_numbers_equal_the_dashboard_for_the_demo_data(client, session, catalog, settings):
-    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key)
+    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                     default_k=settings.anonymity_k)
     slug = institution.slug
     headers = bearer(make_token(session, [institution]))
     rounds = client.get(f"/api/v1/institutions/{slug}/rounds", headers=headers).json()["items"]

@@ -19,7 +19,8 @@ LLO = "Practoraat Leven Lang Ontwikkelen"
 
 def test_a_consultant_follows_the_readme_from_token_to_import(client, session, catalog, settings,
                                                               questionnaire):
-    demo = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key)
+    demo = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                     default_k=settings.anonymity_k)
     _, plain = tokens.create_token(session=session, name="Onderzoeksbureau",
                                    scopes=["read", "import"], institutions=[demo])
     api = _Api(client, plain)

@@ -1,0 +1,49 @@
+"""Every published number passes one gate: the aggregation layer is private to it.
+
+A page that computes its own aggregate (as the thank-you page once did) can show a number the
+dashboard hides; so the modules that compute aggregates may be imported by `api.results.gate`
+and by nothing else in the app.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from api.platform.settings import ROOT
+
+PRIVATE = {"api.results._aggregation", "api.results._reliability"}
+GATE = ROOT / "api" / "results" / "gate.py"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def app_modules() -> list[Path]:
+    return sorted(p for folder in ("api", "web") for p in (ROOT / folder).rglob("*.py"))
+
+
+def test_only_the_gate_imports_the_aggregation_layer():
+    offenders = {str(p.relative_to(ROOT)): sorted(imported_modules(p) & PRIVATE)
+                 for p in app_modules() if p != GATE and p.parent.name != "__pycache__"}
+    assert {path: mods for path, mods in offenders.items() if mods} == {}
+
+
+def test_the_check_sees_an_import_of_the_aggregation_layer(tmp_path):
+    """The test above can fail: a module importing the layer is seen, in both spellings."""
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("from api.results import _aggregation\nimport api.results._reliability\n")
+    assert imported_modules(sneaky) >= PRIVATE
+
+
+def test_the_gate_itself_uses_the_aggregation_layer():
+    assert imported_modules(GATE) >= PRIVATE
