@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from itertools import count
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from bs4 import BeautifulSoup
+from sqlmodel import Session, SQLModel
 
 from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import releases
-from api.setup import institutions, rounds
+from api.setup import institutions, rounds, tokens
 from api.survey import invitations
 from api.survey.responses import record_response
 
@@ -71,3 +73,49 @@ def stored_responses(session: Session, questionnaire: Questionnaire, round_: Rou
                      count: int, **kwargs) -> list:
     """`count` alike responses of one unit, stored one after the other."""
     return [stored_response(session, questionnaire, round_, unit, **kwargs) for _ in range(count)]
+
+
+def make_token(session: Session, institutions: Iterable[Institution], scopes=("read", "import"),
+               name: str | None = None) -> str:
+    """A token as `kennisster token create` makes it; returns the plain text shown once."""
+    _, plain = tokens.create_token(session=session, name=name or f"Bureau {next(_seq)}",
+                                   scopes=list(scopes), institutions=list(institutions))
+    return plain
+
+
+def empty_tables(engine: sa.Engine) -> None:
+    """Remove every row, for tests that arrange several worlds in one test function."""
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+# --- through the pages, as a browser would ------------------------------------------------------
+
+
+def csrf_of(client) -> str:
+    """The form token of this browser, read from a page with a form."""
+    return BeautifulSoup(client.get("/login").text, "html.parser").select_one(
+        'input[name="csrf_token"]')["value"]
+
+
+def web_login(client, email: str, password: str) -> None:
+    response = client.post("/login", data={"csrf_token": csrf_of(client), "email": email,
+                                           "password": password, "next": "/dashboard"},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def complete_survey(client, questionnaire: Questionnaire, token: str,
+                    answers: Mapping[str, object], role: str = "practor"):
+    """Walk the survey on a link: role, every knob page, submit; returns the submit's answer."""
+    def post(url: str, data: dict):
+        return client.post(url, data={"csrf_token": csrf_of(client), **data},
+                           follow_redirects=False)
+
+    assert post(f"/s/{token}", {"role": role}).status_code == 303
+    for knob in questionnaire.knobs:
+        values = {f"item-{item.id}": str(answers[item.id])
+                  for item in questionnaire.items_of(knob.key) if item.id in answers}
+        assert post(f"/s/{token}/k/{knob.key}", {**values, "action": "next"}).status_code == 303
+    return post(f"/s/{token}/afronden", {})

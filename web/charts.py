@@ -31,8 +31,10 @@ class Series:
 
 
 def _point(radius: float, index: int, count: int) -> tuple[float, float]:
+    """A position on the chart, to two decimals: no number in a chart (aria-labels included)
+    carries more digits than the page shows."""
     theta = 2 * math.pi * index / count
-    return radius * math.sin(theta), radius * math.cos(theta)
+    return round(radius * math.sin(theta), 2), round(radius * math.cos(theta), 2)
 
 
 def radar_spec(
@@ -61,7 +63,7 @@ def radar_spec(
             x, y = _point(score, i, count)
             # no field carries more digits than the page shows: x and y are positions only
             rows.append({"series": s.label, "idx": index, "knob": label, "score": score,
-                         "order": order, "x": round(x, 2), "y": round(y, 2),
+                         "order": order, "x": x, "y": y,
                          "description": f"{s.label}, {label}: {score:.2f}"})
     spec = json.loads(_radar_template(tuple(knobs), scale_min, scale_max, tuple(thresholds),
                                       title, size))
@@ -99,14 +101,15 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
     x_enc = alt.X("x:Q", scale=alt.Scale(domain=[-extent - 1.2, extent + 1.2]), axis=None)
     y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[-extent + 0.6, extent - 0.6]), axis=None)
 
+    # grid, spokes, labels and band rings are drawing, not data: no aria-labels of their own
     rings = alt.Chart(alt.Data(values=ring_rows)).mark_line(
-        color="#c8ccd2", strokeWidth=0.8).encode(x_enc, y_enc, detail="ring:N", order="order:Q")
+        color="#c8ccd2", strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="ring:N", order="order:Q")
     spokes = alt.Chart(alt.Data(values=spoke_rows)).mark_line(
-        color="#c8ccd2", strokeWidth=0.8).encode(x_enc, y_enc, detail="knob:N", order="order:Q")
+        color="#c8ccd2", strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="knob:N", order="order:Q")
     # text alignment is a mark property, not a channel: one text layer per alignment
     labels = [
         alt.Chart(alt.Data(values=[r for r in label_rows if r["align"] == align])).mark_text(
-            fontSize=13, fontWeight="bold", color="#222", align=align).encode(
+            fontSize=13, fontWeight="bold", color="#222", align=align, aria=False).encode(
             x_enc, y_enc, text="label:N")
         for align in ("left", "center", "right")
         if any(r["align"] == align for r in label_rows)
@@ -114,7 +117,7 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
     layers = [rings, spokes]
     if threshold_rows:
         layers.append(alt.Chart(alt.Data(values=threshold_rows)).mark_line(
-            strokeDash=[4, 3], strokeWidth=1.2).encode(
+            strokeDash=[4, 3], strokeWidth=1.2, aria=False).encode(
             x_enc, y_enc, order="order:Q",
             color=alt.Color("band:N", scale=alt.Scale(
                 domain=[name for _, name in thresholds],
