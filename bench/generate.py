@@ -32,8 +32,9 @@ ROLES = [("practor", 0.25), ("docent_onderzoeker", 0.45), ("lector_onderzoekslei
 ROLE_OPTIMISM = {"leidinggevende_bestuur": 0.5, "lector_onderzoeksleider": 0.2}
 CHUNK = 50_000  # responses per batch
 # Running tallies the app keeps next to knob_score (migration 0004): filled after the bulk load with
-# the same GROUP BY the migration's backfill uses, so they hold what record_response would have
-# added one response at a time. Skipped when the schema has no such tables.
+# the same GROUP BY the migration's backfill uses. The generated responses are published as one
+# release (migration 0005), so the tallies hold exactly what a release of them would have added and
+# the app's start-up finds nothing left to release. Skipped when the schema has no such tables.
 TALLIES = {
     "response_tally": "INSERT INTO response_tally (round_id, unit_id, role, n) SELECT round_id, "
                       "unit_id, role, count(*) FROM response GROUP BY round_id, unit_id, role",
@@ -41,6 +42,11 @@ TALLIES = {
                   "SELECT round_id, unit_id, role, knob, count(*), sum(score), sum(score * score) "
                   "FROM knob_score GROUP BY round_id, unit_id, role, knob",
 }
+
+RELEASE = ("INSERT INTO release (round_id, number, responses, published_at) "
+           "VALUES (?, 1, ?, CURRENT_TIMESTAMP)")
+RELEASED = ("UPDATE response SET release_id = (SELECT id FROM release WHERE round_id = ? "
+            "AND number = 1) WHERE round_id = ?")
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,9 @@ def generate_sqlite(url: str, seeded: Seeded, n: int, *, seed: int = 20261123) -
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         filled = tuple(name for name in TALLIES if name in tables)
         conn.execute("BEGIN")
+        if "release" in tables:
+            conn.execute(RELEASE, (seeded.round_id, n))
+            conn.execute(RELEASED, (seeded.round_id, seeded.round_id))
         for name in filled:
             conn.execute(f"DELETE FROM {name}")
             conn.execute(TALLIES[name])
@@ -171,6 +180,9 @@ def generate_postgresql(url: str, seeded: Seeded, n: int, *, seed: int = 2026112
                         "WHERE table_schema = current_schema()")
             tables = {row[0] for row in cur.fetchall()}
             filled = tuple(name for name in TALLIES if name in tables)
+            if "release" in tables:
+                cur.execute(RELEASE.replace("?", "%s"), (seeded.round_id, n))
+                cur.execute(RELEASED.replace("?", "%s"), (seeded.round_id, seeded.round_id))
             for name in filled:
                 cur.execute(f"DELETE FROM {name}")
                 cur.execute(TALLIES[name])

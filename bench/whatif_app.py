@@ -66,7 +66,7 @@ def record_response_core(*, session, round_, unit_id, role, questionnaire, answe
         session.execute(insert(OpenAnswer.__table__), [
             {"response_id": response_id, "question_id": qid, "text": text}
             for qid, text in open_answers.items()])
-    add_to_tallies = getattr(api.responses, "_add_to_tallies", None)  # the app's running tallies
+    add_to_tallies = getattr(api.survey.responses, "_add_to_tallies", None)  # the app's running tallies
     if add_to_tallies is not None:
         add_to_tallies(session, round_id=round_.id, unit_id=unit_id, role=role,
                        scores=scoring.knob_scores(answers, questionnaire))
@@ -104,9 +104,9 @@ async def settings_async(request: Request) -> Settings:
 
 app = create_app()
 if "coreinsert" in PATCHES:
-    api.imports.record_response = record_response_core
+    api.survey.imports.record_response = record_response_core
 if "fasttally" in PATCHES:
-    api.responses._add_to_tallies = add_to_tallies_fast
+    api.survey.responses._add_to_tallies = add_to_tallies_fast
 if "noetag" in PATCHES:
     app.user_middleware = [m for m in app.user_middleware if m.cls is not BaseHTTPMiddleware]
     app.middleware_stack = None

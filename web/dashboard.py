@@ -16,7 +16,8 @@ from api.setup import accounts
 from web import charts
 from web.auth import CurrentAccount
 from web.dashboard_charts import CHARTS
-from web.pages import language, render
+from web.i18n import translate
+from web.pages import language, local_time, render
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 SORTABLE = {"name", "n", "spread"}
@@ -40,6 +41,12 @@ def dashboards(request: Request, session: SessionDep, account: CurrentAccount):
     if len(visible) == 1:
         return RedirectResponse(request.url_for("dashboard", slug=visible[0].slug), status_code=303)
     return render(request, "dashboard/list.html", {"institutions": visible})
+
+
+def _stand(dash: Dashboard) -> str:
+    """The release a download reflects, in its file name: two downloads of the same release
+    carry the same name, and a later release a new one."""
+    return f"stand{dash.release.number}"
 
 
 def _sorted_units(dash: Dashboard, sort: str, descending: bool):
@@ -108,7 +115,7 @@ def chart_download(
         spec = CHARTS["star"](dash, lang, compare=compare, previous=previous)
     else:
         spec = CHARTS[chart](dash, lang)
-    name = f"kennisster-{dash.institution.slug}-{round_id}-{chart}.{fmt}"
+    name = f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-{chart}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
     if fmt == "svg":
         return Response(charts.render_svg(spec), media_type="image/svg+xml", headers=headers)
@@ -122,11 +129,13 @@ def table_download(
 ):
     dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
     headers, rows = exports.units_table(dash)
-    name = f"kennisster-{dash.institution.slug}-{round_id}-units.{fmt}"
+    name = f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-units.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
     if fmt == "csv":
         return Response(exports.to_csv(headers, rows), media_type="text/csv; charset=utf-8",
                         headers=disposition)
-    title = f"{dash.institution.name} — {dash.round.name}"
+    title = f"{dash.institution.name} — {dash.round.name} — " + translate(
+        language(request), "release.as_of", counted=dash.release.counted,
+        when=local_time(dash.release.published_at, language(request)))
     return Response(exports.to_xlsx(headers, rows, title=title), media_type=XLSX,
                     headers=disposition)

@@ -36,7 +36,7 @@ MONTHS = {
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
 
 
-def _local_time(moment: datetime | None, lang: str) -> str:
+def local_time(moment: datetime | None, lang: str) -> str:
     """'14 oktober 2026 10:32' in Dutch time: releases are read by people in the Netherlands."""
     if moment is None:
         return "–"
@@ -46,7 +46,7 @@ def _local_time(moment: datetime | None, lang: str) -> str:
 
 
 templates.env.filters["score"] = _fmt_score
-templates.env.filters["localtime"] = _local_time
+templates.env.filters["localtime"] = local_time
 templates.env.filters["localnum"] = _nl_number
 
 

@@ -47,3 +47,18 @@ def test_the_check_sees_an_import_of_the_aggregation_layer(tmp_path):
 
 def test_the_gate_itself_uses_the_aggregation_layer():
     assert imported_modules(GATE) >= PRIVATE
+
+
+LAYERS = ["api.platform", "api.results", "api.survey", "api.setup"]  # each may import only leftwards
+
+
+def test_imports_flow_one_way_from_setup_to_survey_to_results_to_platform():
+    wrong = []
+    for index, layer in enumerate(LAYERS):
+        folder = ROOT / layer.replace(".", "/")
+        higher = LAYERS[index + 1:] + ["api.v1", "web", "api.cli", "api.main"]
+        for path in sorted(folder.rglob("*.py")):
+            for module in imported_modules(path):
+                if any(module == h or module.startswith(h + ".") for h in higher):
+                    wrong.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert wrong == []
