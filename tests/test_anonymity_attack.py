@@ -289,3 +289,24 @@ def test_without_the_overlap_check_a_unit_minus_a_role_pins_down_two_colleagues(
     monkeypatch.undo()
     safe, people = replay(stream, k=5)
     assert attack.all_attacks(safe, 5, people, KNOBS) == []
+
+
+@settings(max_examples=int(os.environ.get("KENNISSTER_ATTACK_MODEL_EXAMPLES", "300")),
+          deadline=None, database=None)
+@given(k=st.integers(3, 6), batch=st.lists(
+    st.tuples(st.integers(0, 3), st.sampled_from(ROLES + ["lector_onderzoeksleider"]),
+              knob_values), min_size=3, max_size=30))
+def test_the_overlap_check_finds_exactly_what_linear_algebra_finds(k, batch):
+    """`anonymity.small_determined` tries unit-minus-role pieces only; the attack solves the
+    whole linear system. On one release that passes the group rule they agree: the check finds
+    a piece exactly when some group under k is pinned down."""
+    people = {i: attack.Respondent(key=i, unit_id=unit, role=role,
+                                   scores={kn: float(v) for kn, v in values.items() if v})
+              for i, (unit, role, values) in enumerate(batch)}
+    arrivals = [anonymity.Arrival(key=p.key, unit_id=p.unit_id, role=p.role,
+                                  knobs=frozenset(p.scores)) for p in people.values()]
+    grown = anonymity._grown_by_k(arrivals, k=k, ancestors={})
+    release = [a for a in arrivals if a.key in grown]
+    snapshot = publish(grown, people, k, 0)
+    pinned = attack.pinned_down([snapshot], k, people, KNOBS)
+    assert bool(anonymity.small_determined(release, k=k)) == bool(pinned), pinned

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
+from itertools import combinations
 
 from api.platform.models import Institution
 
@@ -117,89 +117,29 @@ def increments_ok(arrivals: Iterable[Arrival], *, k: int,
     return all(n >= k for n in counts.values())
 
 
-SEARCH_BUDGET = 20_000  # unions of small cells tried per knob before holding them all back
-
-
 def small_determined(arrivals: Sequence[Arrival], *, k: int,
                      ancestors: Mapping[int, Sequence[int]] | None = None) -> set[object]:
     """Arrivals of one release whose knob scores, as a group of fewer than k, follow from the
     release's published group sums (someone who knows everyone's unit and role can subtract).
 
-    Per knob, respondents who share the same groups form a cell, and the release publishes, per
-    group, the sum over its cells. A union of cells is pinned down exactly when its indicator is
-    a combination of the groups' indicators, that is, when it is orthogonal to every vector of
-    the null space of the groups × cells matrix: the cells' null-space coordinates add up to
-    zero. Only unions of fewer than k respondents matter, so only cells below k are combined,
-    depth first while the union stays below k. Returns the respondents of the first such union;
-    should the search run out of budget, all small cells are returned, which is always safe.
+    Per knob, the release publishes a sum per unit and per role (the institution and every unit
+    with what lies below it are sums of units, so they add nothing an attacker could not already
+    combine). Respondents who share unit and role form a cell. A set of cells is pinned down
+    exactly when it is a combination of unit sums and role sums, and every such set is made of
+    pieces of one form: take some roles R; the units U where those roles occur hold all of their
+    respondents; then "U minus R" is the respondents of U whose role is not in R, a number an
+    attacker gets by subtraction. So it suffices to try every set of roles R (roles are few):
+    a piece of 1 … k − 1 respondents is returned, to wait. Adding further units to U only adds
+    whole units (each grows by at least k under the group rule), so the smallest U is the one
+    to try.
     """
-    ancestors = ancestors or {}
     for knob in sorted({knob for a in arrivals for knob in a.knobs}):
-        cells: dict[tuple[Group, ...], list[object]] = defaultdict(list)
-        for arrival in arrivals:
-            if knob in arrival.knobs:
-                cells[tuple(sorted(set(groups_of(arrival, ancestors)), key=str))].append(
-                    arrival.key)
-        signatures = list(cells)
-        groups = sorted({g for sig in signatures for g in sig}, key=str)
-        null = _null_space([[Fraction(int(g in sig)) for sig in signatures] for g in groups],
-                           len(signatures))
-        coords = [tuple(v[i] for v in null) for i in range(len(signatures))]
-        small = sorted((i for i, sig in enumerate(signatures) if len(cells[sig]) < k),
-                       key=lambda i: len(cells[signatures[i]]))
-        found = _zero_union(small, coords, [len(cells[sig]) for sig in signatures], k)
-        if found:
-            return {key for i in found for key in cells[signatures[i]]}
+        scored = [a for a in arrivals if knob in a.knobs]
+        roles = sorted({a.role for a in scored})
+        for size in range(1, len(roles) + 1):
+            for chosen in combinations(roles, size):
+                units = {a.unit_id for a in scored if a.role in chosen}
+                rest = {a.key for a in scored if a.unit_id in units and a.role not in chosen}
+                if 0 < len(rest) < k:
+                    return rest
     return set()
-
-
-def _zero_union(small: list[int], coords: list[tuple[Fraction, ...]], sizes: list[int],
-                k: int) -> list[int] | None:
-    zero = tuple(Fraction(0) for _ in coords[0]) if coords else ()
-    budget = [SEARCH_BUDGET]
-
-    def search(start: int, chosen: list[int], total: tuple[Fraction, ...], members: int):
-        for pos in range(start, len(small)):
-            cell = small[pos]
-            if members + sizes[cell] >= k:
-                break  # cells are sorted by size: every later one is as large
-            budget[0] -= 1
-            if budget[0] < 0:
-                return small
-            union = tuple(a + b for a, b in zip(total, coords[cell], strict=True))
-            if union == zero:
-                return chosen + [cell]
-            deeper = search(pos + 1, chosen + [cell], union, members + sizes[cell])
-            if deeper:
-                return deeper
-        return None
-
-    return search(0, [], zero, 0)
-
-
-def _null_space(rows: list[list[Fraction]], width: int) -> list[list[Fraction]]:
-    """A basis of {x : rows · x = 0}, by reduced row echelon form over exact fractions."""
-    matrix = [list(r) for r in rows]
-    pivots: list[int] = []
-    line = 0
-    for col in range(width):
-        pick = next((r for r in range(line, len(matrix)) if matrix[r][col] != 0), None)
-        if pick is None:
-            continue
-        matrix[line], matrix[pick] = matrix[pick], matrix[line]
-        lead = matrix[line][col]
-        matrix[line] = [v / lead for v in matrix[line]]
-        for r in range(len(matrix)):
-            if r != line and matrix[r][col] != 0:
-                factor = matrix[r][col]
-                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[line], strict=True)]
-        pivots.append(col)
-        line += 1
-    basis = []
-    for free in (c for c in range(width) if c not in pivots):
-        vector = [Fraction(0)] * width
-        vector[free] = Fraction(1)
-        for r, col in enumerate(pivots):
-            vector[col] = -matrix[r][free]
-        basis.append(vector)
-    return basis
