@@ -152,10 +152,11 @@ def build_dashboard(
     by_unit = {key[1]: g for key, g in
                gate.scores(session=session, round_ids=[round_.id], k=k, group_by="unit").items()}
     invited = gate.invitations_per_unit(session=session, round_id=round_.id)
+    answered = gate.units_with_responses(session=session, round_id=round_.id)
     unit_views = [
         _view(key=u.id, label=u.name, published=by_unit.get(u.id), questionnaire=questionnaire,
               invited=invited.get(u.id), kind=u.kind)
-        for u in units if u.id in by_unit or u.id in invited
+        for u in units if u.id in by_unit or u.id in invited or u.id in answered
     ]
 
     by_role = {key[1]: g for key, g in

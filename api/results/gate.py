@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from api.platform.models import Institution, Round, utcnow
+from api.platform.models import Institution, Response, Round, utcnow
 from api.platform.questionnaires import Questionnaire
 from api.results import _aggregation, _reliability, anonymity, releases, scoring
 from api.results._aggregation import GroupBy
@@ -139,6 +139,14 @@ def open_answers(*, session: Session, questionnaire: Questionnaire, round_id: in
             key=lambda row: place(row[1])):
         grouped.setdefault(knob_of.get(question_id, ""), []).append(text)
     return grouped
+
+
+def units_with_responses(*, session: Session, round_id: int) -> set[int]:
+    """Units with at least one stored response in the round, released or waiting: who took part,
+    not what was answered. The dashboard lists them, without numbers while they wait, so a unit
+    does not drop out of the table while its respondents wait for colleagues."""
+    return set(session.exec(select(Response.unit_id).where(Response.round_id == round_id)
+                            .distinct()))
 
 
 def invitations_per_unit(*, session: Session, round_id: int) -> dict[int, int]:

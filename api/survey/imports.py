@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.platform.errors import DomainError
-from api.platform.models import Response, Round, Unit
+from api.platform.errors import DomainError, RoundClosed
+from api.platform.models import Response, Round, Unit, utcnow
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Questionnaire
 from api.results import releases
@@ -193,6 +193,10 @@ def import_responses(
     if idempotency_key and session.exec(
             select(Response.id).where(Response.submission_key == keys[0])).first():
         return len(rows), True
+    if round_.status(utcnow()) == "closed":
+        # its final release is made: what waits then is never counted, and nothing joins later
+        raise RoundClosed("This round is closed and its numbers are final; responses can no "
+                          "longer be imported into it.", closes_at=round_.closes_at)
     try:
         for row, key in zip(rows, keys, strict=True):
             record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,

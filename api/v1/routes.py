@@ -342,7 +342,8 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {
 @router.post("/rounds/{round_id}/responses", status_code=201, response_model=schemas.ImportResult,
              openapi_extra=IMPORT_BODY,
              summary="Import responses collected elsewhere, as JSON or CSV; all or nothing",
-             responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}})
+             responses={410: {"model": schemas.Problem, "description": "The round is closed"},
+                        413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}})
 def import_responses(
     round_id: RoundId, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
     token: Annotated[tokens.TokenGrant, Depends(grant)],

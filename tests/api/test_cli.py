@@ -25,6 +25,7 @@ from api.platform.models import Institution, Invitation, InvitationKind, Respons
 from api.platform.settings import get_settings
 from api.setup.demo import DEMO_INSTITUTION, PROFILES
 from api.survey.invitations import hash_token
+from tests.builders import stored_response, stored_responses
 
 BASE_URL = "http://testserver"
 QUESTIONNAIRE = "galbraith-star/1.0"
@@ -249,7 +250,7 @@ def test_a_round_keeps_its_given_moments_in_utc(kennisster, engine):
         "round", "open", "hogeschool-tijd", "Meting 2030", "--opens", "2030-01-01T10:00+02:00",
         "--closes", "2030-02-01")))
     [row] = table_rows(ok(kennisster("round", "list", "hogeschool-tijd")))
-    assert row[3:] == ["2030-01-01 08:00", "2030-02-01 00:00", "0"]
+    assert row[3:] == ["2030-01-01 08:00", "2030-02-01 00:00", "0", "0"]
     with engine.connect() as conn:
         stored = conn.execute(select(Round).where(Round.id == round_id)).one()
     assert stored.opens_at == datetime(2030, 1, 1, 8, tzinfo=UTC)
@@ -309,6 +310,23 @@ def test_closing_a_round_makes_its_links_answer_410(kennisster, school, app):
             assert client.get(path_of(link)).status_code == 410, link
     [row] = table_rows(ok(kennisster("round", "list", school["slug"])))
     assert row[4] != "—"
+
+
+def test_round_list_shows_the_responses_counted_and_those_still_waiting(kennisster, school,
+                                                                         session, catalog):
+    ok(kennisster("unit", "create", school["slug"], "Practoraat Klein"))
+    questionnaire = catalog.require(*QUESTIONNAIRE.split("/"))
+    round_ = session.get(Round, school["round"])
+    units = {u.name: u for u in session.exec(select(Unit).where(
+        Unit.institution_id == round_.institution_id))}
+    stored_responses(session, questionnaire, round_, units[school["unit"]], 5)
+    stored_response(session, questionnaire, round_, units["Practoraat Klein"])  # alone: it waits
+    [row] = table_rows(ok(kennisster("round", "list", school["slug"])))
+    assert row[5:] == ["5", "1"]
+
+    ok(kennisster("round", "close", school["round"]))  # closing releases nothing more
+    [row] = table_rows(ok(kennisster("round", "list", school["slug"])))
+    assert row[4] != "—" and row[5:] == ["5", "1"]
 
 
 # --- bad input: exit code 1, a clear message, nothing stored ---------------------------------

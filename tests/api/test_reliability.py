@@ -4,18 +4,24 @@ The stories use the real questionnaire (galbraith-star 1.0). Its knob `strategie
 str1–str5 plus the reverse-coded str6, so every expected alpha below also proves that str6 is
 mirrored (6 − x) before it is summed. All other items are answered 4 throughout, so the other knobs
 have no variance in their totals and no alpha.
+
+Alpha is computed over released responses only. The institution here has its own k = 3, so a
+unit of three respondents stored together is released at once; a response that waits for its
+release is in no alpha.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 
 import pytest
 import sqlalchemy as sa
 
 from api.platform.questionnaires import Questionnaire
-from api.results import scoring
+from api.results import releases, scoring
 from api.results._reliability import Reliability, knob_reliability
+from api.survey.responses import record_response
 from tests.builders import (
     SLUG,
     VERSION,
@@ -26,6 +32,7 @@ from tests.builders import (
     stored_response,
 )
 
+K = 3
 STRATEGIE = ["str1", "str2", "str3", "str4", "str5", "str6"]
 
 # Unit A's three respondents, as they ticked the strategie items str1..str6 (str6 raw):
@@ -43,16 +50,26 @@ UNIT_A = [
 # Without mirroring str6 would be (5, 3, 1), T = 15, 18, 21, var_T = 9 and alpha = 6/5 · 0 = 0.
 ALPHA_A = 48 / 49
 
-# Unit B's two respondents; mirrored rows (5,4,5,4,5,5) and (2,1,2,2,1,3):
+# Unit B's three respondents; mirrored rows (5,5,5,5,5,4), (3,3,3,3,3,3), (1,1,1,1,1,2):
 UNIT_B = [
-    [5, 4, 5, 4, 5, 1],  # str6 1 → mirrored 5
-    [2, 1, 2, 2, 1, 3],  # str6 3 → mirrored 3
+    [5, 5, 5, 5, 5, 2],  # str6 2 → mirrored 4
+    [3, 3, 3, 3, 3, 3],  # str6 3 → mirrored 3
+    [1, 1, 1, 1, 1, 4],  # str6 4 → mirrored 2
 ]
-# n = 2, so every variance is d² / 2 with d the difference of the two values:
-#   items: d = 3, 3, 3, 2, 4, 2 → Σ var_i = (9 + 9 + 9 + 4 + 16 + 4) / 2 = 51/2
-#   totals T = 28, 11: d = 17 → var_T = 289/2
-#   alpha = 6/5 · (1 − 51/289) = 6/5 · 238/289 = 6/5 · 14/17 = 84/85 ≈ 0.98824
-ALPHA_B = 84 / 85
+#   str1..str5 each (5, 3, 1): mean 3, var = (4 + 0 + 4) / 2 = 4        → five items: 20
+#   str6 mirrored (4, 3, 2):   mean 3, var = (1 + 0 + 1) / 2 = 1
+#   Σ var_i = 21
+#   totals T = 29, 18, 7:      mean 18, var = (121 + 0 + 121) / 2 = 121
+#   alpha = 6/5 · (1 − 21/121) = 6/5 · 100/121 = 120/121 ≈ 0.99174
+ALPHA_B = 120 / 121
+
+# Both units together, n = 6:
+#   str1..str5 each (2, 3, 4, 5, 3, 1): mean 3, var = (1+0+1+4+0+4) / 5 = 2  → five items: 10
+#   str6 mirrored (1, 3, 5, 4, 3, 2):   mean 3, var = (4+0+4+1+0+1) / 5 = 2
+#   Σ var_i = 12
+#   totals T = 11, 18, 25, 29, 18, 7:   mean 18, var = (49+0+49+121+0+121) / 5 = 68
+#   alpha = 6/5 · (1 − 12/68) = 6/5 · 14/17 = 84/85 ≈ 0.98824, not a mix of 48/49 and 120/121
+ALPHA_AB = 84 / 85
 
 
 def answers_with(questionnaire: Questionnaire, strategie: Mapping[str, int | None]) -> dict:
@@ -61,9 +78,23 @@ def answers_with(questionnaire: Questionnaire, strategie: Mapping[str, int | Non
 
 
 def store(session, questionnaire, round_, unit, rows: Sequence[Sequence[int]]) -> None:
+    """The rows as respondents of one unit, stored together and then released together."""
     for row in rows:
-        stored_response(session, questionnaire, round_, unit,
-                        answers=answers_with(questionnaire, dict(zip(STRATEGIE, row, strict=True))))
+        record(session, questionnaire, round_, unit,
+               answers_with(questionnaire, dict(zip(STRATEGIE, row, strict=True))))
+    release(session, round_)
+
+
+def record(session, questionnaire, round_, unit, answers: Mapping[str, int | None]) -> None:
+    """One response stored, not yet released."""
+    record_response(session=session, round_=round_, unit_id=unit.id, role="practor",
+                    questionnaire=questionnaire, answers=answers, open_answers={},
+                    submission_key=f"alpha-{uuid.uuid4().hex}")
+
+
+def release(session, round_) -> None:
+    releases.release_due(session=session, round_id=round_.id, default_k=5)
+    session.commit()
 
 
 def mirrored(questionnaire: Questionnaire, rows: Sequence[Sequence[int]]) -> list[list[float | None]]:
@@ -80,8 +111,8 @@ def questionnaire(catalog) -> Questionnaire:
 
 @pytest.fixture
 def setting(session, catalog):
-    """An institution with two units and an open round."""
-    institution = make_institution(session)
+    """An institution with its own k = 3, two units and an open round."""
+    institution = make_institution(session, k=K)
     unit_a = make_unit(session, institution, "Practoraat A")
     unit_b = make_unit(session, institution, "Practoraat B")
     round_ = make_round(session, catalog, institution)
@@ -110,14 +141,17 @@ def test_a_respondent_with_a_weet_niet_or_a_skipped_strategie_item_is_left_out(
     session, questionnaire, setting,
 ):
     _, unit_a, _, round_ = setting
-    store(session, questionnaire, round_, unit_a, UNIT_A)
+    for row in UNIT_A:
+        record(session, questionnaire, round_, unit_a,
+               answers_with(questionnaire, dict(zip(STRATEGIE, row, strict=True))))
     # "weet niet" on str3 is stored as NULL ...
-    stored_response(session, questionnaire, round_, unit_a,
-                    answers=answers_with(questionnaire, {"str1": 1, "str2": 5, "str3": None}))
+    record(session, questionnaire, round_, unit_a,
+           answers_with(questionnaire, {"str1": 1, "str2": 5, "str3": None}))
     # ... and a skipped str4 is not stored at all
     skipped = answers_with(questionnaire, {"str1": 5, "str2": 1})
     del skipped["str4"]
-    stored_response(session, questionnaire, round_, unit_a, answers=skipped)
+    record(session, questionnaire, round_, unit_a, skipped)
+    release(session, round_)  # the five are released together
 
     result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
 
@@ -139,14 +173,15 @@ def test_the_unit_filter_counts_only_the_chosen_units(session, questionnaire, se
 
     assert strategie([unit_a.id]).n_complete == 3
     assert strategie([unit_a.id]).alpha == pytest.approx(ALPHA_A)
-    assert strategie([unit_b.id]).n_complete == 2
+    assert strategie([unit_b.id]).n_complete == 3
     assert strategie([unit_b.id]).alpha == pytest.approx(ALPHA_B)
-    # the whole round is all five respondents together, not a mix of the unit alphas
+    assert scoring.cronbach_alpha(mirrored(questionnaire, UNIT_B)) == pytest.approx(ALPHA_B)
+    # the whole round is all six respondents together, not a mix of the unit alphas
     everyone = scoring.cronbach_alpha(mirrored(questionnaire, UNIT_A + UNIT_B))
-    assert everyone == pytest.approx(2994 / 3065)
-    assert strategie(None).n_complete == 5
-    assert strategie(None).alpha == pytest.approx(everyone)
-    assert strategie([unit_a.id, unit_b.id]).alpha == pytest.approx(everyone)
+    assert everyone == pytest.approx(ALPHA_AB)
+    assert strategie(None).n_complete == 6
+    assert strategie(None).alpha == pytest.approx(ALPHA_AB)
+    assert strategie([unit_a.id, unit_b.id]).alpha == pytest.approx(ALPHA_AB)
     assert strategie([]) == Reliability(alpha=None, n_complete=0, items=6)
 
 
@@ -160,7 +195,7 @@ def test_other_rounds_are_not_counted(session, catalog, questionnaire, setting):
     second = knob_reliability(session=session, questionnaire=questionnaire, round_id=later.id)
 
     assert (first["strategie"].n_complete, first["strategie"].alpha) == (3, pytest.approx(ALPHA_A))
-    assert (second["strategie"].n_complete, second["strategie"].alpha) == (2, pytest.approx(ALPHA_B))
+    assert (second["strategie"].n_complete, second["strategie"].alpha) == (3, pytest.approx(ALPHA_B))
 
 
 def test_fewer_than_two_complete_respondents_give_no_alpha(session, questionnaire, setting):
@@ -169,12 +204,37 @@ def test_fewer_than_two_complete_respondents_give_no_alpha(session, questionnair
     empty = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
     assert all(r == Reliability(alpha=None, n_complete=0, items=6) for r in empty.values())
 
-    store(session, questionnaire, round_, unit_a, UNIT_A[:1])
-    stored_response(session, questionnaire, round_, unit_a,
-                    answers=answers_with(questionnaire, {"str6": None}))
+    record(session, questionnaire, round_, unit_a,
+           answers_with(questionnaire, dict(zip(STRATEGIE, UNIT_A[0], strict=True))))
+    record(session, questionnaire, round_, unit_a, answers_with(questionnaire, {"str6": None}))
+    record(session, questionnaire, round_, unit_a, answers_with(questionnaire, {"str1": None}))
+    release(session, round_)
 
     result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
     assert result["strategie"] == Reliability(alpha=None, n_complete=1, items=6)
+    assert result["structuur"] == Reliability(alpha=None, n_complete=3, items=6)
+
+
+def test_a_response_waiting_for_its_release_is_in_no_alpha(session, questionnaire, setting):
+    _, unit_a, unit_b, round_ = setting
+    store(session, questionnaire, round_, unit_a, UNIT_A)
+
+    def strategie(unit_ids: list[int] | None = None) -> Reliability:
+        return knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id,
+                                unit_ids=unit_ids)["strategie"]
+
+    # the first two of unit B answer one after the other, as in the survey: they wait (2 < k)
+    for row in UNIT_B[:2]:
+        stored_response(session, questionnaire, round_, unit_b,
+                        answers=answers_with(questionnaire, dict(zip(STRATEGIE, row, strict=True))))
+    assert strategie() == Reliability(alpha=pytest.approx(ALPHA_A), n_complete=3, items=6)
+    assert strategie([unit_b.id]) == Reliability(alpha=None, n_complete=0, items=6)
+
+    # the third of unit B releases all three, and alpha is now over everyone
+    stored_response(session, questionnaire, round_, unit_b,
+                    answers=answers_with(questionnaire, dict(zip(STRATEGIE, UNIT_B[2], strict=True))))
+    assert strategie([unit_b.id]) == Reliability(alpha=pytest.approx(ALPHA_B), n_complete=3, items=6)
+    assert strategie() == Reliability(alpha=pytest.approx(ALPHA_AB), n_complete=6, items=6)
 
 
 def test_the_database_sends_back_sums_not_answers(session, engine, questionnaire, setting):

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
-from api.platform.models import Institution, Round, Unit, UnitKind
+from api.platform.models import Institution, Response, Round, Unit, UnitKind
 from api.platform.questionnaires import Catalog, Questionnaire
-from api.results import scoring
+from api.results import releases, scoring
 from api.setup import institutions, tokens
+from api.survey import invitations
 from api.survey.responses import record_response
 from tests.builders import make_institution, make_round, make_unit
 
@@ -52,10 +53,22 @@ def varied_answers(questionnaire: Questionnaire, i: int) -> dict[str, int | None
 
 
 def respond(session: Session, questionnaire: Questionnaire, round_: Round, unit: Unit,
-            answers: dict[str, int | None], role: str = "practor") -> None:
-    record_response(session=session, round_=round_, unit_id=unit.id, role=role,
-                    questionnaire=questionnaire, answers=answers, open_answers={},
-                    submission_key=f"v1-{uuid.uuid4().hex}")
+            answers: dict[str, int | None], role: str = "practor") -> Response:
+    """One response stored as the survey stores it: not yet released (see `release`)."""
+    return record_response(session=session, round_=round_, unit_id=unit.id, role=role,
+                           questionnaire=questionnaire, answers=answers, open_answers={},
+                           submission_key=f"v1-{uuid.uuid4().hex}")
+
+
+def release(session: Session, round_: Round, default_k: int = 5) -> None:
+    """Publish what the release rule allows of the round's waiting responses, and commit."""
+    releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+    session.commit()
+
+
+def released_ids(session: Session, round_: Round) -> set[int]:
+    return set(session.exec(select(Response.id).where(Response.round_id == round_.id,
+                                                      Response.release_id.is_not(None))))
 
 
 def expected(questionnaire: Questionnaire, answer_sets: Iterable[dict]) -> dict[str, scoring.Summary]:
@@ -109,8 +122,13 @@ def num(text: str) -> float | None:
     return None if text == "" else float(text)
 
 
+def assert_two_decimals(text: str) -> None:
+    """A number in a CSV file is written with at most the two decimals the gate publishes."""
+    assert "." not in text or len(text.split(".", 1)[1]) <= 2, text
+
+
 def assert_csv_matches_group(row: dict[str, str], group: dict) -> None:
-    """One CSV row holds exactly the numbers of one JSON group (rounded to 4 decimals)."""
+    """One CSV row holds exactly the numbers of one JSON group, with two decimals."""
     assert row["group_type"] == group["group"]["type"]
     assert row["group_id"] == ("" if group["group"]["id"] is None else str(group["group"]["id"]))
     assert row["group_name"] == group["group"]["name"]
@@ -133,23 +151,34 @@ def assert_csv_matches_group(row: dict[str, str], group: dict) -> None:
             if stats[part] is None:
                 assert row[f"{knob}_{part}"] == ""
             else:
-                assert num(row[f"{knob}_{part}"]) == pytest.approx(stats[part], abs=5e-5)
+                assert_two_decimals(row[f"{knob}_{part}"])
+                assert num(row[f"{knob}_{part}"]) == stats[part]
         assert row[f"{knob}_band"] == stats["band"]
     assert row["weakest"] == (group["weakest"] or "")
     assert row["strongest"] == (group["strongest"] or "")
     if group["spread"] is not None:
-        assert num(row["spread"]) == pytest.approx(group["spread"], abs=5e-5)
+        assert_two_decimals(row["spread"])
+        assert num(row["spread"]) == group["spread"]
+
+
+def assert_published(value: float | None, exact: float | None, *, slack: float = 0.0) -> None:
+    """A published number is the exact one rounded to two decimals (`slack` for a number the
+    app computes from numbers that were rounded already, such as a difference of two means)."""
+    if exact is None:
+        assert value is None
+        return
+    assert value is not None and round(value, 2) == value, value
+    assert abs(value - exact) <= 0.005 + slack + 1e-9, (value, exact)
 
 
 def assert_stats(stats: dict | None, summary: scoring.Summary, bands) -> None:
-    """A knob's JSON statistics equal the scoring module's summary, with the band of its mean."""
+    """A knob's JSON statistics equal the scoring module's summary to the two published
+    decimals, with the band of the mean as published."""
     assert stats is not None
     assert stats["n"] == summary.n
-    assert stats["mean"] == pytest.approx(summary.mean, abs=1e-9)
-    for part in ("sd", "ci_low", "ci_high"):
-        value = getattr(summary, part)
-        assert stats[part] == (None if value is None else pytest.approx(value, abs=1e-9))
-    assert stats["band"] == scoring.band_for(summary.mean, bands).key
+    for part in ("mean", "sd", "ci_low", "ci_high"):
+        assert_published(stats[part], getattr(summary, part))
+    assert stats["band"] == scoring.band_for(stats["mean"], bands).key
 
 
 def assert_no_numbers(group: dict) -> None:
@@ -171,21 +200,28 @@ def empty_tables(engine: sa.Engine) -> None:
 @dataclass
 class World:
     """Institution A (k = 5, the default) with a department and its practoraten and two rounds;
-    institution B with one unit and one round; tokens of every kind."""
+    institution B with one unit and one round; tokens of every kind.
+
+    Each round's responses are stored and then released together, as far as the release rule
+    allows. In the latest round small's 2 wait and middle's 6 and large's 10 are published; in
+    the first round large's 3 wait and middle's 5 are published. Every unit × role cell that is
+    published holds at least 5 respondents."""
 
     a: Institution
     b: Institution
     centre: Unit  # an afdeling, parent of small, middle and large
-    small: Unit  # 2 responses in the latest round
-    middle: Unit  # 6
-    large: Unit  # 9
+    small: Unit  # 2 responses in the latest round (a practor and a docent-onderzoeker): waiting
+    middle: Unit  # 6 docent-onderzoekers in the latest round, 5 practors in the first
+    large: Unit  # 10 in the latest round (5 practors, 5 docent-onderzoekers); 3 waiting in the first
     loose: Unit  # a top-level practoraat without responses
     b_unit: Unit
-    first: Round  # A's earlier, closed round: 4 responses in middle, 3 in large
+    first: Round  # A's earlier, closed round
     latest: Round  # A's open round
-    b_round: Round  # 5 responses
+    b_round: Round  # 5 responses, all published
     latest_rows: list[tuple[Unit, str, dict]] = field(default_factory=list)  # (unit, role, answers)
     first_rows: list[tuple[Unit, str, dict]] = field(default_factory=list)
+    latest_waiting: list[tuple[Unit, str, dict]] = field(default_factory=list)
+    first_waiting: list[tuple[Unit, str, dict]] = field(default_factory=list)
     read_a: str = ""
     read_b: str = ""
     read_ab: str = ""
@@ -194,8 +230,15 @@ class World:
 
     def answers(self, *, unit: Unit | None = None, role: str | None = None,
                 first: bool = False) -> list[dict]:
+        """The answers of the published respondents."""
         return [a for u, r, a in (self.first_rows if first else self.latest_rows)
                 if (unit is None or u.id == unit.id) and (role is None or r == role)]
+
+
+LATEST = (("small", "practor", 1), ("small", "docent_onderzoeker", 1),
+          ("middle", "docent_onderzoeker", 6),
+          ("large", "practor", 5), ("large", "docent_onderzoeker", 5))
+FIRST = (("middle", "practor", 5), ("large", "practor", 3))
 
 
 def build_world(session: Session, catalog: Catalog, questionnaire: Questionnaire) -> World:
@@ -214,22 +257,27 @@ def build_world(session: Session, catalog: Catalog, questionnaire: Questionnaire
     b_round = make_round(session, catalog, b, state="open")
     world = World(a=a, b=b, centre=centre, small=small, middle=middle, large=large, loose=loose,
                   b_unit=b_unit, first=first, latest=latest, b_round=b_round)
-    i = 0
-    for unit, n in ((small, 2), (middle, 6), (large, 9)):
-        for _ in range(n):
-            role = ("practor", "docent_onderzoeker")[i % 2]
-            answers = varied_answers(questionnaire, i)
-            respond(session, questionnaire, latest, unit, answers, role=role)
-            world.latest_rows.append((unit, role, answers))
-            i += 1
-    for j in range(7):
-        answers = varied_answers(questionnaire, 100 + j)
-        unit = (middle, large)[j % 2]
-        respond(session, questionnaire, first, unit, answers)
-        world.first_rows.append((unit, "practor", answers))
+    units = {"small": small, "middle": middle, "large": large}
+    for round_, plan, seed, published, waiting in (
+            (latest, LATEST, 0, world.latest_rows, world.latest_waiting),
+            (first, FIRST, 100, world.first_rows, world.first_waiting)):
+        stored, i = [], 0
+        for name, role, n in plan:
+            # the unit's respondents were invited personally (a few did not answer)
+            invitations.create_personal(session=session, round_=round_, unit=units[name],
+                                        count=n + 2)
+            for _ in range(n):
+                answers = varied_answers(questionnaire, seed + i)
+                response = respond(session, questionnaire, round_, units[name], answers, role=role)
+                stored.append((response.id, (units[name], role, answers)))
+                i += 1
+        release(session, round_)
+        done = released_ids(session, round_)
+        for response_id, row in stored:
+            (published if response_id in done else waiting).append(row)
     for j in range(5):
         respond(session, questionnaire, b_round, b_unit, varied_answers(questionnaire, 200 + j))
-    session.commit()
+    release(session, b_round)
     world.read_a = make_token(session, [a])
     world.read_b = make_token(session, [b])
     world.read_ab = make_token(session, [a, b])

@@ -79,14 +79,18 @@ def error_cells(body: dict) -> set[tuple[int, str | None]]:
 def test_a_bad_csv_names_every_bad_row_and_column_and_stores_nothing_then_the_good_one_counts(
     client, session, world, questionnaire
 ):
-    good = [varied_answers(questionnaire, 900 + i) for i in range(3)]
+    """Five practors of Practoraat Groot filled in a paper form; the file has two bad rows.
+    Without them, the five are stored and released together: the scores move by exactly them."""
+    good = [varied_answers(questionnaire, 900 + i) for i in range(5)]
     bad_value = dict(good[0], str1=7)
     bad_text = dict(good[1], pro3="veel")
     rows = [("Practoraat Groot", "practor", good[0]),
             ("Practoraat Groot", "baas", bad_value),  # row 2: role and str1
-            ("Practoraat Midden", "docent_onderzoeker", good[1]),
+            ("Practoraat Groot", "practor", good[1]),
             ("Practoraat Onbekend", "anders", bad_text),  # row 4: unit and pro3
-            (str(world.small.id), "anders", good[2])]  # a unit named by its id
+            (str(world.large.id), "practor", good[2]),  # a unit named by its id
+            ("Practoraat Groot", "practor", good[3]),
+            ("Practoraat Groot", "practor", good[4])]
     before, scores_before = stored(session), scores_of(client, world)
 
     refused = post(client, world, to_csv(questionnaire, rows), "text/csv")
@@ -98,21 +102,52 @@ def test_a_bad_csv_names_every_bad_row_and_column_and_stores_nothing_then_the_go
     assert stored(session) == before
     assert scores_of(client, world) == scores_before
 
-    fixed = [rows[0], rows[2], rows[4]]
+    fixed = [row for i, row in enumerate(rows, start=1) if i not in (2, 4)]
     accepted = post(client, world, to_csv(questionnaire, fixed), "text/csv")
     assert accepted.status_code == 201, accepted.text
-    assert accepted.json() == {"round_id": world.latest.id, "imported": 3, "replayed": False}
-    assert stored(session)["Response"] == before["Response"] + 3
+    assert accepted.json() == {"round_id": world.latest.id, "imported": 5, "replayed": False}
+    assert stored(session)["Response"] == before["Response"] + 5
 
     after = scores_of(client, world)[None]
-    assert after["n"] == 20
+    assert after["n"] == 21
     summaries = expected(questionnaire, world.answers() + good)
     for knob in KNOBS:
         assert_stats(after["knobs"][knob], summaries[knob], questionnaire.bands)
     assert after["knobs"] != scores_before[None]["knobs"]
+    large = scores_of(client, world, "unit")[world.large.id]
+    assert large["n"] == len(world.answers(unit=world.large)) + 5
     rounds = client.get(f"/api/v1/institutions/{world.a.slug}/rounds",
                         headers=bearer(world.read_a)).json()["items"]
-    assert rounds[-1]["responses"] == 20
+    assert rounds[-1]["responses"] == 21
+    assert rounds[-1]["release"]["number"] == 2 and rounds[-1]["release"]["pending"] == 2
+
+
+def test_imported_rows_too_few_for_their_groups_wait_for_a_later_release(
+    client, session, world, questionnaire
+):
+    """Three imported practors of Practoraat Midden wait; two more in a later file make five,
+    and the five are released together."""
+    first = [varied_answers(questionnaire, 800 + i) for i in range(3)]
+    later = [varied_answers(questionnaire, 810 + i) for i in range(2)]
+    before = scores_of(client, world, "unit")
+    accepted = post(client, world, to_csv(questionnaire, [("Practoraat Midden", "practor", a)
+                                                          for a in first]), "text/csv")
+    assert accepted.status_code == 201, accepted.text
+    assert scores_of(client, world, "unit") == before
+    rounds = client.get(f"/api/v1/institutions/{world.a.slug}/rounds",
+                        headers=bearer(world.read_a)).json()["items"]
+    assert (rounds[-1]["responses"], rounds[-1]["release"]["pending"]) == (16, 2 + 3)
+
+    post(client, world, to_csv(questionnaire, [("Practoraat Midden", "practor", a)
+                                               for a in later]), "text/csv")
+    middle = scores_of(client, world, "unit")[world.middle.id]
+    assert middle["n"] == len(world.answers(unit=world.middle)) + 5
+    summaries = expected(questionnaire, world.answers(unit=world.middle) + first + later)
+    for knob in KNOBS:
+        assert_stats(middle["knobs"][knob], summaries[knob], questionnaire.bands)
+    rounds = client.get(f"/api/v1/institutions/{world.a.slug}/rounds",
+                        headers=bearer(world.read_a)).json()["items"]
+    assert (rounds[-1]["responses"], rounds[-1]["release"]["pending"]) == (21, 2)
 
 
 def test_a_bad_json_import_names_every_bad_row_and_field_and_stores_nothing(
@@ -147,8 +182,10 @@ def test_a_bad_json_import_names_every_bad_row_and_field_and_stores_nothing(
     texts = fetch(session, select(OpenAnswer.question_id, OpenAnswer.text).where(
         OpenAnswer.response_id == new[0].id))
     assert texts == [("open_strategie", "Meer gezamenlijke thema's")]
+    # one new respondent in each of two units: both wait, and no number has moved
+    assert all(r.release_id is None for r in new)
     large = scores_of(client, world, "unit")[world.large.id]
-    summaries = expected(questionnaire, world.answers(unit=world.large) + [good["answers"]])
+    summaries = expected(questionnaire, world.answers(unit=world.large))
     for knob in KNOBS:
         assert_stats(large["knobs"][knob], summaries[knob], questionnaire.bands)
 
@@ -349,15 +386,17 @@ def test_a_retry_racing_the_first_upload_is_a_replay_not_an_error(app, session, 
     body = "unit,role,str1,str2\nPractoraat Groot,practor,4,3\nPractoraat Groot,anders,2,2\n"
     key = "upload-met-haast"
     before = count(session, Response)
-    first_upload = Session(app.state.engine.execution_options(sqlite_immediate=True))
-    for submission_key in imports._submission_keys(2, key, f"{token.id}:{world.latest.id}"):
-        record_response(session=first_upload, round_=world.latest, unit_id=world.large.id,
-                        role="practor", questionnaire=questionnaire, answers={"str1": 4, "str2": 3},
-                        open_answers={}, submission_key=submission_key)
-    first_upload.flush()
-
     answer = {}
+    # the server is up (its start-up releases what waits, and needs the write lock for that)
+    # before the first upload begins
     with TestClient(app, raise_server_exceptions=False) as retry_client:
+        first_upload = Session(app.state.engine.execution_options(sqlite_immediate=True))
+        for submission_key in imports._submission_keys(2, key, f"{token.id}:{world.latest.id}"):
+            record_response(session=first_upload, round_=world.latest, unit_id=world.large.id,
+                            role="practor", questionnaire=questionnaire,
+                            answers={"str1": 4, "str2": 3}, open_answers={},
+                            submission_key=submission_key)
+        first_upload.flush()
         retry = threading.Thread(target=lambda: answer.update(response=retry_client.post(
             f"/api/v1/rounds/{world.latest.id}/responses", content=body.encode(),
             headers={**bearer(plain), "Content-Type": "text/csv", "Idempotency-Key": key})))
@@ -425,3 +464,25 @@ def test_a_csv_with_a_short_row_and_a_bad_value_names_both_rows(client, session,
     assert {e["row"] for e in body["errors"]} == {1, 2}
     assert (2, "role") in error_cells(body)
     assert stored(session) == before
+
+
+def test_a_closed_round_takes_no_more_imports_so_what_waited_stays_out(
+    client, session, world, questionnaire
+):
+    """Closing made the final release; the two who waited are never counted, so three more for
+    their unit may not arrive afterwards and carry them into a new release."""
+    from api.setup import rounds
+
+    round_ = session.get(type(world.latest), world.latest.id)
+    rounds.close_round(session=session, round_=round_, default_k=5)
+    before = stored(session)
+    session.commit()
+    refused = post(client, world, to_csv(questionnaire, [
+        ("Practoraat Klein", "practor", varied_answers(questionnaire, 900 + i)) for i in range(3)]),
+        "text/csv")
+    assert refused.status_code == 410
+    assert "closed" in refused.json()["detail"]
+    assert stored(session) == before
+    latest = client.get(f"/api/v1/institutions/{world.a.slug}/rounds",
+                        headers=bearer(world.read_a)).json()["items"][-1]
+    assert latest["status"] == "closed" and latest["release"]["pending"] == 2

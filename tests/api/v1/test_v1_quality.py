@@ -66,17 +66,37 @@ def test_every_get_has_an_etag_and_cache_control_and_revalidates_to_304(client, 
 
 
 def test_the_etag_changes_when_the_numbers_change(client, world):
+    """One imported response waits: the numbers stay as they are, but the round now says one
+    more is pending, so the representation and its ETag change. Four more in the same unit and
+    role make five: they are released together and the numbers move."""
     url = f"/api/v1/rounds/{world.latest.id}/scores"
     first = client.get(url, headers=bearer(world.all_a))
-    imported = client.post(f"/api/v1/rounds/{world.latest.id}/responses",
-                           content=b"unit,role,str1,str2,str3\nPractoraat Groot,practor,1,1,1\n",
-                           headers={**bearer(world.all_a), "Content-Type": "text/csv"})
-    assert imported.status_code == 201
-    assert "etag" not in imported.headers
-    after = client.get(url, headers={**bearer(world.all_a), "If-None-Match": first.headers["etag"]})
+    row = "Practoraat Groot,practor,1,1,1\n"
+
+    def upload(rows: int):
+        imported = client.post(f"/api/v1/rounds/{world.latest.id}/responses",
+                               content=("unit,role,str1,str2,str3\n" + row * rows).encode(),
+                               headers={**bearer(world.all_a), "Content-Type": "text/csv"})
+        assert imported.status_code == 201
+        assert "etag" not in imported.headers
+
+    upload(1)
+    waiting = client.get(url, headers={**bearer(world.all_a),
+                                       "If-None-Match": first.headers["etag"]})
+    assert waiting.status_code == 200
+    assert waiting.headers["etag"] != first.headers["etag"]
+    assert waiting.json()["groups"] == first.json()["groups"]
+    before, now = first.json()["round"]["release"], waiting.json()["round"]["release"]
+    assert (now["id"], now["pending"]) == (before["id"], before["pending"] + 1)
+
+    upload(4)
+    after = client.get(url, headers={**bearer(world.all_a),
+                                     "If-None-Match": waiting.headers["etag"]})
     assert after.status_code == 200
-    assert after.headers["etag"] != first.headers["etag"]
-    assert after.json()["groups"][0]["n"] == first.json()["groups"][0]["n"] + 1
+    assert after.headers["etag"] != waiting.headers["etag"]
+    assert after.json()["groups"][0]["n"] == first.json()["groups"][0]["n"] + 5
+    released = after.json()["round"]["release"]
+    assert (released["number"], released["pending"]) == (before["number"] + 1, before["pending"])
 
 
 def test_refusals_carry_no_etag_and_are_never_304(client, world):

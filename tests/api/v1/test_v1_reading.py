@@ -212,7 +212,14 @@ def test_rounds_are_listed_oldest_first_with_status_and_response_counts(client, 
     assert a.status_code == 200
     items = a.json()["items"]
     assert [(r["id"], r["status"], r["responses"]) for r in items] == [
-        (world.first.id, "closed", 7), (world.latest.id, "open", 17)]
+        (world.first.id, "closed", 5), (world.latest.id, "open", 16)]
+    # responses counts the published respondents; the release says what still waits
+    for item in items:
+        release = item["release"]
+        assert set(release) == {"id", "number", "published_at", "counted", "pending"}
+        assert release["counted"] == item["responses"] and release["number"] == 1
+        assert isinstance(release["id"], int) and release["published_at"]
+    assert [r["release"]["pending"] for r in items] == [3, 2]
     assert all(r["questionnaire"] == Q_REF for r in items)
     assert items[0]["name"] == world.first.name
     assert items[0]["opens_at"] < items[1]["opens_at"]
@@ -221,6 +228,8 @@ def test_rounds_are_listed_oldest_first_with_status_and_response_counts(client, 
     b = client.get(f"/api/v1/institutions/{world.b.slug}/rounds", headers=bearer(world.read_b))
     assert [(r["id"], r["status"], r["responses"]) for r in b.json()["items"]] == [
         (world.b_round.id, "open", 5), (planned.id, "not_open", 0)]
+    assert b.json()["items"][1]["release"] == {"id": None, "number": 0, "published_at": None,
+                                               "counted": 0, "pending": 0}
 
 
 def test_rounds_are_paginated(client, world):

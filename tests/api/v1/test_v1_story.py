@@ -2,7 +2,8 @@
 
 Make a token, list the practoraten, compare them all for the latest round, fetch the trend,
 download the table as CSV, import responses from paper: first a file with one bad row (refused,
-nothing stored), then the same file without it (accepted, and the scores move)."""
+nothing stored), then the same file without it (accepted, and with the three respondents of
+Leven Lang Ontwikkelen who were waiting they make five: released, and the scores move)."""
 
 from __future__ import annotations
 
@@ -34,15 +35,18 @@ def test_a_consultant_follows_the_readme_from_token_to_import(client, session, c
     assert len(practoraten) == 6 and LLO in practoraten
     rounds = api.get(f"/institutions/{slug}/rounds")["items"]
     latest = rounds[-1]
-    assert latest["status"] == "open" and latest["responses"] == 68
+    assert latest["status"] == "open" and latest["responses"] == latest["release"]["counted"]
+    waiting = latest["release"]["pending"]
+    assert latest["responses"] + waiting == 68 and waiting >= 3
 
     # compare all practoraten of the latest round
     compared = api.get(f"/rounds/{latest['id']}/compare", unit=list(practoraten.values()))
     rows = {r["group"]["name"]: r for r in compared["units"]}
     assert set(rows) == set(practoraten)
-    assert rows[LLO]["suppressed"] and rows[LLO]["n"] is None  # 3 respondents
+    assert rows[LLO]["suppressed"] and rows[LLO]["n"] is None  # its 3 respondents wait
     shown = [r for r in rows.values() if not r["suppressed"]]
-    assert len(shown) == 4
+    assert len(shown) == 5  # no other practoraat is hidden beside it: nothing subtracts
+    assert sum(r["n"] for r in shown) == compared["institution"]["n"] == latest["responses"]
     for row in shown:
         for knob in KNOBS:
             assert abs(row["difference"][knob] - (row["knobs"][knob]["mean"]
@@ -62,8 +66,8 @@ def test_a_consultant_follows_the_readme_from_token_to_import(client, session, c
     for line in table[1:]:
         assert_csv_matches_group(line, rows[line["group_name"]])
 
-    # responses collected on paper: the file has one bad row
-    paper = [[LLO, "practor", *["4"] * 30], [LLO, "docent_onderzoeker", *["2"] * 30],
+    # responses of two more practors of LLO collected on paper: the file has one bad row
+    paper = [[LLO, "practor", *["4"] * 30], [LLO, "practor", *["2"] * 30],
              [LLO, "practorr", *["3"] * 30]]
     before = count(session, Response)
     refused = api.post_csv(f"/rounds/{latest['id']}/responses", _csv(questionnaire, paper))
@@ -78,15 +82,18 @@ def test_a_consultant_follows_the_readme_from_token_to_import(client, session, c
     assert accepted.json() == {"round_id": latest["id"], "imported": 2, "replayed": False}
     assert count(session, Response) == before + 2
 
-    # the scores moved: LLO now has 5 respondents and is shown, and so is the unit hidden beside it
+    # the scores moved: LLO's 3 waiting practors and the 2 from paper are released together
     after = api.get(f"/rounds/{latest['id']}/compare")
     now = {r["group"]["name"]: r for r in after["units"]}
     assert all(not r["suppressed"] for r in now.values())
     assert now[LLO]["n"] == 5
-    assert after["institution"]["n"] == compared["institution"]["n"] + 2
+    assert after["institution"]["n"] == compared["institution"]["n"] + 5
     assert after["institution"]["knobs"] != compared["institution"]["knobs"]
-    assert api.get(f"/institutions/{slug}/rounds")["items"][-1]["responses"] == 70
-    assert api.get(f"/institutions/{slug}/trend")["points"][-1]["scores"]["n"] == 70
+    assert after["round"]["release"]["number"] == latest["release"]["number"] + 1
+    assert after["round"]["release"]["pending"] == waiting - 3
+    counted = latest["responses"] + 5
+    assert api.get(f"/institutions/{slug}/rounds")["items"][-1]["responses"] == counted
+    assert api.get(f"/institutions/{slug}/trend")["points"][-1]["scores"]["n"] == counted
 
 
 class _Api:
