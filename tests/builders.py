@@ -75,7 +75,7 @@ def stored_responses(session: Session, questionnaire: Questionnaire, round_: Rou
     return [stored_response(session, questionnaire, round_, unit, **kwargs) for _ in range(count)]
 
 
-def make_token(session: Session, institutions: Iterable[Institution], scopes=("read", "import"),
+def make_token(session: Session, institutions: Iterable[Institution], scopes=("read",),
                name: str | None = None) -> str:
     """A token as `kennisster token create` makes it; returns the plain text shown once."""
     _, plain = tokens.create_token(session=session, name=name or f"Bureau {next(_seq)}",

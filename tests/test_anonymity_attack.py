@@ -59,7 +59,7 @@ def arrange(session, catalog, *, k: int, units: int, nested: bool) -> tuple[Scen
     made = [institutions.create_unit(session=session, institution=institution,
                                      name=f"Practoraat {i}", parent=parent) for i in range(units)]
     round_ = make_round(session, catalog, institution)
-    token = make_token(session, [institution])
+    token = make_token(session, [institution], scopes=("read", "import"))
     email = f"bestuur-{institution.slug}@example.org"
     create_account(session=session, email=email, password=BOARD_PASSWORD, role="bestuur",
                    institutions=[institution])

@@ -258,7 +258,7 @@ def test_imported_rows_follow_the_same_rule(client, session, catalog, questionna
     institution = make_institution(session)
     first, second = make_unit(session, institution), make_unit(session, institution)
     round_ = make_round(session, catalog, institution)
-    token = make_token(session, [institution])
+    token = make_token(session, [institution], scopes=("read", "import"))
     items = [item.id for item in questionnaire.items]
 
     def upload(rows: list[tuple[str, str, int]]):

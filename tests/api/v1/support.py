@@ -9,16 +9,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pytest
-import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, func, select
 
 from api.platform.models import Institution, Response, Round, Unit, UnitKind
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import releases, scoring
-from api.setup import institutions, tokens
+from api.setup import institutions
 from api.survey import invitations
 from api.survey.responses import record_response
-from tests.builders import make_institution, make_round, make_unit
+from tests.builders import (  # noqa: F401  (make_token and empty_tables are used through support)
+    empty_tables,
+    make_institution,
+    make_round,
+    make_token,
+    make_unit,
+)
 
 Q_SLUG, Q_VERSION = "galbraith-star", "1.0"
 Q_REF = f"{Q_SLUG}/{Q_VERSION}"
@@ -35,12 +40,6 @@ def bearer(plain: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {plain}"}
 
 
-def make_token(session: Session, institutions: Iterable[Institution], scopes=("read",),
-               name: str | None = None) -> str:
-    """A token as `kennisster token create` makes it; returns the plain text shown once."""
-    _, plain = tokens.create_token(session=session, name=name or f"Bureau {uuid.uuid4().hex[:6]}",
-                                   scopes=list(scopes), institutions=list(institutions))
-    return plain
 
 
 def varied_answers(questionnaire: Questionnaire, i: int) -> dict[str, int | None]:
@@ -188,10 +187,6 @@ def assert_no_numbers(group: dict) -> None:
         assert group.get(key) is None, (key, group)
 
 
-def empty_tables(engine: sa.Engine) -> None:
-    with engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 # --- a world of two institutions ----------------------------------------------------------------
