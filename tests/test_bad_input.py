@@ -211,7 +211,7 @@ def _build(client, board, session, catalog, engine, secret_key: str) -> Ctx:
     b_unit = make_unit(session, b, "Practoraat Elders")
     b_round = make_round(session, catalog, b)
     questionnaire = catalog.require(Q_SLUG, Q_VERSION)
-    for _ in range(4):  # with the used link's response: 5 = k, so the dashboard shows numbers
+    for _ in range(5):  # 5 = k practors, published together: the dashboard shows numbers
         stored_response(session, questionnaire, open_round, unit)
     stored_response(session, questionnaire, b_round, b_unit)
     draft_token, fresh_token, used_token = (personal_link(session, open_round, unit)
@@ -535,17 +535,20 @@ SCRIPT = "<script>alert('ks')</script>"
 SQL = "'; DROP TABLE response;--"
 
 
-def test_script_and_sql_in_open_answers_are_stored_verbatim_and_rendered_escaped(ctx: Ctx):
+def test_script_and_sql_in_open_answers_are_stored_verbatim_and_rendered_escaped(ctx: Ctx,
+                                                                              catalog):
     """Not bad input: an open answer may contain any text. It is saved as typed (no stripping,
     no SQL effect) and escaped wherever it is shown — the knob page and the board's dashboard."""
     with session_scope(ctx.engine, write=True) as session:
         round_, unit = session.get(Round, ctx.round_id), session.get(Unit, ctx.unit_id)
         token = personal_link(session, round_, unit)
+    questionnaire = catalog.require(Q_SLUG, Q_VERSION)
     assert form(ctx, f"/s/{token}", {"role": "practor"}).status_code == 303
-    assert form(ctx, f"/s/{token}/k/strategie", {"item-str1": "4", "open-open_strategie": SCRIPT,
-                                                 "action": "next"}).status_code == 303
-    assert form(ctx, f"/s/{token}/k/structuur", {"item-stu1": "2", "open-open_structuur": SQL,
-                                                 "action": "next"}).status_code == 303
+    opens = {"strategie": {"open-open_strategie": SCRIPT}, "structuur": {"open-open_structuur": SQL}}
+    for knob_ in questionnaire.knobs:  # every statement answered, so every knob gets a score
+        fields = {f"item-{item.id}": "4" for item in questionnaire.items_of(knob_.key)}
+        assert form(ctx, f"/s/{token}/k/{knob_.key}", {**fields, **opens.get(knob_.key, {}),
+                                                      "action": "next"}).status_code == 303
     with session_scope(ctx.engine) as session:
         draft = session.exec(select(Draft).where(Draft.key == invitations.hash_token(token))).one()
     assert draft.open_answers == {"open_strategie": SCRIPT, "open_structuur": SQL}
@@ -555,16 +558,23 @@ def test_script_and_sql_in_open_answers_are_stored_verbatim_and_rendered_escaped
     assert page(again).select_one("#open-open_strategie").text == SCRIPT
     assert page(again).select("script") == []
 
-    assert form(ctx, f"/s/{token}/afronden", {}).status_code == 303
+    with session_scope(ctx.engine, write=True) as session:  # 4 colleagues, waiting for a 5th
+        round_, unit = session.get(Round, ctx.round_id), session.get(Unit, ctx.unit_id)
+        for _ in range(4):
+            stored_response(session, questionnaire, round_, unit)
+    assert form(ctx, f"/s/{token}/afronden", {}).status_code == 303  # the 5th: all 5 released
     with session_scope(ctx.engine) as session:
         invitation = session.exec(select(Invitation).where(
             Invitation.token_hash == invitations.hash_token(token))).one()
         stored = {row.question_id: row.text for row in session.exec(
             select(OpenAnswer).join(Response, Response.id == OpenAnswer.response_id)
             .where(Response.invitation_id == invitation.id))}
+        released = session.exec(select(Response.release_id).where(
+            Response.invitation_id == invitation.id)).one()
     assert stored == {"open_strategie": SCRIPT, "open_structuur": SQL}
+    assert released is not None  # counted, so its open answers may be shown
 
-    board = ctx.board.get(f"/dashboard/{ctx.slug}?round={ctx.round_id}")  # 6 responses ≥ k
+    board = ctx.board.get(f"/dashboard/{ctx.slug}?round={ctx.round_id}")  # 10 released ≥ k
     assert board.status_code == 200, board.text[:500]
     shown = [li.text for li in page(board).select("details.open-answers li")]
     assert SCRIPT in shown and SQL in shown

@@ -5,6 +5,9 @@
 - On SQLite, 200 respondents filling in the survey at the same time see no "database is locked".
 - A double-clicked submit and a retried import, both truly concurrent, store one response.
 - The import API stays available under a burst of imports and behind a slow upload.
+- Whatever the traffic, the running tallies are exactly a GROUP BY over the released responses,
+  every release obeys the release rule (`anonymity.increments_ok`), and with one practoraat and
+  one role never k or more responses are left waiting.
 
 The crash and crowd tests run the app as `python -m uvicorn api.asgi:app` in a subprocess,
 configured by environment variables only, as in production; the others serve the test's app from
@@ -41,13 +44,17 @@ from api.platform.models import (
     Institution,
     Invitation,
     KnobScore,
+    KnobTally,
     OpenAnswer,
+    Release,
     Response,
+    ResponseTally,
     Round,
     Unit,
 )
 from api.platform.questionnaires import Questionnaire
 from api.platform.settings import ROOT, Settings
+from api.results import anonymity, releases
 from api.setup import tokens
 from api.survey import invitations
 from api.survey.invitations import hash_token
@@ -129,6 +136,65 @@ def half_stored(session: Session, round_id: int, questionnaire: Questionnaire,
     return [f"response {rid}: {answers.get(rid, 0)} answers, {scores.get(rid, 0)} knob scores, "
             f"{opens.get(rid, 0)} open answers; expected {want}"
             for rid in ids if (answers.get(rid, 0), scores.get(rid, 0), opens.get(rid, 0)) != want]
+
+
+def release_problems(session: Session, round_id: int, k: int) -> list[str]:
+    """What is wrong with the round's published numbers, if anything: tallies that differ from a
+    GROUP BY over the released responses, a release that breaks the release rule or miscounts its
+    responses, release numbers with gaps, or k or more responses waiting although the arrange
+    gives them all one practoraat, one role and every knob (so any k of them may be released)."""
+    session.expire_all()
+    problems: list[str] = []
+    released = Response.release_id.is_not(None)
+    tallied = {(u, r): n for u, r, n in session.exec(
+        select(ResponseTally.unit_id, ResponseTally.role, ResponseTally.n)
+        .where(ResponseTally.round_id == round_id)) if n}
+    counted = {(u, r): n for u, r, n in session.exec(
+        select(Response.unit_id, Response.role, func.count())
+        .where(Response.round_id == round_id, released)
+        .group_by(Response.unit_id, Response.role))}
+    if tallied != counted:
+        problems.append(f"response tallies {tallied} != released responses {counted}")
+    knob_tallied = {(u, r, knob): (n, round(t, 6), round(sq, 6)) for u, r, knob, n, t, sq in
+                    session.exec(select(KnobTally.unit_id, KnobTally.role, KnobTally.knob,
+                                        KnobTally.n, KnobTally.total, KnobTally.total_sq)
+                                 .where(KnobTally.round_id == round_id)) if n}
+    knob_counted = {(u, r, knob): (n, round(t, 6), round(sq, 6)) for u, r, knob, n, t, sq in
+                    session.exec(select(KnobScore.unit_id, KnobScore.role, KnobScore.knob,
+                                        func.count(), func.sum(KnobScore.score),
+                                        func.sum(KnobScore.score * KnobScore.score))
+                                 .join(Response, Response.id == KnobScore.response_id)
+                                 .where(KnobScore.round_id == round_id, released)
+                                 .group_by(KnobScore.unit_id, KnobScore.role, KnobScore.knob))}
+    if knob_tallied != knob_counted:
+        problems.append(f"knob tallies {knob_tallied} != released knob scores {knob_counted}")
+
+    institution_id = session.get(Round, round_id).institution_id
+    ancestors = releases.ancestors_of(session=session, institution_id=institution_id)
+    knobs: dict[int, set[str]] = {}
+    for response_id, knob in session.exec(select(KnobScore.response_id, KnobScore.knob)
+                                           .where(KnobScore.round_id == round_id)):
+        knobs.setdefault(response_id, set()).add(knob)
+    made = session.exec(select(Release).where(Release.round_id == round_id)
+                        .order_by(Release.number)).all()
+    if [r.number for r in made] != list(range(1, len(made) + 1)):
+        problems.append(f"release numbers {[r.number for r in made]}")
+    for release in made:
+        arrivals = [anonymity.Arrival(key=rid, unit_id=unit_id, role=role,
+                                      knobs=frozenset(knobs.get(rid, ())))
+                    for rid, unit_id, role in session.exec(
+                        select(Response.id, Response.unit_id, Response.role)
+                        .where(Response.release_id == release.id))]
+        if len(arrivals) != release.responses:
+            problems.append(f"release {release.number} says {release.responses} responses, "
+                            f"holds {len(arrivals)}")
+        if not anonymity.increments_ok(arrivals, k=k, ancestors=ancestors):
+            problems.append(f"release {release.number} adds fewer than {k} to some group")
+    waiting = session.exec(select(func.count()).select_from(Response).where(
+        Response.round_id == round_id, Response.release_id.is_(None))).one()
+    if waiting >= k:
+        problems.append(f"{waiting} responses wait although any {k} of them may be released")
+    return problems
 
 
 def responses_in_round(session: Session, round_id: int) -> int:
@@ -351,6 +417,7 @@ def test_every_acknowledged_response_survives_a_sigkill_of_the_server(
     assert not strays, f"responses nobody sent: {strays[:5]}"
     assert responses_in_round(session, arranged.round_id) == len(acknowledged)
     assert half_stored(session, arranged.round_id, questionnaire, open_answers=1) == []
+    assert release_problems(session, arranged.round_id, settings.anonymity_k) == []
     assert "database is locked" not in log
     assert elapsed < 60
 
@@ -445,6 +512,7 @@ def test_two_hundred_concurrent_submitters_on_sqlite_see_no_database_is_locked(
     assert all(r.done for r in respondents)
     assert responses_in_round(session, arranged.round_id) == RESPONDENTS
     assert half_stored(session, arranged.round_id, questionnaire, open_answers=0) == []
+    assert release_problems(session, arranged.round_id, settings.anonymity_k) == []
     session.expire_all()
     used = session.exec(select(func.count()).select_from(Invitation).where(
         Invitation.round_id == arranged.round_id, Invitation.used_at.is_not(None))).one()
@@ -526,6 +594,7 @@ def test_a_double_clicked_submit_stores_one_response(app, session, catalog, ques
             Draft.invitation_id == invitation.id)).one() == 0
     assert responses_in_round(session, arranged.round_id) == DOUBLE_CLICKS
     assert half_stored(session, arranged.round_id, questionnaire, open_answers=0) == []
+    assert release_problems(session, arranged.round_id, app.state.settings.anonymity_k) == []
 
 
 # --- 4. a retried import ------------------------------------------------------------------------
@@ -563,6 +632,7 @@ def test_a_retried_import_with_the_same_idempotency_key_stores_once(
     assert all(n == 1 for n in stored.values()), stored
     assert responses_in_round(session, arranged.round_id) == RETRIED_IMPORTS * ROWS_PER_IMPORT
     assert half_stored(session, arranged.round_id, questionnaire, open_answers=1) == []
+    assert release_problems(session, arranged.round_id, app.state.settings.anonymity_k) == []
 
 
 # --- 5. the import API under load and behind a slow upload (bugs) -------------------------------
@@ -615,6 +685,7 @@ def test_more_concurrent_imports_than_server_threads_all_succeed(
     # The bug: requests fail although the database is healthy.
     assert statuses == {201: count}, f"{dict(statuses)}; server errors: {errors[:3]}"
     assert len(stored) == count
+    assert release_problems(session, arranged.round_id, settings.anonymity_k) == []
 
 
 def http_status(sock: socket.socket) -> int:
@@ -658,6 +729,7 @@ def test_a_slow_import_upload_does_not_lock_out_respondents_on_sqlite(
         upload_status = http_status(upload)
     assert upload_status == 201
     assert stored_markers(session, arranged.round_id) == Counter({"slow upload": 1})
+    assert release_problems(session, arranged.round_id, settings.anonymity_k) == []
     assert save.status_code == 303, (
         f"the respondent's save answered {save.status_code} after "
         f"{save.elapsed.total_seconds():.1f} s: {save.text[:200]}")

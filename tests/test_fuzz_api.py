@@ -87,7 +87,7 @@ from schemathesis.checks import (
 )
 from sqlmodel import select
 
-from api.platform.models import Institution, Round, Unit
+from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import load_catalog
 from api.platform.settings import ROOT
 from api.setup import rounds, tokens
@@ -118,7 +118,8 @@ class World:
     backend: str  # "sqlite" or "postgresql"
     tokens: dict[str, str]  # "full" (read + import), "read", "import" → plain token
     slug: str  # the institution in the token's scope
-    round_ids: list[int]
+    round_ids: list[int]  # the open rounds first: a valid import needs one
+    closed_round_id: int  # a round of the institution that is closed: it takes no imports
     unit_ids: list[int]
     other_slug: str  # an institution outside the token's scope
     other_round_id: int
@@ -159,6 +160,7 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
         mine = make_institution(session, "Hogeschool Binnen Bereik")
         make_unit(session, mine, "Practoraat Zorg en Welzijn")  # the unit the import examples name
         make_round(session, catalog, mine)
+        make_round(session, catalog, mine, state="closed")
     other = make_institution(session, f"Hogeschool {OUT_OF_SCOPE}")
     other_unit = make_unit(session, other, f"Practoraat {OUT_OF_SCOPE}")
     other_round = rounds.open_round(session=session, catalog=catalog, institution=other,
@@ -168,8 +170,11 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
     for name, scopes in (("full", ["read", "import"]), ("read", ["read"]), ("import", ["import"])):
         _, plain[name] = tokens.create_token(session=session, name=f"Fuzz {name}", scopes=scopes,
                                              institutions=[mine])
-    round_ids = list(session.exec(select(Round.id).where(Round.institution_id == mine.id)
-                                  .order_by(Round.id)))
+    now = utcnow()
+    found = session.exec(select(Round).where(Round.institution_id == mine.id)
+                         .order_by(Round.id)).all()
+    round_ids = [r.id for r in sorted(found, key=lambda r: r.status(now) != "open")]
+    closed_round_id = next(r.id for r in found if r.status(now) == "closed")
     unit_ids = list(session.exec(select(Unit.id).where(Unit.institution_id == mine.id)
                                  .order_by(Unit.id)))
     session.commit()  # end the read transaction: on SQLite it would hold the write lock
@@ -179,7 +184,8 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
     schema.app, schema.location = asgi, OPENAPI  # what from_asgi() sets
     return World(schema=schema, document=schema.raw_schema,
                  backend="sqlite" if settings.is_sqlite else "postgresql", tokens=plain,
-                 slug=mine.slug, round_ids=round_ids, unit_ids=unit_ids, other_slug=other.slug,
+                 slug=mine.slug, round_ids=round_ids, closed_round_id=closed_round_id,
+                 unit_ids=unit_ids, other_slug=other.slug,
                  other_round_id=other_round.id, other_unit_id=other_unit.id,
                  questionnaires=[(q.slug, q.version) for q in catalog])
 
@@ -192,7 +198,8 @@ def demo_world(app, session, catalog, settings) -> World:
 
 @pytest.fixture
 def small_world(app, session, catalog, settings) -> World:
-    """One institution with one unit and round, a second one, tokens: for single requests."""
+    """One institution with one unit, an open and a closed round, a second one, tokens: for
+    single requests."""
     return _make_world(app, session, catalog, settings, demo=False)
 
 
@@ -459,6 +466,8 @@ def _triggers() -> list[Trigger]:
         Trigger(IMPORT, 422, "no rows", _with(IMPORT, body={"responses": []})),
         Trigger(IMPORT, 422, "unknown unit and item", _with(IMPORT, body={"responses": [
             {"unit": "Nergens", "role": "practor", "answers": {"xyz": 9}}]})),
+        Trigger(IMPORT, 410, "closed round", _with(IMPORT, path_parameters=lambda w: {
+            "round_id": w.closed_round_id})),
         Trigger(IMPORT, 413, "more than 5 MB", _with(
             IMPORT, body="unit,role\n" + "x" * 5 * 2**20, media_type="text/csv")),
         Trigger(IMPORT, 415, "XML", _with(IMPORT, body={"responses": []},

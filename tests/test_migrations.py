@@ -33,3 +33,82 @@ def alembic_engine(request, tmp_path):
         engine = sa.create_engine(url)
     yield engine
     engine.dispose()
+
+
+# --- 0005 releases: what happens to the responses already stored -------------------------------
+
+KNOBS = ("strategie", "structuur", "processen", "beloningen", "mensen")
+
+
+def _tallies(engine) -> tuple[dict, dict]:
+    with engine.connect() as conn:
+        responses = {(unit, role): n for unit, role, n in conn.execute(sa.text(
+            "SELECT unit_id, role, n FROM response_tally"))}
+        knobs = {(unit, knob): (n, total) for unit, knob, n, total in conn.execute(sa.text(
+            "SELECT unit_id, knob, n, total FROM knob_tally"))}
+    return responses, knobs
+
+
+def test_responses_stored_before_releases_wait_until_the_rule_releases_them(
+    alembic_runner, alembic_engine
+):
+    """Before 0005 the tallies counted every stored response. 0005 empties them and leaves every
+    response unreleased; the release the app then makes (at start-up and in `kennisster migrate`)
+    publishes what the rule allows: the 5 of Groot, not the 2 of Klein. Going back down to 0004
+    counts every response again."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from api.results import releases
+
+    alembic_runner.migrate_up_to("0003")
+    meta = sa.MetaData()
+    meta.reflect(alembic_engine)
+    t = meta.tables
+    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    with alembic_engine.begin() as conn:
+        conn.execute(t["institution"].insert().values(id=1, name="Hogeschool Oud", slug="oud",
+                                                      created_at=now))
+        conn.execute(t["unit"].insert(), [{"id": 1, "institution_id": 1, "name": "Groot",
+                                           "kind": "practoraat"},
+                                          {"id": 2, "institution_id": 1, "name": "Klein",
+                                           "kind": "practoraat"}])
+        conn.execute(t["round"].insert().values(
+            id=1, institution_id=1, name="Meting", questionnaire_slug="galbraith-star",
+            questionnaire_version="1.0", opens_at=now, created_at=now))
+        for rid, unit in enumerate([1] * 5 + [2] * 2, start=1):
+            conn.execute(t["response"].insert().values(
+                id=rid, round_id=1, unit_id=unit, role="practor",
+                questionnaire_slug="galbraith-star", questionnaire_version="1.0",
+                questionnaire_hash="0" * 64, submission_key=f"oud-{rid}", submitted_at=now))
+            conn.execute(t["knob_score"].insert(), [
+                {"response_id": rid, "knob": knob, "round_id": 1, "unit_id": unit,
+                 "role": "practor", "score": 4.0 if unit == 1 else 1.0} for knob in KNOBS])
+
+    alembic_runner.migrate_up_to("0004")  # the tallies count every response
+    responses, knobs = _tallies(alembic_engine)
+    assert responses == {(1, "practor"): 5, (2, "practor"): 2}
+    assert knobs[(2, "strategie")] == (2, 2.0)
+
+    alembic_runner.migrate_up_to("0005")
+    assert _tallies(alembic_engine) == ({}, {})
+    with alembic_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM response WHERE release_id IS NULL")
+                            ).scalar_one() == 7
+    with Session(alembic_engine) as session:
+        assert releases.release_all_due(session=session, default_k=5) == 1
+    responses, knobs = _tallies(alembic_engine)
+    assert responses == {(1, "practor"): 5}  # Klein's 2 wait
+    assert knobs == {(1, knob): (5, 20.0) for knob in KNOBS}
+    with alembic_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT number, responses FROM release")).all() == [(1, 5)]
+        assert sorted(conn.execute(sa.text(
+            "SELECT id FROM response WHERE release_id IS NULL")).scalars()) == [6, 7]
+
+    alembic_runner.migrate_down_to("0004")  # before releases: every response counts again
+    responses, knobs = _tallies(alembic_engine)
+    assert responses == {(1, "practor"): 5, (2, "practor"): 2}
+    assert knobs[(1, "mensen")] == (5, 20.0) and knobs[(2, "mensen")] == (2, 2.0)
+    with alembic_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM response")).scalar_one() == 7

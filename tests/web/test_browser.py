@@ -191,6 +191,12 @@ def test_a_practor_completes_the_survey_on_a_phone_with_the_keyboard_only(
         assert text == EXPECTED_TEXT[knob], knob
         assert parse_nl(text) == pytest.approx(expected, abs=0.05), knob
     assert page.locator('td[data-series="unit"], td[data-series="institution"]').count() == 0  # k=5
+    # the first respondent's answers wait for colleagues, and the page says so
+    assert page.locator("main p.notice").inner_text().startswith(
+        "Je antwoorden tellen mee in de cijfers van je practoraat en instelling zodra")
+    assert page.locator("#release-state").inner_text() == (
+        "Nog geen tussenstand: de eerste cijfers verschijnen zodra elke groep er minstens 5 "
+        "reacties bij krijgt. 1 wachten tot hun groep groot genoeg is.")
     assert_no_horizontal_scroll(page, "thank-you")
     shoot(page, "phone-thanks", backend)
     assert failed == []

@@ -3,6 +3,10 @@
 Who may see what (tenancy), anonymity on every surface (page, charts, CSV, XLSX), the numbers
 against `api.scoring`, escaping of open answers, trend, suggestions, sorting, language and the
 list of dashboards. Board members log in through the real login form.
+
+Responses are stored as respondents leave them and then published the way the app does at
+start-up (`publish`): a release takes every waiting response whose groups all grow by 0 or at
+least k; the others wait, count in no number, and the page says how many wait.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
 from api.platform.questionnaires import Questionnaire
-from api.results import scoring
+from api.results import releases, scoring
 from api.setup.accounts import create_account
 from api.survey.responses import record_response
 from tests.builders import make_institution, make_round, make_unit
@@ -28,6 +32,7 @@ PASSWORD = "een-lang-wachtwoord-42"
 KNOBS = ("strategie", "structuur", "processen", "beloningen", "mensen")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOO_FEW = "te weinig reacties"
+K = 5  # the settings' default k of the test app
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -103,6 +108,16 @@ def respond(session, questionnaire, round_, unit, answers, *, role: str = "pract
     return response  # the caller commits, once for all its responses
 
 
+def publish(session) -> None:
+    """Release what the release rule allows in every round, as the app does at start-up."""
+    session.commit()
+    releases.release_all_due(session=session, default_k=K)
+
+
+def release_state(html: BeautifulSoup) -> str:
+    return text(html.select_one("p#release-state"))
+
+
 def expected_summaries(questionnaire, answer_sets) -> dict[str, scoring.Summary | None]:
     """Per knob: the statistics computed by the scoring module from the stored answers."""
     per_response = [scoring.knob_scores(a, questionnaire) for a in answer_sets]
@@ -114,6 +129,13 @@ def expected_summaries(questionnaire, answer_sets) -> dict[str, scoring.Summary 
 def nl(value: float) -> str:
     """A score as the page shows it in Dutch: two decimals, decimal comma."""
     return f"{value:.2f}".replace(".", ",")
+
+
+def close(shown: str, value: float) -> bool:
+    """A Dutch two-decimal number on the page is `value` rounded (either way at a tie, which
+    the sums of the tallies and a list of scores may reach from different sides)."""
+    whole, _, decimals = shown.partition(",")
+    return len(decimals) == 2 and abs(float(f"{whole}.{decimals}") - value) <= 0.005 + 1e-9
 
 
 def csv_rows(response) -> dict[str, dict[str, str]]:
@@ -158,16 +180,18 @@ class World:
 
 @pytest.fixture
 def world(session, catalog, questionnaire) -> World:
-    """Two institutions with a round of 5 responses each; a board member of A and an admin."""
+    """Two institutions with a published round of 10 responses each (5 practors, 5 teacher-
+    researchers, so the roles chart has two lines); a board member of A and an admin."""
     made = []
     for name in ("Hogeschool Alfastad", "ROC Betadorp"):
         institution = make_institution(session, name)
         unit = make_unit(session, institution, f"Practoraat van {name}")
         round_ = make_round(session, catalog, institution)
-        for i in range(5):
+        for i in range(10):
             respond(session, questionnaire, round_, unit, varied_answers(questionnaire, i),
                     role="practor" if i % 2 else "docent_onderzoeker")
         made.append((institution, round_, unit))
+    publish(session)
     (a, a_round, _), (b, b_round, b_unit) = made
     return World(a_slug=a.slug, b_slug=b.slug, a_round=a_round.id, b_round=b_round.id,
                  a_name=a.name, b_name=b.name, b_unit=b_unit.id, b_unit_name=b_unit.name,
@@ -230,6 +254,8 @@ def test_every_dashboard_route_shows_an_institution_only_to_its_own_board_and_ad
     magic = {"image/png": b"\x89PNG", XLSX: b"PK", "image/svg+xml": b"<svg"}.get(media)
     assert magic is None or own.content.startswith(magic)
     assert not _contains(own, world.b_name)
+    if route == "page":  # A's numbers are published: the page has something to keep from B
+        assert text(page(own).select_one("#kpi-n")) == "10"
     for target in (b_url, url(world.a_slug, world.b_round), url("bestaat-niet", world.a_round)):
         response = client.get(target)
         assert response.status_code == 404, (route, target)
@@ -307,64 +333,73 @@ class Groups:
     big: int
     middle: int
     small: int
-    answers: list
+    answers: list  # the answers of the published respondents (Groot and Middel)
 
 
 @pytest.fixture
 def small_groups(client, session, catalog, questionnaire) -> Groups:
-    """Units of 9, 6 and 2 responses (k = 5): the 2 is hidden, and the 6 beside it, or the
-    total minus the 9 would give the 2 away. Roles: practor 9, docent-onderzoeker 6, lector 2."""
+    """Practoraat Groot: 5 practors and 5 teacher-researchers; Middel: 6 practors; Klein: 2
+    lectors (k = 5). The release takes Groot and Middel, where every unit and role grows by at
+    least 5; Klein's 2 would add 2 to Klein and 2 to the lectors, so they wait."""
     institution = make_institution(session, "Hogeschool Anoniem")
     big = make_unit(session, institution, "Practoraat Groot")
     middle = make_unit(session, institution, "Practoraat Middel")
     small = make_unit(session, institution, "Practoraat Klein")
     round_ = make_round(session, catalog, institution)
     roles = [
-        (big, ["practor"] * 5 + ["docent_onderzoeker"] * 3 + ["lector_onderzoeksleider"]),
-        (middle, ["practor"] * 4 + ["docent_onderzoeker"] + ["lector_onderzoeksleider"]),
-        (small, ["docent_onderzoeker"] * 2),
+        (big, ["practor"] * 5 + ["docent_onderzoeker"] * 5),
+        (middle, ["practor"] * 6),
+        (small, ["lector_onderzoeksleider"] * 2),
     ]
     answers, i = [], 0
     for unit, unit_roles in roles:
         for role in unit_roles:
             a = varied_answers(questionnaire, i)
             respond(session, questionnaire, round_, unit, a, role=role)
-            answers.append(a)
+            if unit is not small:
+                answers.append(a)
             i += 1
+    publish(session)
     make_account(session, "bestuur@anoniem.nl", institutions=[institution])
     login(client, "bestuur@anoniem.nl")
     return Groups(slug=institution.slug, round_id=round_.id, big=big.id, middle=middle.id,
                   small=small.id, answers=answers)
 
 
-def test_a_small_unit_and_the_next_smallest_are_hidden_on_the_page_but_the_total_is_shown(
+def test_a_small_units_respondents_wait_and_the_page_shows_everyone_else(
     client, small_groups, questionnaire
 ):
     g = small_groups
     html = page(client.get(f"/dashboard/{g.slug}"))
-    for unit in (g.small, g.middle):
+    # Klein is listed without any number: its 2 respondents wait for colleagues
+    small = html.select_one(f'#units-table tr[data-unit="{g.small}"]')
+    assert text(small.select_one("td.suppressed")) == TOO_FEW
+    assert small.select("td[data-knob]") == []
+    assert len(small.select("td")) == 1  # no n, no rate, no knob, no weakest knob, no spread
+    state = release_state(html)
+    assert "16 reacties verwerkt" in state and "2 wachten tot hun groep groot genoeg is" in state
+
+    # Groot and Middel are both shown: no complementary suppression, since nothing is left to
+    # subtract (the institution's 16 are exactly Groot's 10 and Middel's 6)
+    for unit, n in ((g.big, "10"), (g.middle, "6")):
         row = html.select_one(f'#units-table tr[data-unit="{unit}"]')
-        assert text(row.select_one("td.suppressed")) == TOO_FEW
-        assert row.select("td[data-knob]") == []
-        assert len(row.select("td")) == 1  # no n, no rate, no knob, no weakest knob, no spread
-    big = html.select_one(f'#units-table tr[data-unit="{g.big}"]')
-    assert big.select_one("td.suppressed") is None
-    assert len(big.select("td[data-knob]:not(.hidden-cell)")) == 5
-    assert text(big.select("td")[0]) == "9"
-
-    # the institution as a whole is still shown, with all 17 respondents
-    assert text(html.select_one("#kpi-n")) == "17"
-    expected = expected_summaries(questionnaire, g.answers)
+        assert row.select_one("td.suppressed") is None
+        assert len(row.select("td[data-knob]:not(.hidden-cell)")) == 5
+        assert text(row.select("td")[0]) == n
+    assert text(html.select_one("#kpi-n")) == "16"
+    expected = expected_summaries(questionnaire, g.answers)  # Klein's answers are not in them
     for knob in KNOBS:
-        assert text(html.select_one(f'#institution-table tr[data-knob="{knob}"] td.mean')) == nl(
-            expected[knob].mean)
+        shown = text(html.select_one(f'#institution-table tr[data-knob="{knob}"] td.mean'))
+        assert close(shown, expected[knob].mean), (knob, shown, expected[knob].mean)
 
-    # a hidden unit cannot be chosen to lay over the star, nor gets its own advice
-    assert [int(box["value"]) for box in html.select('input[name="compare"]')] == [g.big]
-    assert [int(d["data-unit"]) for d in html.select("details.unit-advice")] == [g.big]
+    # a unit without published numbers cannot be laid over the star, nor gets its own advice
+    assert sorted(int(box["value"]) for box in html.select('input[name="compare"]')) == sorted(
+        [g.big, g.middle])
+    assert sorted(int(d["data-unit"]) for d in html.select("details.unit-advice")) == sorted(
+        [g.big, g.middle])
 
 
-def test_hidden_units_keep_their_row_in_the_csv_without_any_number(client, small_groups):
+def test_a_waiting_unit_keeps_its_row_in_the_csv_without_any_number(client, small_groups):
     g = small_groups
     response = client.get(f"/dashboard/{g.slug}/rounds/{g.round_id}/units.csv")
     assert response.status_code == 200
@@ -372,75 +407,72 @@ def test_hidden_units_keep_their_row_in_the_csv_without_any_number(client, small
     assert 'filename="' in response.headers["content-disposition"]
     rows = csv_rows(response)
     headers = list(next(iter(rows.values())))
-    for name in ("Practoraat Klein", "Practoraat Middel"):
-        assert rows[name]["suppressed"] == "true"
-        assert {col: rows[name][col] for col in number_columns(headers)} == {
-            col: "" for col in number_columns(headers)}
-    assert rows["Practoraat Groot"]["suppressed"] == "false"
-    assert rows["Practoraat Groot"]["n"] == "9"
-    assert all(rows["Practoraat Groot"][f"{knob}_mean"] for knob in KNOBS)
+    assert rows["Practoraat Klein"]["suppressed"] == "true"
+    assert {col: rows["Practoraat Klein"][col] for col in number_columns(headers)} == {
+        col: "" for col in number_columns(headers)}
+    for name, n in (("Practoraat Groot", "10"), ("Practoraat Middel", "6")):
+        assert rows[name]["suppressed"] == "false"
+        assert rows[name]["n"] == n
+        assert all(rows[name][f"{knob}_mean"] for knob in KNOBS)
     total = rows["Hogeschool Anoniem"]
-    assert (total["kind"], total["suppressed"], total["n"]) == ("institution", "false", "17")
+    assert (total["kind"], total["suppressed"], total["n"]) == ("institution", "false", "16")
     assert all(total[f"{knob}_mean"] for knob in KNOBS)
 
 
-def test_hidden_units_keep_their_row_in_the_xlsx_without_any_number(client, small_groups):
+def test_a_waiting_unit_keeps_its_row_in_the_xlsx_without_any_number(client, small_groups):
     g = small_groups
     response = client.get(f"/dashboard/{g.slug}/rounds/{g.round_id}/units.xlsx")
     assert response.status_code == 200
     assert response.headers["content-type"] == XLSX
     rows = xlsx_rows(response)
     headers = list(next(iter(rows.values())))
-    for name in ("Practoraat Klein", "Practoraat Middel"):
-        assert rows[name]["suppressed"] is True
-        assert {col: rows[name][col] for col in number_columns(headers)} == {
-            col: None for col in number_columns(headers)}
-    assert rows["Practoraat Groot"]["suppressed"] is False
-    assert rows["Practoraat Groot"]["n"] == 9
-    assert all(isinstance(rows["Practoraat Groot"][f"{knob}_mean"], float) for knob in KNOBS)
-    assert rows["Hogeschool Anoniem"]["n"] == 17
+    assert rows["Practoraat Klein"]["suppressed"] is True
+    assert {col: rows["Practoraat Klein"][col] for col in number_columns(headers)} == {
+        col: None for col in number_columns(headers)}
+    for name, n in (("Practoraat Groot", 10), ("Practoraat Middel", 6)):
+        assert rows[name]["suppressed"] is False
+        assert rows[name]["n"] == n
+        assert all(isinstance(rows[name][f"{knob}_mean"], float) for knob in KNOBS)
+    assert rows["Hogeschool Anoniem"]["n"] == 16
     assert rows["Hogeschool Anoniem"]["suppressed"] is False
 
 
-def test_the_star_draws_no_series_for_a_hidden_unit_even_when_asked_to(client, small_groups):
+def test_the_star_draws_no_series_for_a_waiting_unit_even_when_asked_to(client, small_groups):
     g = small_groups
     base = f"/dashboard/{g.slug}/rounds/{g.round_id}/charts/star"
     plain = client.get(f"{base}.svg")
-    for hidden in (g.small, g.middle):
-        response = client.get(f"{base}.svg", params={"compare": hidden})
-        assert response.status_code == 200
-        assert "Practoraat Klein" not in response.text
-        assert "Practoraat Middel" not in response.text
-        assert response.text == plain.text  # nothing drawn beyond the institution itself
-    both = client.get(f"{base}.svg", params={"compare": [g.small, g.middle]})
-    assert both.text == plain.text
-    # the shown unit is drawn when asked: the check above would see a series
+    response = client.get(f"{base}.svg", params={"compare": g.small})
+    assert response.status_code == 200
+    assert "Practoraat Klein" not in response.text
+    assert response.text == plain.text  # nothing drawn beyond the institution itself
+    # the shown units are drawn when asked: the checks above would see a series
+    both = client.get(f"{base}.svg", params={"compare": [g.small, g.middle]}).text
+    assert "Practoraat Middel" in both and "Practoraat Klein" not in both
     assert "Practoraat Groot" in client.get(f"{base}.svg", params={"compare": g.big}).text
 
     png_plain = client.get(f"{base}.png")
-    png_hidden = client.get(f"{base}.png", params={"compare": [g.small, g.middle]})
+    png_hidden = client.get(f"{base}.png", params={"compare": g.small})
     assert png_hidden.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert png_hidden.content == png_plain.content
 
-    # the page's own inline star ignores the hidden unit as well
-    html = page(client.get(f"/dashboard/{g.slug}", params={"compare": [g.small, g.middle]}))
+    # the page's own inline star ignores the waiting unit as well
+    html = page(client.get(f"/dashboard/{g.slug}", params={"compare": g.small}))
     star = html.select_one('section[aria-labelledby="star-title"] div.svg')
-    assert "Practoraat Klein" not in str(star) and "Practoraat Middel" not in str(star)
+    assert "Practoraat Klein" not in str(star)
     assert html.select('input[name="compare"][checked]') == []
 
 
-def test_a_small_role_and_the_next_smallest_role_are_hidden_in_table_and_chart(
+def test_a_role_whose_respondents_wait_is_in_neither_the_roles_table_nor_its_chart(
     client, small_groups
 ):
     g = small_groups
     html = page(client.get(f"/dashboard/{g.slug}"))
-    for role in ("lector_onderzoeksleider", "docent_onderzoeker"):
-        row = html.select_one(f'#roles-table tr[data-role="{role}"]')
-        assert text(row.select_one("td.suppressed")) == TOO_FEW
-        assert row.select("td[data-knob]") == []
-    practor = html.select_one('#roles-table tr[data-role="practor"]')
-    assert text(practor.select("td")[0]) == "9"
-    assert len(practor.select("td[data-knob]:not(.hidden-cell)")) == 5
+    rows = {tr["data-role"]: tr for tr in html.select("#roles-table tr[data-role]")}
+    assert set(rows) == {"practor", "docent_onderzoeker"}  # the 2 lectors wait
+    for role, n in (("practor", "11"), ("docent_onderzoeker", "5")):
+        assert rows[role].select_one("td.suppressed") is None
+        assert text(rows[role].select("td")[0]) == n
+        assert len(rows[role].select("td[data-knob]:not(.hidden-cell)")) == 5
 
     for chart in (html.select_one('section[aria-labelledby="roles-title"] div.svg'),
                   BeautifulSoup(client.get(
@@ -448,30 +480,32 @@ def test_a_small_role_and_the_next_smallest_role_are_hidden_in_table_and_chart(
                       "html.parser")):
         drawn = str(chart)
         assert "Practor" in drawn
-        assert "Docent-onderzoeker" not in drawn
+        assert "Docent-onderzoeker" in drawn
         assert "Lector of onderzoeksleider" not in drawn
 
 
 @pytest.fixture
 def knob_gaps(client, session, catalog, questionnaire):
-    """Units of 9, 8 and 7; in the 7, four respondents answered no strategie statement, so its
-    strategie has n = 3: that cell is hidden, and strategie of the 8 beside it."""
+    """Units of 9, 8 and 7 practors; in the 7, only two answered a strategie statement. Those two
+    would add 2 to Cc's strategie, so they wait; the release takes the other 22, and Cc is shown
+    with its 5 released respondents, none of whom has a strategie score."""
     institution = make_institution(session, "Hogeschool Knoppen")
     units = {name: make_unit(session, institution, f"Practoraat {name}")
              for name in ("Aa", "Bb", "Cc")}
     round_ = make_round(session, catalog, institution)
-    strategie = {"Aa": [2] * 9, "Bb": [4] * 8, "Cc": [3, 3, 3, None, None, None, None]}
+    strategie = {"Aa": [2] * 9, "Bb": [4] * 8, "Cc": [3, 3, None, None, None, None, None]}
     for name, values in strategie.items():
         for i, value in enumerate(values):
             answers = scored_answers(questionnaire, {"strategie": value},
                                      base=varied_answers(questionnaire, i))
             respond(session, questionnaire, round_, units[name], answers)
+    publish(session)
     make_account(session, "bestuur@knoppen.nl", institutions=[institution])
     login(client, "bestuur@knoppen.nl")
     return institution.slug, round_.id, {name: unit.id for name, unit in units.items()}
 
 
-def test_a_knob_below_k_inside_a_shown_unit_is_hidden_with_the_next_smallest_cell(
+def test_a_knob_only_a_few_of_a_unit_answered_waits_and_the_unit_is_shown_without_it(
     client, knob_gaps
 ):
     slug, round_id, units = knob_gaps
@@ -481,35 +515,39 @@ def test_a_knob_below_k_inside_a_shown_unit_is_hidden_with_the_next_smallest_cel
         return html.select_one(f'#units-table tr[data-unit="{units[unit]}"] td[data-knob="{knob}"]')
 
     assert "hidden-cell" in cell("Cc", "strategie")["class"]
-    assert "hidden-cell" in cell("Bb", "strategie")["class"]
+    assert text(cell("Bb", "strategie")) == "4,00"  # no cell is hidden beside it any more
     assert text(cell("Aa", "strategie")) == "2,00"
     for unit in ("Aa", "Bb", "Cc"):
         for knob in KNOBS[1:]:
             assert "hidden-cell" not in cell(unit, knob)["class"], (unit, knob)
+    cc = html.select_one(f'#units-table tr[data-unit="{units["Cc"]}"]')
+    assert text(cc.select("td")[0]) == "5"
+    assert text(html.select_one("#kpi-n")) == "22"
     total = html.select_one('#institution-table tr[data-knob="strategie"]')
-    assert text(total.select("td")[3]) == "20"  # 9 + 8 + 3 answered strategie
+    assert text(total.select("td")[3]) == "17"  # 9 + 8; Cc's two strategie answers wait
+    assert "2 wachten tot hun groep groot genoeg is" in release_state(html)
 
     rows = csv_rows(client.get(f"/dashboard/{slug}/rounds/{round_id}/units.csv"))
-    for name in ("Practoraat Bb", "Practoraat Cc"):
-        assert rows[name]["suppressed"] == "false"
-        assert [rows[name][f"strategie_{c}"] for c in ("mean", "sd", "ci_low", "ci_high", "n",
-                                                        "band")] == [""] * 6
-        assert rows[name]["structuur_mean"] != ""
+    cc_row = rows["Practoraat Cc"]
+    assert (cc_row["suppressed"], cc_row["n"]) == ("false", "5")
+    assert [cc_row[f"strategie_{c}"] for c in ("mean", "sd", "ci_low", "ci_high", "n",
+                                               "band")] == [""] * 6
+    assert cc_row["structuur_mean"] != ""
+    assert float(rows["Practoraat Bb"]["strategie_mean"]) == 4.0
     assert float(rows["Practoraat Aa"]["strategie_mean"]) == 2.0
 
 
 def test_sorting_ascending_by_a_knob_puts_units_without_that_score_last(client, knob_gaps):
-    """Bb and Cc are shown, but their strategie cell is hidden: no value to sort on."""
+    """Cc is shown, but has no strategie score: no value to sort on."""
     slug, _, units = knob_gaps
     html = page(client.get(f"/dashboard/{slug}", params={"sort": "strategie", "order": "asc"}))
-    assert unit_order(html)[0] == units["Aa"]
+    assert unit_order(html) == [units["Aa"], units["Bb"], units["Cc"]]
 
 
 def test_sorting_descending_by_a_knob_puts_units_without_that_score_last(client, knob_gaps):
     slug, _, units = knob_gaps
     html = page(client.get(f"/dashboard/{slug}", params={"sort": "strategie", "order": "desc"}))
-    assert unit_order(html)[0] == units["Aa"]
-    assert set(unit_order(html)[1:]) == {units["Bb"], units["Cc"]}
+    assert unit_order(html) == [units["Bb"], units["Aa"], units["Cc"]]
 
 
 def test_an_institution_with_its_own_k_of_3_shows_groups_of_3(client, session, catalog,
@@ -521,11 +559,52 @@ def test_an_institution_with_its_own_k_of_3_shows_groups_of_3(client, session, c
         respond(session, questionnaire, round_, small, varied_answers(questionnaire, i))
     for i in range(4):
         respond(session, questionnaire, round_, other, varied_answers(questionnaire, i + 3))
+    publish(session)
     make_account(session, "bestuur@kleink.nl", institutions=[institution])
     login(client, "bestuur@kleink.nl")
     html = page(client.get(f"/dashboard/{institution.slug}"))
     assert html.select("#units-table td.suppressed") == []
     assert len(html.select("#units-table td[data-knob]:not(.hidden-cell)")) == 10
+    assert "7 reacties verwerkt" in release_state(html) and "wachten" not in release_state(html)
+
+
+def test_groups_published_under_a_smaller_k_are_hidden_once_the_institution_raises_it(
+    client, session, catalog, questionnaire
+):
+    """Published while the institution's k was 3: Trio (3 teacher-researchers) and Vier (4
+    practors). Once it raises k to 5, the gate hides every group now under 5, in the units and the
+    roles table alike, while the institution's 7 respondents stay shown."""
+    institution = make_institution(session, "Hogeschool Strenger", k=3)
+    trio, four = make_unit(session, institution, "Trio"), make_unit(session, institution, "Vier")
+    round_ = make_round(session, catalog, institution)
+    for i in range(3):
+        respond(session, questionnaire, round_, trio, varied_answers(questionnaire, i),
+                role="docent_onderzoeker")
+    for i in range(4):
+        respond(session, questionnaire, round_, four, varied_answers(questionnaire, i + 3))
+    publish(session)
+    make_account(session, "bestuur@strenger.nl", institutions=[institution])
+    login(client, "bestuur@strenger.nl")
+    before = page(client.get(f"/dashboard/{institution.slug}"))
+    assert before.select("#units-table td.suppressed") == []
+    assert before.select("#roles-table td.suppressed") == []
+
+    institution.anonymity_k = 5
+    session.add(institution)
+    session.commit()
+    html = page(client.get(f"/dashboard/{institution.slug}"))
+    for unit in (trio, four):
+        row = html.select_one(f'#units-table tr[data-unit="{unit.id}"]')
+        assert text(row.select_one("td.suppressed")) == TOO_FEW
+        assert row.select("td[data-knob]") == []
+    for role in ("docent_onderzoeker", "practor"):
+        row = html.select_one(f'#roles-table tr[data-role="{role}"]')
+        assert text(row.select_one("td.suppressed")) == TOO_FEW
+        assert row.select("td[data-knob]") == []
+    assert text(html.select_one("#kpi-n")) == "7"
+    rows = csv_rows(client.get(f"/dashboard/{institution.slug}/rounds/{round_.id}/units.csv"))
+    assert (rows["Trio"]["suppressed"], rows["Vier"]["suppressed"]) == ("true", "true")
+    assert rows["Trio"]["n"] == rows["Vier"]["n"] == ""
 
 
 def test_a_round_below_k_shows_no_result_anywhere(client, session, catalog, questionnaire):
@@ -535,6 +614,7 @@ def test_a_round_below_k_shows_no_result_anywhere(client, session, catalog, ques
     for i in range(4):
         respond(session, questionnaire, round_, unit, varied_answers(questionnaire, i),
                 open_answers={"open_strategie": f"Geheim idee nummer {i}"})
+    publish(session)  # 4 < k: nothing can be released
     make_account(session, "bestuur@weinig.nl", institutions=[institution])
     login(client, "bestuur@weinig.nl")
 
@@ -547,6 +627,8 @@ def test_a_round_below_k_shows_no_result_anywhere(client, session, catalog, ques
     assert "Open antwoorden verschijnen vanaf 5 reacties" in response.text
     assert text(html.select_one(f'#units-table tr[data-unit="{unit.id}"] td.suppressed')) == TOO_FEW
     assert html.select(".knob-advice") == [] and html.select("#reliability-table") == []
+    state = release_state(html)
+    assert state.startswith("Nog geen tussenstand") and "4 wachten" in state
 
     rows = csv_rows(client.get(f"/dashboard/{institution.slug}/rounds/{round_.id}/units.csv"))
     for row in rows.values():
@@ -562,8 +644,8 @@ def test_a_round_below_k_shows_no_result_anywhere(client, session, catalog, ques
 
 @pytest.fixture
 def scored(client, session, catalog, questionnaire):
-    """Two units of 6 and 7 respondents with varied answers; strategie scores chosen by hand:
-    unit 1: 2, 3, 3, 4, 4, 5 and unit 2: 1, 2, 3, 3, 4, 4, 5."""
+    """Two units of 6 and 7 practors with varied answers, all published; strategie scores
+    chosen by hand: unit 1: 2, 3, 3, 4, 4, 5 and unit 2: 1, 2, 3, 3, 4, 4, 5."""
     institution = make_institution(session, "Hogeschool Rekenwerk")
     one, two = make_unit(session, institution, "Eerste"), make_unit(session, institution, "Tweede")
     round_ = make_round(session, catalog, institution)
@@ -574,10 +656,10 @@ def scored(client, session, catalog, questionnaire):
         for value in values:
             answers = scored_answers(questionnaire, {"strategie": value},
                                      base=varied_answers(questionnaire, i))
-            respond(session, questionnaire, round_, unit, answers,
-                    role=("practor", "docent_onderzoeker")[i % 2])
+            respond(session, questionnaire, round_, unit, answers)
             by_unit[unit.id].append(answers)
             i += 1
+    publish(session)
     make_account(session, "bestuur@rekenwerk.nl", institutions=[institution])
     login(client, "bestuur@rekenwerk.nl")
     return institution.slug, round_.id, by_unit
@@ -612,15 +694,16 @@ def test_the_page_shows_the_scoring_modules_numbers_for_institution_and_units(cl
         for knob in KNOBS:
             assert text(row.select_one(f'td[data-knob="{knob}"]')) == nl(expected[knob].mean)
 
-    means = {knob: total[knob].mean for knob in KNOBS}
+    means = {knob: round(total[knob].mean, 2) for knob in KNOBS}  # as published
     weakest = min(KNOBS, key=lambda k: means[k])
     knob_name = questionnaire.knob_by_key[weakest].name.get("nl")
     assert text(html.select_one("#kpi-weakest")) == f"{knob_name} ({nl(means[weakest])})"
+    # the spread between the published means, so it can be checked against the table
     assert text(html.select_one("#kpi-spread")) == nl(max(means.values()) - min(means.values()))
 
 
-def test_the_csv_holds_the_scoring_modules_numbers_to_three_decimals(client, scored,
-                                                                      questionnaire):
+def test_the_csv_holds_the_scoring_modules_numbers_to_two_decimals(client, scored,
+                                                                    questionnaire):
     slug, round_id, by_unit = scored
     rows = csv_rows(client.get(f"/dashboard/{slug}/rounds/{round_id}/units.csv"))
     everyone = [a for answers in by_unit.values() for a in answers]
@@ -636,10 +719,10 @@ def test_the_csv_holds_the_scoring_modules_numbers_to_three_decimals(client, sco
             for column, value in (("mean", s.mean), ("sd", s.sd), ("ci_low", s.ci_low),
                                   ("ci_high", s.ci_high)):
                 cell = row[f"{knob}_{column}"]
-                assert len(cell.partition(".")[2]) <= 3, (name, knob, column, cell)
-                assert float(cell) == pytest.approx(value, abs=0.0005 + 1e-9), (name, knob, column)
+                assert len(cell.partition(".")[2]) <= 2, (name, knob, column, cell)
+                assert float(cell) == pytest.approx(value, abs=0.005 + 1e-9), (name, knob, column)
             assert row[f"{knob}_n"] == str(s.n)
-    assert rows["Hogeschool Rekenwerk"]["strategie_mean"] == "3.308"  # 43/13, by hand
+    assert rows["Hogeschool Rekenwerk"]["strategie_mean"] == "3.31"  # 43/13, by hand
 
 
 # --- open answers ----------------------------------------------------------------------------
@@ -657,6 +740,7 @@ def test_open_answers_are_escaped_on_the_page(client, session, catalog, question
             opens = {"open_mensen": "Vaker samen koffie drinken"}
         respond(session, questionnaire, round_, unit, varied_answers(questionnaire, i),
                 open_answers=opens)
+    publish(session)
     make_account(session, "bestuur@open.nl", institutions=[institution])
     login(client, "bestuur@open.nl")
 
@@ -681,6 +765,7 @@ def test_a_unit_name_with_markup_is_escaped_in_the_tables_and_the_inline_star(
     round_ = make_round(session, catalog, institution)
     for i in range(5):
         respond(session, questionnaire, round_, unit, varied_answers(questionnaire, i))
+    publish(session)
     make_account(session, "bestuur@opmaak.nl", institutions=[institution])
     login(client, "bestuur@opmaak.nl")
     html = page(client.get(f"/dashboard/{institution.slug}", params={"compare": unit.id}))
@@ -711,6 +796,7 @@ def test_a_clear_change_between_rounds_is_named_and_no_change_is_called_chance(
             knobs = {knob: other[i] for knob in KNOBS}
             knobs.update({knob: v[i] for knob, v in values[round_.id].items()})
             respond(session, questionnaire, round_, unit, scored_answers(questionnaire, knobs))
+    publish(session)
     make_account(session, "bestuur@trend.nl", institutions=[institution])
     login(client, "bestuur@trend.nl")
 
@@ -753,6 +839,7 @@ def test_knobs_below_the_strength_band_get_suggestions_weakest_first_with_their_
     for i in range(6):
         respond(session, questionnaire, round_, unit,
                 scored_answers(questionnaire, {knob: v[i] for knob, v in per_knob.items()}))
+    publish(session)
     make_account(session, "bestuur@advies.nl", institutions=[institution])
     login(client, "bestuur@advies.nl")
 
@@ -781,11 +868,11 @@ def test_knobs_below_the_strength_band_get_suggestions_weakest_first_with_their_
 # --- sorting ---------------------------------------------------------------------------------
 
 
-def test_sorting_by_a_knob_orders_the_shown_units_and_keeps_hidden_units_last(
+def test_sorting_by_a_knob_orders_the_shown_units_and_keeps_waiting_units_last(
     client, session, catalog, questionnaire
 ):
     institution = make_institution(session, "Hogeschool Volgorde")
-    # sizes 5, 6, 7, 8 and 2: the 2 is hidden, and the 5 as next-smallest
+    # sizes 5, 6, 7, 8 and 2: the 2 wait; every other unit is shown, the 5 as well
     plan = {"Delta": (5, 5), "Alfa": (6, 3), "Bravo": (7, 4), "Charlie": (8, 2), "Echo": (2, 1)}
     units = {}
     round_ = make_round(session, catalog, institution)
@@ -796,6 +883,7 @@ def test_sorting_by_a_knob_orders_the_shown_units_and_keeps_hidden_units_last(
             respond(session, questionnaire, round_, unit,
                     scored_answers(questionnaire, {"strategie": value},
                                    base=varied_answers(questionnaire, i)))
+    publish(session)
     make_account(session, "bestuur@volgorde.nl", institutions=[institution])
     login(client, "bestuur@volgorde.nl")
 
@@ -804,18 +892,14 @@ def test_sorting_by_a_knob_orders_the_shown_units_and_keeps_hidden_units_last(
         names = {v: k for k, v in units.items()}
         return [names[u] for u in unit_order(html)]
 
-    desc = order(sort="strategie", order="desc")
-    assert desc[:3] == ["Bravo", "Alfa", "Charlie"]  # 4, 3, 2
-    assert set(desc[3:]) == {"Delta", "Echo"}
-    asc = order(sort="strategie", order="asc")
-    assert asc[:3] == ["Charlie", "Alfa", "Bravo"]
-    assert set(asc[3:]) == {"Delta", "Echo"}
-    assert order()[:3] == ["Alfa", "Bravo", "Charlie"]  # by name by default
-    n_desc = order(sort="n", order="desc")
-    assert n_desc[:3] == ["Charlie", "Bravo", "Alfa"]
-    assert set(n_desc[3:]) == {"Delta", "Echo"}
+    # Echo, whose 2 respondents wait, comes last whatever the order
+    assert order(sort="strategie", order="desc") == ["Delta", "Bravo", "Alfa", "Charlie", "Echo"]
+    assert order(sort="strategie", order="asc") == ["Charlie", "Alfa", "Bravo", "Delta", "Echo"]
+    assert order() == ["Alfa", "Bravo", "Charlie", "Delta", "Echo"]  # by name by default
+    assert order(sort="n", order="desc") == ["Charlie", "Bravo", "Alfa", "Delta", "Echo"]
+    assert order(sort="n", order="asc") == ["Delta", "Alfa", "Bravo", "Charlie", "Echo"]
     # an unknown sort key falls back to the name
-    assert order(sort="geheim", order="asc")[:3] == ["Alfa", "Bravo", "Charlie"]
+    assert order(sort="geheim", order="asc") == ["Alfa", "Bravo", "Charlie", "Delta", "Echo"]
     html = page(client.get(f"/dashboard/{institution.slug}",
                            params={"sort": "strategie", "order": "desc"}))
     header = html.select_one("#units-table th[aria-sort]")
@@ -838,6 +922,9 @@ def test_the_dashboard_speaks_english_when_asked(client, small_groups):
         "too few responses")
     mean = text(html.select_one('#institution-table tr[data-knob="strategie"] td.mean'))
     assert "." in mean and "," not in mean  # English decimal point
+    state = release_state(html)
+    assert state.startswith("As of ") and "16 responses counted" in state
+    assert "2 waiting until their group is large enough" in state
     # the choice is remembered for the next page
     again = page(client.get(f"/dashboard/{g.slug}"))
     assert text(again.select_one("#star-title")) == "The institution's star"

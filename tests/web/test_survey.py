@@ -14,6 +14,7 @@ from tests.builders import (
     make_unit,
     personal_link,
     stored_response,
+    stored_responses,
 )
 
 Q_SLUG, Q_VERSION = "galbraith-star", "1.0"
@@ -335,20 +336,27 @@ def test_the_practoraat_star_appears_only_once_k_colleagues_answered(
     assert thanks.select('td[data-series="institution"]')  # institution = this unit: rest is 0
 
 
-def test_the_institution_star_is_hidden_when_subtracting_the_unit_would_reveal_a_small_group(
+def test_a_small_other_unit_waits_so_the_institution_line_never_gives_it_away(
     client, session, setting, questionnaire
 ):
+    """4 colleagues and the practor in the practoraat, 2 in another one. The practor's submit
+    releases the practoraat's 5; the other's 2 would add 2 to their unit, so they wait. The
+    institution's line is therefore exactly the practoraat's, with nothing of the 2 in it: no
+    subtraction of the two lines can tell anything about them."""
     institution, unit, round_ = setting
     other = make_unit(session, institution)
-    for _ in range(4):
-        stored_response(session, questionnaire, round_, unit)
-    for _ in range(2):
-        stored_response(session, questionnaire, round_, other)
+    stored_responses(session, questionnaire, round_, unit, 4)
+    stored_responses(session, questionnaire, round_, other, 2, answers=all_answers(questionnaire, 1))
     token = personal_link(session, round_, unit)
     complete(client, questionnaire, token, all_answers(questionnaire))
     thanks = page(client.get(f"/s/{token}/bedankt"))
-    assert thanks.select('td[data-series="unit"]')  # 5 in the unit
-    assert not thanks.select('td[data-series="institution"]')  # 7 − 5 = 2 others < k
+    own = [td.text for td in thanks.select('td[data-series="own"]')]
+    unit_line = [td.text for td in thanks.select('td[data-series="unit"]')]
+    institution_line = [td.text for td in thanks.select('td[data-series="institution"]')]
+    assert len(own) == 5
+    assert unit_line == institution_line == own  # all five in the practoraat answered alike
+    state = " ".join(thanks.select_one("p#release-state").get_text().split())
+    assert "5 reacties verwerkt; 2 wachten tot hun groep groot genoeg is." in state
 
 
 def test_the_survey_speaks_english_when_asked_and_remembers_it(client, session, setting):
