@@ -226,17 +226,21 @@ ALL_FOURS = dict.fromkeys(KNOBS, 4)
 LOW = {"strategie": 1, "structuur": 5, "processen": 2, "beloningen": 1, "mensen": 5}
 
 
+def five_then_a_newcomer(client, board, session, catalog) -> tuple[list, dict]:
+    """Five colleagues of one practoraat answer alike, then a sixth answers differently."""
+    questionnaire = catalog.require("galbraith-star", "1.0")
+    scenario, email = arrange(session, catalog, k=5, units=1, nested=False)
+    web_login(board, email, BOARD_PASSWORD)
+    stream = [[(0, "practor", ALL_FOURS)]] * 5 + [[(0, "practor", LOW)]]
+    return stream_through_the_app(client, board, session, questionnaire, scenario, stream, k=5)
+
+
 def test_without_releases_one_newcomer_is_given_away_by_two_views(
         app, client, board, session, catalog, monkeypatch):
     """The issue's own attack on the old build: five colleagues, then one more; the attacker
     subtracts the two views and reads the newcomer's knob scores."""
     monkeypatch.setattr(anonymity, "releasable", everything_at_once)
-    questionnaire = catalog.require("galbraith-star", "1.0")
-    scenario, email = arrange(session, catalog, k=5, units=1, nested=False)
-    web_login(board, email, BOARD_PASSWORD)
-    stream = [[(0, "practor", ALL_FOURS)]] * 5 + [[(0, "practor", LOW)]]
-    snapshots, people = stream_through_the_app(client, board, session, questionnaire, scenario,
-                                               stream, k=5)
+    snapshots, people = five_then_a_newcomer(client, board, session, catalog)
     assert any("grew by 1" in f for f in attack.grown_by_fewer_than_k(snapshots, 5))
     assert attack.pinned_down(snapshots, 5, people, KNOBS)
     newcomer = max(people)
@@ -247,12 +251,7 @@ def test_without_releases_one_newcomer_is_given_away_by_two_views(
 
 def test_with_releases_the_same_newcomer_waits_and_nothing_is_given_away(
         app, client, board, session, catalog):
-    questionnaire = catalog.require("galbraith-star", "1.0")
-    scenario, email = arrange(session, catalog, k=5, units=1, nested=False)
-    web_login(board, email, BOARD_PASSWORD)
-    stream = [[(0, "practor", ALL_FOURS)]] * 5 + [[(0, "practor", LOW)]]
-    snapshots, people = stream_through_the_app(client, board, session, questionnaire, scenario,
-                                               stream, k=5)
+    snapshots, people = five_then_a_newcomer(client, board, session, catalog)
     assert attack.all_attacks(snapshots, 5, people, KNOBS) == []
     assert snapshots[-1].numbers == snapshots[-2].numbers  # the sixth waits
     assert attack.recovered_newcomer(snapshots, "strategie") is None
