@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -31,7 +30,6 @@ from bs4 import BeautifulSoup
 
 Group = tuple[str, object]  # ("institution", None) | ("unit", id) | ("role", key)
 MEASURE_N = "n"
-TWO_DECIMALS = re.compile(r"-?\d+(?:[.,]\d{1,2})?")
 LONG_NUMBER = re.compile(r"\d[.,]\d{3,}")
 
 
@@ -43,7 +41,6 @@ class Snapshot:
     released: frozenset[int]  # the truth the attacker is assumed to know: who is counted
     numbers: dict[tuple[Group, str], tuple[int, float]] = field(default_factory=dict)
     group_n: dict[Group, int] = field(default_factory=dict)
-    listed_hidden: set[Group] = field(default_factory=set)
 
     def shown(self, group: Group) -> bool:
         return group in self.group_n
@@ -83,7 +80,6 @@ def _walk_numbers(data):
 
 def _from_api_group(snapshot: Snapshot, group: Group, body: dict) -> None:
     if body["suppressed"]:
-        snapshot.listed_hidden.add(group)
         assert body.get("n") in (None, 0) and not body.get("knobs"), f"{group}: hidden but has numbers"
         return
     snapshot.group_n[group] = body["n"]
@@ -333,8 +329,3 @@ def all_attacks(snapshots: list[Snapshot], k: int, people: dict[int, Respondent]
     for snapshot in snapshots:
         findings += total_minus_parts(snapshot, k, knobs)
     return findings + pinned_down(snapshots, k, people, knobs)
-
-
-def as_json(snapshot: Snapshot) -> str:
-    """A snapshot as text, for a failure message."""
-    return json.dumps({f"{g}/{m}": v for (g, m), v in snapshot.numbers.items()}, default=str)
