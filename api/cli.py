@@ -21,7 +21,7 @@ from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
-from api.setup import accounts, institutions, rounds, tokens
+from api.setup import access, accounts, institutions, rounds, tokens
 from api.survey import invitations
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
@@ -51,11 +51,16 @@ def _engine():
 
 @contextmanager
 def _use_case(*, write: bool = False) -> Iterator[Session]:
-    """One session for one command; a refused action ends with its message and exit code 1."""
+    """One session and one transaction for one command: the building blocks it calls only
+    flush, and it commits once at the end; a refused action ends with its message and exit
+    code 1 and stores nothing."""
     with session_scope(_engine(), write=write) as session:
         try:
             yield session
+            if write:
+                session.commit()
         except DomainError as exc:
+            session.rollback()
             _fail(exc.detail)
 
 
@@ -200,7 +205,9 @@ def round_list(institution: Annotated[str, typer.Argument(help="Institution id o
 @account_app.command("create")
 def account_create(
     email: str,
-    role: Annotated[str, typer.Option(help="bestuur (reads granted dashboards) or admin.")] = "bestuur",
+    role: Annotated[str, typer.Option(
+        help="bestuur (reads granted dashboards), coordinator (runs granted institutions) "
+             "or admin.")] = "bestuur",
     institution: Annotated[list[str] | None, typer.Option(
         help="Institution id or slug this account may see (repeat for more).")] = None,
     name: str = "",
@@ -236,7 +243,7 @@ def account_list() -> None:
     table = Table("e-mail", "role", "institutions")
     with _use_case() as session:
         for account in accounts.list_accounts(session=session):
-            seen = accounts.visible_institutions(session=session, account=account)
+            seen = access.readable_institutions(session=session, account=account)
             table.add_row(account.email, account.role,
                           "all" if account.role == "admin" else ", ".join(i.slug for i in seen))
     console.print(table)
@@ -344,7 +351,7 @@ def _print_tour(*, host: str, port: int) -> None:
     from sqlmodel import select
 
     from api.platform.models import Institution, Round, Unit
-    from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, DEMO_INSTITUTION
+    from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_COORDINATOR_EMAIL, DEMO_INSTITUTION, DEMO_PASSWORD
 
     settings = get_settings()
     if "KENNISSTER_BASE_URL" not in os.environ:  # the links point where this server listens
@@ -365,7 +372,9 @@ def _print_tour(*, host: str, port: int) -> None:
         f"  Persoonlijke link:  {invitations.survey_url(settings.base_url, token)}",
         f"  Gedeelde link:      {invitations.survey_url(settings.base_url, shared)}  ({unit.name})",
         f"  Dashboard:          {settings.base_url}/dashboard",
-        f"    login:            {DEMO_BOARD_EMAIL} / {DEMO_BOARD_PASSWORD}",
+        f"    login bestuur:    {DEMO_BOARD_EMAIL} / {DEMO_PASSWORD}",
+        f"  Beheer / admin:     {settings.base_url}/beheer",
+        f"    login coördinator: {DEMO_COORDINATOR_EMAIL} / {DEMO_PASSWORD}",
         f"  API docs:           {settings.base_url}/api/v1/docs",
         f"  Meer links:         kennisster invite {round_.id} {unit.id} -n 5",
         "",
