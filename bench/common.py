@@ -115,6 +115,7 @@ def seed_institution(url: str, *, units: int = 40, name: str = "Hogeschool Bench
                                        name="Meting benchmark", slug="galbraith-star", version="1.0",
                                        opens_at=now - timedelta(days=1),
                                        closes_at=now + timedelta(days=365))
+            session.commit()  # the building blocks only flush: this use case commits once
             return Seeded(institution_id=inst.id, institution_slug=inst.slug, round_id=round_.id,
                           unit_ids=[u.id for u in unit_rows])
     finally:

@@ -15,7 +15,6 @@ import os
 import secrets
 import sqlite3
 import threading
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -73,13 +72,13 @@ def parse_and_store(round_id: int, body: Annotated[bytes, Depends(raw_body)]):
         for row in payload.responses:
             answers = {k: (None if v is None or isinstance(v, str) else int(v))
                        for k, v in row.answers.items()}
-            response_id = conn.execute(
-                "INSERT INTO response (round_id, unit_id, role, questionnaire_slug, "
-                "questionnaire_version, questionnaire_hash, submission_key, submitted_at) "
+            response_id = secrets.randbelow(2**62) + 1  # random, as `api.platform.models.random_id`
+            conn.execute(
+                "INSERT INTO response (id, round_id, unit_id, role, questionnaire_slug, "
+                "questionnaire_version, questionnaire_hash, submission_key) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (round_id, int(row.unit), row.role, q.slug, q.version, q.content_hash,
-                 f"imp-{secrets.token_urlsafe(24)}",
-                 datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))).lastrowid
+                (response_id, round_id, int(row.unit), row.role, q.slug, q.version,
+                 q.content_hash, f"imp-{secrets.token_urlsafe(24)}"))
             conn.executemany("INSERT INTO answer (response_id, item_id, value) VALUES (?, ?, ?)",
                              [(response_id, k, v) for k, v in answers.items()])
             scores = [(knob, score) for knob, score in knob_scores(answers, q).items()

@@ -22,7 +22,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from bench.common import Seeded
 
@@ -64,9 +63,21 @@ def _questionnaire_hash() -> str:
     return load_catalog(ROOT / "questionnaires").require("galbraith-star", "1.0").content_hash
 
 
+def _response_ids(n: int, seed: int) -> list[int]:
+    """n distinct random ids in the app's range (`api.platform.models.random_id`: 1..2**62),
+    so the primary-key index holds them as scattered as the app's own; a generator of its own,
+    so the scores drawn below do not depend on it."""
+    rng = random.Random(seed + 1)
+    ids: dict[int, None] = {}
+    while len(ids) < n:
+        ids[rng.randrange(1, 2**62 + 1)] = None
+    return list(ids)
+
+
 def _batches(seeded: Seeded, n: int, seed: int) -> Iterator[tuple[list[tuple], list[tuple]]]:
-    """(response rows, knob_score rows) per batch; response ids run 1..n."""
+    """(response rows, knob_score rows) per batch; response ids are random, as the app's."""
     rng = random.Random(seed)
+    ids = _response_ids(n, seed)
     units = seeded.unit_ids
     # uneven unit sizes (a few big practoraten, many small ones) and a knob profile per unit
     weights = [1.0 / (1 + i % 10) for i in range(len(units))]
@@ -76,15 +87,14 @@ def _batches(seeded: Seeded, n: int, seed: int) -> Iterator[tuple[list[tuple], l
     unit_draw = rng.choices(units, weights=weights, k=n)
     role_draw = rng.choices(roles, weights=role_weights, k=n)
     gauss, round_id = rng.gauss, seeded.round_id
-    start = datetime.now(UTC) - timedelta(hours=23)
-    step = timedelta(hours=22) / max(n, 1)
     for first in range(0, n, CHUNK):
         responses, scores = [], []
         for index in range(first, min(first + CHUNK, n)):
             unit, role = unit_draw[index], role_draw[index]
-            rid = index + 1
+            rid = ids[index]
             person = gauss(0.0, 0.35) + ROLE_OPTIMISM.get(role, 0.0)
-            responses.append((rid, unit, role, f"bench-{rid:010d}", start + step * index))
+            # a survey response's key is random (`s-…`) and says nothing about its order
+            responses.append((rid, unit, role, f"s-bench-{rid:019d}"))
             for knob, level in zip(KNOBS, profiles[unit], strict=True):
                 value = level + person + gauss(0.0, 0.5)
                 value = 1.0 if value < 1.0 else 5.0 if value > 5.0 else value
@@ -110,12 +120,11 @@ def generate_sqlite(url: str, seeded: Seeded, n: int, *, seed: int = 20261123) -
         for responses, scores in _batches(seeded, n, seed):
             conn.execute("BEGIN")
             conn.executemany(
-                "INSERT INTO response (id, round_id, unit_id, invitation_id, role, "
-                "questionnaire_slug, questionnaire_version, questionnaire_hash, submission_key, "
-                "submitted_at) VALUES (?, ?, ?, NULL, ?, 'galbraith-star', '1.0', ?, ?, ?)",
-                [(rid, seeded.round_id, unit, role, qhash, key,
-                  when.strftime("%Y-%m-%d %H:%M:%S.%f"))
-                 for rid, unit, role, key, when in responses])
+                "INSERT INTO response (id, round_id, unit_id, role, questionnaire_slug, "
+                "questionnaire_version, questionnaire_hash, submission_key) "
+                "VALUES (?, ?, ?, ?, 'galbraith-star', '1.0', ?, ?)",
+                [(rid, seeded.round_id, unit, role, qhash, key)
+                 for rid, unit, role, key in responses])
             conn.executemany(
                 "INSERT INTO knob_score (response_id, knob, round_id, unit_id, role, score) "
                 "VALUES (?, ?, ?, ?, ?, ?)", scores)
@@ -160,12 +169,12 @@ def generate_postgresql(url: str, seeded: Seeded, n: int, *, seed: int = 2026112
             cur.execute("SET synchronous_commit = off")
             for responses, scores in _batches(seeded, n, seed):
                 buffer = io.StringIO()
-                for rid, unit, role, key, when in responses:
-                    buffer.write(f"{rid}\t{seeded.round_id}\t{unit}\t\\N\t{role}\tgalbraith-star\t1.0\t"
-                                 f"{qhash}\t{key}\t{when.isoformat()}\n")
-                with cur.copy("COPY response (id, round_id, unit_id, invitation_id, role, "
-                              "questionnaire_slug, questionnaire_version, questionnaire_hash, "
-                              "submission_key, submitted_at) FROM STDIN") as copy:
+                for rid, unit, role, key in responses:
+                    buffer.write(f"{rid}\t{seeded.round_id}\t{unit}\t{role}\tgalbraith-star\t1.0\t"
+                                 f"{qhash}\t{key}\n")
+                with cur.copy("COPY response (id, round_id, unit_id, role, questionnaire_slug, "
+                              "questionnaire_version, questionnaire_hash, submission_key) "
+                              "FROM STDIN") as copy:
                     copy.write(buffer.getvalue())
                 buffer = io.StringIO()
                 for rid, knob, round_id, unit, role, score in scores:
@@ -174,8 +183,6 @@ def generate_postgresql(url: str, seeded: Seeded, n: int, *, seed: int = 2026112
                               "FROM STDIN") as copy:
                     copy.write(buffer.getvalue())
                 total_scores += len(scores)
-            cur.execute("SELECT setval(pg_get_serial_sequence('response', 'id'), "
-                        "(SELECT max(id) FROM response))")
             cur.execute("SELECT table_name FROM information_schema.tables "
                         "WHERE table_schema = current_schema()")
             tables = {row[0] for row in cur.fetchall()}

@@ -36,7 +36,7 @@ import api.survey.imports
 import api.survey.responses
 from api.main import create_app
 from api.platform.deps import get_catalog, get_settings_dep
-from api.platform.models import Answer, KnobScore, OpenAnswer, Response, utcnow
+from api.platform.models import Answer, KnobScore, OpenAnswer, Response, random_id
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
 from api.results import scoring
@@ -45,13 +45,13 @@ PATCHES = {p.strip() for p in os.environ.get("BENCH_WHATIF", "").split(",") if p
 
 
 def record_response_core(*, session, round_, unit_id, role, questionnaire, answers, open_answers,
-                         submission_key, invitation_id=None, submitted_at=None) -> int:
+                         submission_key) -> int:
     """The same rows as `api.responses.record_response`, written with Core INSERTs."""
-    response_id = session.execute(insert(Response).values(
-        round_id=round_.id, unit_id=unit_id, invitation_id=invitation_id, role=role,
+    response_id = random_id()  # the id is random (voters apart from votes), not the database's
+    session.execute(insert(Response).values(
+        id=response_id, round_id=round_.id, unit_id=unit_id, role=role,
         questionnaire_slug=questionnaire.slug, questionnaire_version=questionnaire.version,
-        questionnaire_hash=questionnaire.content_hash, submission_key=submission_key,
-        submitted_at=submitted_at or utcnow()).returning(Response.id)).scalar_one()
+        questionnaire_hash=questionnaire.content_hash, submission_key=submission_key))
     if answers:
         session.execute(insert(Answer.__table__), [
             {"response_id": response_id, "item_id": item_id, "value": value}
@@ -66,10 +66,9 @@ def record_response_core(*, session, round_, unit_id, role, questionnaire, answe
         session.execute(insert(OpenAnswer.__table__), [
             {"response_id": response_id, "question_id": qid, "text": text}
             for qid, text in open_answers.items()])
-    add_to_tallies = getattr(api.survey.responses, "_add_to_tallies", None)  # the app's running tallies
-    if add_to_tallies is not None:
-        add_to_tallies(session, round_id=round_.id, unit_id=unit_id, role=role,
-                       scores=scoring.knob_scores(answers, questionnaire))
+    # No tally upserts here: since releases (0005) `record_response` writes none, the release
+    # adds a batch to the tallies. (The `fasttally` patch used to install `_add_to_tallies`
+    # itself, so calling it here counted every response twice: once now, once at release.)
     return response_id
 
 

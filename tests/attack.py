@@ -127,7 +127,7 @@ def observe(client, *, step: int, released: frozenset[int], round_id: int, slug:
     if board is not None:
         _read_dashboard(snapshot, board, slug=slug, round_id=round_id, knobs=knobs)
     if thanks_url is not None:
-        _read_thanks(snapshot, client.get(thanks_url).text)
+        _read_thanks(snapshot, client.get(thanks_url).text, knobs)
     return snapshot
 
 
@@ -192,12 +192,17 @@ def _read_dashboard(snapshot: Snapshot, board, *, slug: str, round_id: int,
             _same_as_api(snapshot, ("institution", None), row, knobs, "units.csv")
 
 
-def _read_thanks(snapshot: Snapshot, html: str) -> None:
+def _read_thanks(snapshot: Snapshot, html: str, knobs: list[str]) -> None:
+    """The link's thank-you page after the submit: the published group lines only (the own
+    line, whose cells name their knob, is shown in the submit's answer alone), one row per knob
+    in the questionnaire's order."""
     doc = BeautifulSoup(html, "html.parser")
     for label in re.findall(r'aria-label="([^"]*)"', html):
         assert LONG_NUMBER.search(label) is None, f"thank-you aria-label carries digits: {label}"
-    for row in doc.select("table.scores tbody tr"):
-        knob = row.select_one("td[data-knob]")["data-knob"]
+    assert not doc.select('td[data-series="own"]'), "the own star is shown again after the submit"
+    rows = doc.select("table.scores tbody tr")
+    assert len(rows) in (0, len(knobs)), f"{len(rows)} rows on the thank-you page"
+    for row, knob in zip(rows, knobs if rows else [], strict=True):
         for series, key in (("unit", None), ("institution", ("institution", None))):
             cell = row.select_one(f'td[data-series="{series}"]')
             if cell is None or cell.get_text().strip() in ("–", ""):

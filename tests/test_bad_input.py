@@ -34,6 +34,7 @@ from api.platform.models import (
     Response,
     Round,
     Unit,
+    today,
 )
 from api.platform.settings import Settings
 from api.setup import accounts, tokens
@@ -246,10 +247,11 @@ def _build(client, board, session, catalog, engine, secret_key: str) -> Ctx:
     # the used link: answered and submitted through the pages
     assert form(ctx, f"/s/{used_token}", {"role": "docent_onderzoeker"}).status_code == 303
     assert knob({"item-str1": "3"}, token="used")(ctx).status_code == 303
-    assert form(ctx, f"/s/{used_token}/afronden", {}).status_code == 303
+    submitted = form(ctx, f"/s/{used_token}/afronden", {})
+    assert submitted.status_code == 200, submitted.text[:300]  # the thank-you page itself
     used = session.exec(select(Invitation).where(
         Invitation.token_hash == invitations.hash_token(used_token))).one()
-    assert used.used_at is not None
+    assert used.used_on == today()
     session.commit()
     # the board member logs in through the real form
     response = board.post("/login", data={"csrf_token": csrf_of(board), "email": BOARD_EMAIL,
@@ -562,15 +564,21 @@ def test_script_and_sql_in_open_answers_are_stored_verbatim_and_rendered_escaped
         round_, unit = session.get(Round, ctx.round_id), session.get(Unit, ctx.unit_id)
         for _ in range(4):
             stored_response(session, questionnaire, round_, unit)
-    assert form(ctx, f"/s/{token}/afronden", {}).status_code == 303  # the 5th: all 5 released
+    with session_scope(ctx.engine) as session:
+        before = set(session.exec(select(Response.id).where(
+            Response.round_id == ctx.round_id, Response.unit_id == ctx.unit_id)).all())
+    # the 5th: all 5 released
+    assert form(ctx, f"/s/{token}/afronden", {}).status_code == 200
     with session_scope(ctx.engine) as session:
         invitation = session.exec(select(Invitation).where(
             Invitation.token_hash == invitations.hash_token(token))).one()
+        assert invitation.used_on == today()
+        # a response names no invitation any more: the one new response in this round and unit
+        [new] = set(session.exec(select(Response.id).where(
+            Response.round_id == ctx.round_id, Response.unit_id == ctx.unit_id)).all()) - before
         stored = {row.question_id: row.text for row in session.exec(
-            select(OpenAnswer).join(Response, Response.id == OpenAnswer.response_id)
-            .where(Response.invitation_id == invitation.id))}
-        released = session.exec(select(Response.release_id).where(
-            Response.invitation_id == invitation.id)).one()
+            select(OpenAnswer).where(OpenAnswer.response_id == new))}
+        released = session.get(Response, new).release_id
     assert stored == {"open_strategie": SCRIPT, "open_structuur": SQL}
     assert released is not None  # counted, so its open answers may be shown
 

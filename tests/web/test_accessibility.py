@@ -250,7 +250,8 @@ def test_the_review_and_thank_you_pages_have_no_serious_axe_violations(
     assert page.locator(".notice.warn").count() == 0
     audit.page(page, f"survey review {view}")
 
-    navigate(page, page.locator("form button[type=submit]").first.click, f"/s/{token}/bedankt")
+    # the submit's POST answers with the thank-you page (the only one with the own star)
+    navigate(page, page.locator("form button[type=submit]").first.click, f"/s/{token}/afronden")
     assert page.locator("figure.chart svg").count() == 1
     assert page.locator("table.scores td[data-series=own]").count() == 5
     audit.page(page, f"survey thanks {view}")

@@ -180,7 +180,7 @@ def test_a_practor_completes_the_survey_on_a_phone_with_the_keyboard_only(
     assert_no_horizontal_scroll(page, "review")
     shoot(page, "phone-review", backend)
     tab_until(page, {"tag": "button", "type": "submit"})
-    submit_with_enter(page, f"/s/{token}/bedankt")
+    submit_with_enter(page, f"/s/{token}/afronden")  # the POST answers with the thank-you page
 
     # Thank-you page: the chart, and the own scores as computed by hand (Dutch decimal comma).
     assert page.locator("h1").inner_text() == "Dank je wel!"
@@ -201,13 +201,16 @@ def test_a_practor_completes_the_survey_on_a_phone_with_the_keyboard_only(
     shoot(page, "phone-thanks", backend)
     assert failed == []
 
-    # The same thank-you page at desktop width (a personal link needs no cookie).
+    # The link's thank-you page later, at desktop width (a personal link needs no cookie): the
+    # own star was shown only in the submit's answer, and no group has k respondents yet.
     desktop = chromium.new_context(**DESKTOP)
     try:
         wide = desktop.new_page()
         wide.goto(f"{live_server}/s/{token}/bedankt")
         assert wide.url.endswith(f"/s/{token}/bedankt")
-        assert wide.locator("figure.chart svg").count() == 1
+        assert wide.locator("#already-received").count() == 1
+        assert wide.locator('td[data-series="own"]').count() == 0
+        assert wide.locator("figure.chart svg").count() == 0
         shoot(wide, "desktop-thanks", backend)
     finally:
         desktop.close()

@@ -72,6 +72,7 @@ def make_account(session, email: str, *, role: str = "bestuur", institutions=())
     session.commit()  # the responses arranged so far, before the app reads them
     create_account(session=session, email=email, password=PASSWORD, role=role,
                    institutions=list(institutions))
+    session.commit()  # create_account only flushes: the app must see the account
     return email
 
 

@@ -97,6 +97,7 @@ def board(client, session, institution, email: str) -> None:
     session.commit()
     create_account(session=session, email=email, password=PASSWORD, role="bestuur",
                    institutions=[institution])
+    session.commit()  # create_account only flushes: the app must see the account
     web_login(client, email, PASSWORD)
 
 
@@ -254,32 +255,38 @@ def test_an_open_answer_appears_on_the_dashboard_only_once_its_response_is_relea
 def test_a_respondent_whose_answers_wait_is_told_so_and_later_that_they_count(
     client, session, catalog, questionnaire
 ):
+    """The submit's own answer says whether the answers count yet: that notice exists only
+    there, since afterwards nothing leads from the link to its response. Later the link shows
+    the published stand, and once a colleague's submit releases the group, it counts them (and
+    that colleague is told their answers count)."""
     institution = make_institution(session, "Hogeschool Wachtkamer")
     unit = make_unit(session, institution, "Practoraat Wachtkamer")
     round_ = make_round(session, catalog, institution)
     stored_responses(session, questionnaire, round_, unit, 3)
-    token = personal_link(session, round_, unit)
+    token, colleague = personal_link(session, round_, unit), personal_link(session, round_, unit)
     session.commit()
-    assert complete_survey(client, questionnaire, token, all_answers(questionnaire, 2)
-                           ).status_code == 303
+    client.get(f"/s/{token}", params={"lang": "en"})  # this browser reads English
+    done = complete_survey(client, questionnaire, token, all_answers(questionnaire, 2))
+    assert done.status_code == 200
+    english = page(done)
+    assert notice(english) == YOURS_WAITING["en"]  # 4 respondents: one short of a release
+    assert release_state(english) == f"{NONE_YET['en']} 4 waiting until their group is large enough."
+    assert english.select('td[data-series="unit"], td[data-series="institution"]') == []
 
     thanks = page(client.get(f"/s/{token}/bedankt", params={"lang": "nl"}))
-    assert notice(thanks) == YOURS_WAITING["nl"]  # 4 respondents: one short of a release
+    assert thanks.select_one("p.notice") is None  # whose answers they were is kept nowhere
     assert release_state(thanks) == f"{NONE_YET['nl']} 4 wachten tot hun groep groot genoeg is."
     assert thanks.select('td[data-series="unit"], td[data-series="institution"]') == []
-    english = page(client.get(f"/s/{token}/bedankt", params={"lang": "en"}))
-    assert notice(english) == YOURS_WAITING["en"]
-    assert release_state(english) == f"{NONE_YET['en']} 4 waiting until their group is large enough."
 
-    stored_response(session, questionnaire, round_, unit)  # the fifth: all five are published
+    # the fifth, through the survey too: all five are published, and the colleague is told so
+    fifth = page(complete_survey(client, questionnaire, colleague, all_answers(questionnaire)))
+    assert notice(fifth) == YOURS_COUNTED["nl"]
     thanks = page(client.get(f"/s/{token}/bedankt", params={"lang": "nl"}))
-    assert notice(thanks) == YOURS_COUNTED["nl"]
     assert release_state(thanks) == (f"Stand van {stand(session, round_.id, 'nl')} — 5 reacties "
                                      f"verwerkt.")
     assert len(thanks.select('td[data-series="unit"]')) == 5
     assert len(thanks.select('td[data-series="institution"]')) == 5
     english = page(client.get(f"/s/{token}/bedankt", params={"lang": "en"}))
-    assert notice(english) == YOURS_COUNTED["en"]
     assert release_state(english) == f"As of {stand(session, round_.id, 'en')} — 5 responses counted."
 
 
@@ -299,9 +306,9 @@ def test_the_thank_you_page_shows_the_dashboards_numbers_for_unit_and_institutio
                         answers=varied(questionnaire, i + 5))
     token = personal_link(session, round_, unit)
     session.commit()
-    assert complete_survey(client, questionnaire, token, all_answers(questionnaire, 1)
-                           ).status_code == 303
-    thanks = page(client.get(f"/s/{token}/bedankt"))
+    done = complete_survey(client, questionnaire, token, all_answers(questionnaire, 1))
+    assert done.status_code == 200
+    thanks = page(done)  # the submit's answer: the only page with the respondent's own star
     assert notice(thanks) == YOURS_WAITING["nl"]
     board(client, session, institution, "bestuur@eenpoort.nl")
     dashboard = page(client.get(f"/dashboard/{institution.slug}",

@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
 
-from api.platform.models import Answer, Draft, KnobScore, OpenAnswer, Response
+from api.platform.models import Answer, Draft, Invitation, KnobScore, OpenAnswer, Response, today
 from tests.builders import (
     all_answers,
     make_institution,
@@ -85,8 +85,12 @@ def test_a_practor_completes_the_survey_and_the_stored_knob_scores_match_a_hand_
     for item in ("stu4", "stu5", "stu6"):
         answers[item] = "dk"
     response = complete(client, questionnaire, token, answers)
-    assert response.status_code == 303
-    assert response.headers["location"].endswith(f"/s/{token}/bedankt")
+    assert response.status_code == 200  # the thank-you page is the submit's own answer
+    thanks = page(response)
+    assert thanks.select_one("#own-once") is not None
+    assert thanks.select_one("figure.chart svg") is not None
+    own = thanks.select_one('td[data-knob="strategie"][data-series="own"]').text
+    assert own == "3,2"  # 19/6 = 3.17, Dutch decimal comma
 
     stored = session.exec(select(Response)).one()
     assert (stored.round_id, stored.unit_id, stored.role) == (round_.id, unit.id, "practor")
@@ -98,12 +102,18 @@ def test_a_practor_completes_the_survey_and_the_stored_knob_scores_match_a_hand_
     stu = [6 - answers[i] if i in reverse else answers[i] for i in ("stu1", "stu2", "stu3")]
     assert scores["structuur"] == pytest.approx(sum(stu) / 3)
     assert count(session, Answer) == 30
-    assert count(session, Draft) == 0  # the draft became the response
+    # the draft became the response: only its mark is left, none of the answers
+    [draft] = session.exec(select(Draft)).all()
+    assert draft.submitted and draft.answers == {} and draft.open_answers == {}
+    assert draft.role is None
+    invitation = session.get(Invitation, draft.invitation_id)
+    assert invitation.used_on == today()
 
-    thanks = page(client.get(f"/s/{token}/bedankt"))
-    assert thanks.select_one("figure.chart svg") is not None
-    own = thanks.select_one('td[data-knob="strategie"][data-series="own"]').text
-    assert own == "3,2"  # 19/6 = 3.17, Dutch decimal comma
+    # afterwards the link shows the published group stars only: the own star is stored nowhere
+    again = client.get(f"/s/{token}/bedankt")
+    assert again.status_code == 200
+    assert not page(again).select('td[data-series="own"]')
+    assert page(again).select_one("#own-once") is None
 
 
 def test_a_practor_who_answers_fewer_than_half_of_a_knob_gets_no_score_for_it_and_is_warned(
@@ -276,9 +286,12 @@ def test_a_double_clicked_submit_stores_one_response(client, session, setting, q
     token = personal_link(session, round_, unit)
     first = complete(client, questionnaire, token, all_answers(questionnaire))
     second = post(client, f"/s/{token}/afronden", follow_redirects=False)
-    assert first.status_code == second.status_code == 303
-    assert second.headers["location"] == first.headers["location"]
+    assert first.status_code == second.status_code == 200
+    assert page(first).select_one("#own-once") is not None
+    assert page(second).select_one("#already-received") is not None
+    assert not page(second).select('td[data-series="own"]')  # the own star is not kept
     assert count(session, Response) == 1
+    assert count(session, Answer) == len(questionnaire.items)
 
 
 def test_submitting_before_any_answer_is_saved_is_refused(client, session, setting):
@@ -300,6 +313,7 @@ def test_colleagues_on_a_shared_link_each_get_their_own_draft_and_response(
     _, unit, round_ = setting
     token = invitations.ensure_shared(session=session, secret_key=app.state.settings.secret_key,
                                       round_=round_, unit=unit)
+    session.commit()  # ensure_shared only flushes: the app must see the link (and get the lock)
     with TestClient(app) as anna, TestClient(app) as bram:
         start(anna, token, "practor")
         start(bram, token, "lector_onderzoeksleider")
@@ -307,9 +321,11 @@ def test_colleagues_on_a_shared_link_each_get_their_own_draft_and_response(
         answer_knob(bram, token, "strategie", {"str1": 5})
         knob = page(anna.get(f"/s/{token}/k/strategie"))
         assert knob.select_one('input[name="item-str1"][value="1"]').has_attr("checked")
-        assert complete(anna, questionnaire, token, all_answers(questionnaire, 2)).status_code == 303
-        assert complete(bram, questionnaire, token, all_answers(questionnaire, 5),
-                        role="lector_onderzoeksleider").status_code == 303
+        for browser, value, role in ((anna, 2, "practor"), (bram, 5, "lector_onderzoeksleider")):
+            done = complete(browser, questionnaire, token, all_answers(questionnaire, value),
+                            role=role)
+            assert done.status_code == 200
+            assert page(done).select_one("#own-once") is not None  # a first submit, each
     roles = sorted(session.exec(select(Response.role)).all())
     assert roles == ["lector_onderzoeksleider", "practor"]
 
@@ -348,8 +364,7 @@ def test_a_small_other_unit_waits_so_the_institution_line_never_gives_it_away(
     stored_responses(session, questionnaire, round_, unit, 4)
     stored_responses(session, questionnaire, round_, other, 2, answers=all_answers(questionnaire, 1))
     token = personal_link(session, round_, unit)
-    complete(client, questionnaire, token, all_answers(questionnaire))
-    thanks = page(client.get(f"/s/{token}/bedankt"))
+    thanks = page(complete(client, questionnaire, token, all_answers(questionnaire)))
     own = [td.text for td in thanks.select('td[data-series="own"]')]
     unit_line = [td.text for td in thanks.select('td[data-series="unit"]')]
     institution_line = [td.text for td in thanks.select('td[data-series="institution"]')]

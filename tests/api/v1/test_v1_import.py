@@ -13,7 +13,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from api.platform.models import Answer, KnobScore, OpenAnswer, Response
 from api.setup import tokens
@@ -37,10 +37,17 @@ def stored(session) -> dict[str, int]:
     return {model.__name__: count(session, model) for model in TABLES}
 
 
-def last_id(session) -> int:
-    found = session.exec(select(func.max(Response.id))).one()
+def response_ids(session) -> set[int]:
+    """The ids stored so far: ids are random, so "new" is what was not there before."""
+    found = set(session.exec(select(Response.id)).all())
     session.commit()
-    return found or 0
+    return found
+
+
+def new_responses(session, before: set[int]) -> list[Response]:
+    session.expire_all()
+    ids = response_ids(session) - before
+    return fetch(session, select(Response).where(Response.id.in_(ids))) if ids else []
 
 
 def post(client, world, body: str | bytes, media: str, *, token: str | None = None, **headers):
@@ -168,17 +175,20 @@ def test_a_bad_json_import_names_every_bad_row_and_field_and_stores_nothing(
                                  (4, "men2"), (4, "open_onbekend")}
     assert stored(session) == before
 
-    first_new = last_id(session) + 1
+    before_ids = response_ids(session)
     second = dict(good, unit=world.middle.id, role="lector_onderzoeksleider",
                   answers=varied_answers(questionnaire, 951), open_answers={})
     accepted = post(client, world, json.dumps({"responses": [good, second]}), "application/json")
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["imported"] == 2
-    new = fetch(session, select(Response).where(Response.id >= first_new).order_by(Response.id))
+    # the order of rows says nothing (random ids): the first upload row is the large unit's
+    new = sorted(new_responses(session, before_ids), key=lambda r: r.unit_id != world.large.id)
     assert [(r.unit_id, r.role, r.round_id) for r in new] == [
         (world.large.id, "practor", world.latest.id),
         (world.middle.id, "lector_onderzoeksleider", world.latest.id)]
-    assert all(r.questionnaire_version == "1.0" and r.invitation_id is None for r in new)
+    # imports keep their own `imp-` keys (their idempotency); nothing names a person or a link
+    assert all(r.questionnaire_version == "1.0" and r.submission_key.startswith("imp-")
+               for r in new)
     texts = fetch(session, select(OpenAnswer.question_id, OpenAnswer.text).where(
         OpenAnswer.response_id == new[0].id))
     assert texts == [("open_strategie", "Meer gezamenlijke thema's")]
@@ -204,10 +214,10 @@ def test_imported_rows_are_scored_like_survey_responses_reverse_items_mirrored(
     values = ["Practoraat Groot", "practor", "5", "4", "3", "2", "1", "2",
               "dk", "weet niet", "n.v.t.", "DK", "3", "4",
               "4", "", "dk", "2", "5", "3"]
-    first_new = last_id(session) + 1
+    before_ids = response_ids(session)
     response = post(client, world, ",".join(header) + "\n" + ",".join(values) + "\n", "text/csv")
     assert response.status_code == 201, response.text
-    [new] = fetch(session, select(Response).where(Response.id >= first_new))
+    [new] = new_responses(session, before_ids)
     scores = {s.knob: s.score for s in fetch(session, select(KnobScore).where(
         KnobScore.response_id == new.id))}
     assert scores["strategie"] == pytest.approx(19 / 6)
@@ -234,11 +244,11 @@ def test_an_import_and_a_survey_response_with_the_same_answers_score_the_same(
     answers = varied_answers(questionnaire, 77)
     answers.update({"str2": None, "bel6": None, "men1": None})
     survey = stored_response(session, questionnaire, world.latest, world.large, answers=answers)
-    first_new = last_id(session) + 1
+    before_ids = response_ids(session)
     response = post(client, world, json.dumps({"responses": [
         {"unit": world.large.id, "role": "practor", "answers": answers}]}), "application/json")
     assert response.status_code == 201
-    [imported] = fetch(session, select(Response).where(Response.id >= first_new))
+    [imported] = new_responses(session, before_ids)
 
     def knob_scores(response_id):
         return {s.knob: s.score for s in fetch(session, select(KnobScore).where(
