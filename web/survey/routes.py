@@ -168,7 +168,7 @@ def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     done = survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token),
                          default_k=settings.anonymity_k)
     return _thanks_page(request, session, settings, ctx, token, own=done.own,
-                        counted=done.counted if done.first else None)
+                        counted=done.counted, first=done.first)
 
 
 @router.get("/{token}/bedankt", name="survey_thanks", response_class=HTMLResponse)
@@ -177,16 +177,17 @@ def thanks(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
     if not survey.was_submitted(session=session, ctx=ctx, key=_key(request, session, ctx, token)):
         return _redirect(request, "survey_intro", token=token)
-    return _thanks_page(request, session, settings, ctx, token, own={}, counted=None)
+    return _thanks_page(request, session, settings, ctx, token, own={}, counted=None, first=False)
 
 
 def _thanks_page(request: Request, session, settings, ctx: SurveyContext, token: str, *,
-                 own: dict[str, float], counted: bool | None):
+                 own: dict[str, float], counted: bool | None, first: bool):
     k = gate.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
     unit = gate.unit_total(session=session, round_id=ctx.round.id, unit_id=ctx.unit.id, k=k)
     total = gate.round_total(session=session, round_id=ctx.round.id, k=k)
     star = survey_star(ctx=ctx, own=own, unit=unit, total=total, lang=language(request))
     return render(request, "survey/thanks.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "own": own, "star": star, "k": k,
-        "counted": counted, "release": gate.release_state(session=session, round_=ctx.round),
+        "counted": counted, "first": first,
+        "release": gate.release_state(session=session, round_=ctx.round),
     })
