@@ -75,8 +75,8 @@ def enqueue(session: Session, *, key: str, template: str, to: str, lang: str, pa
         key=key, template=template, to_address=to, lang=lang, params=params,
         link_kind=link_kind, link_ref=link_ref, round_id=round_id, status=OutboxStatus.pending,
         attempts=0, next_attempt_at=now, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["key"]))
-    return result.rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id))
+    return result.first() is not None  # (rowcount is not reliable for ORM inserts on psycopg)
 
 
 def _due(now: datetime):

@@ -66,10 +66,10 @@ def build_message(session, settings: Settings, job: outbox.Claimed) -> EmailMess
     msg["To"] = job.to_address
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id(job.id, job.key, _sender_domain(settings))
-    msg["Content-Language"] = job.lang
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
+    msg["Content-Language"] = job.lang  # after the content: setting it clears Content-* headers
     return msg
 
 
