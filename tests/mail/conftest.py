@@ -21,6 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from api.platform.settings import Settings
+from tests.api.test_cli import kennisster, runner  # noqa: F401  (the command line, as a fixture)
 
 LINK = re.compile(r"https?://\S+/s/[A-Za-z0-9_-]+\S*")
 
