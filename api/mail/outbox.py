@@ -64,9 +64,10 @@ class DeliveryStatus:
 
 def enqueue(session: Session, *, key: str, template: str, to: str, lang: str, params: dict,
             link_kind: str | None = None, link_ref: int | None = None,
-            round_id: int | None = None) -> bool:
+            round_id: int | None = None, not_before: datetime | None = None) -> bool:
     """Queue one mail (flush only). A key already queued adds nothing and returns False, so the
-    same invitation or the same day's reminder is never sent twice, even by racing callers."""
+    same invitation or the same day's reminder is never sent twice, even by racing callers.
+    `not_before` holds it back, e.g. until its round opens."""
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
     now = utcnow()
@@ -74,7 +75,7 @@ def enqueue(session: Session, *, key: str, template: str, to: str, lang: str, pa
     result = session.exec(insert(Outbox).values(
         key=key, template=template, to_address=to, lang=lang, params=params,
         link_kind=link_kind, link_ref=link_ref, round_id=round_id, status=OutboxStatus.pending,
-        attempts=0, next_attempt_at=now, created_at=now,
+        attempts=0, next_attempt_at=max(now, not_before) if not_before else now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id))
     return result.first() is not None  # (rowcount is not reliable for ORM inserts on psycopg)
 

@@ -123,7 +123,8 @@ def create_emailed(session: Session, *, round_: Round, unit: Unit, secret_key: s
                    addresses: list[str], lang: str) -> int:
     """Invite each new address with its own personal link by e-mail (flush only; the caller
     commits, then may `api.mail.worker.wake()` the worker). Addresses already invited in this
-    round are skipped; the number of new invitations is returned."""
+    round are skipped; the number of new invitations is returned. For a round that has not opened
+    yet, the mails go out when it opens."""
     if unit.institution_id != round_.institution_id:
         raise InvalidInput("The unit does not belong to the round's institution.")
     if lang not in MAIL_LANGUAGES:
@@ -155,5 +156,5 @@ def create_emailed(session: Session, *, round_: Round, unit: Unit, secret_key: s
     for invitation, address in zip(made, new, strict=True):
         outbox.enqueue(session, key=f"invite:{invitation.id}", template="invitation", to=address,
                        lang=lang, params=params, link_kind="survey", link_ref=invitation.id,
-                       round_id=round_.id)
+                       round_id=round_.id, not_before=round_.opens_at)  # sent when it opens
     return len(new)

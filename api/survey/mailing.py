@@ -106,10 +106,11 @@ def forget_addresses(session: Session, *, now: datetime | None = None) -> int:
     closed = select(Round.id).where(Round.closes_at.is_not(None), Round.closes_at <= now)
     invitation_ids = select(Invitation.id).where(Invitation.round_id.in_(closed))
     deleted = session.exec(delete(Recipient).where(Recipient.invitation_id.in_(invitation_ids)))
+    # a server's error often repeats the address, so the errors go with it
+    session.exec(update(Outbox).where(Outbox.round_id.in_(closed), Outbox.to_address != "")
+                 .values(to_address="", last_error=None))
     session.exec(update(Outbox).where(
         Outbox.round_id.in_(closed), Outbox.status.in_([OutboxStatus.pending, OutboxStatus.sending]))
         .values(status=OutboxStatus.failed, lease_until=None,
                 last_error="The round closed before this mail was sent."))
-    session.exec(update(Outbox).where(Outbox.round_id.in_(closed), Outbox.to_address != "")
-                 .values(to_address=""))
     return deleted.rowcount or 0

@@ -31,6 +31,7 @@ from tests.builders import (
     outbox_rows,
     recipient_rows,
 )
+from tests.mail.smtp import free_port, with_smtp
 
 
 @pytest.fixture
@@ -176,8 +177,6 @@ def test_queueing_the_same_mail_twice_sends_it_once(session, mail_settings, smtp
 def test_when_the_mail_server_is_down_the_mail_waits_longer_each_time_and_the_error_shows(
     session, world, settings, engine, smtp
 ):
-    from tests.mail.conftest import free_port, with_smtp
-
     round_, unit = world
     down = with_smtp(settings, free_port())  # nothing listens there
     [address] = addresses(1)
@@ -208,8 +207,6 @@ def test_when_the_mail_server_is_down_the_mail_waits_longer_each_time_and_the_er
 
 
 def test_a_mail_that_keeps_failing_is_given_up_after_the_last_attempt(session, world, settings, engine):
-    from tests.mail.conftest import free_port, with_smtp
-
     round_, unit = world
     down = with_smtp(settings, free_port(), mail_max_attempts=3)
     invite_by_mail(session, round_, unit, addresses(1), secret_key=settings.secret_key)
@@ -264,7 +261,10 @@ def test_an_address_the_server_does_not_know_is_given_up_at_once_and_named(
 def test_once_the_round_is_closed_no_address_remains(session, world, settings, mail_settings, smtp,
                                                      engine):
     round_, unit = world
-    invite_by_mail(session, round_, unit, addresses(3), secret_key=settings.secret_key)
+    invite_by_mail(session, round_, unit, addresses(3) + ["weg@hs-test.nl"],
+                   secret_key=settings.secret_key)
+    smtp.inbox.on_data = lambda number, message: (
+        "550 5.1.1 <weg@hs-test.nl>: no such user" if message["To"] == "weg@hs-test.nl" else None)
     deliver_due(engine, mail_settings)
     invite_by_mail(session, round_, unit, addresses(1), secret_key=settings.secret_key)  # not sent yet
 
@@ -272,13 +272,29 @@ def test_once_the_round_is_closed_no_address_remains(session, world, settings, m
 
     assert recipient_rows(engine) == []
     rows = outbox_rows(engine)
-    assert [row.to_address for row in rows] == [""] * 4
-    assert Counter(row.status for row in rows) == {"sent": 3, "failed": 1}
+    assert [row.to_address for row in rows] == [""] * 5
+    assert not any("@" in str(row) for row in rows)  # nor in an error the server gave
+    assert Counter(row.status for row in rows) == {"sent": 3, "failed": 2}
     assert deliver_due(engine, mail_settings) == 0 and len(smtp.received) == 3
+    assert outbox.delivery_status(session, round_.id).counts == {
+        "pending": 0, "sending": 0, "sent": 3, "failed": 2}
     with pytest.raises(Conflict):
         mailing.send_reminders(session, round_=round_, today=mailing.local_today())
     with pytest.raises(Conflict):
         invite_by_mail(session, round_, unit, addresses(1), secret_key=settings.secret_key)
+
+
+def test_invitations_to_a_round_that_has_not_opened_go_out_when_it_opens(
+    session, catalog, settings, mail_settings, smtp, engine, client
+):
+    institution = make_institution(session)
+    unit = make_unit(session, institution)
+    round_ = make_round(session, catalog, institution, state="not_open")
+    invite_by_mail(session, round_, unit, addresses(2), secret_key=settings.secret_key)
+
+    assert deliver_due(engine, mail_settings) == 0
+    assert deliver_due(engine, mail_settings, now=round_.opens_at) == 2
+    assert len(smtp.received) == 2
 
 
 def test_the_worker_forgets_the_addresses_of_a_round_whose_closing_time_passed(

@@ -11,10 +11,14 @@ import threading
 from collections import Counter
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.mail import worker
 from api.mail.worker import deliver_due
+from api.main import create_app
 from api.platform.settings import ROOT
 from tests.builders import addresses, invite_by_mail, make_institution, make_round, make_unit, outbox_rows
+from tests.mail.smtp import with_smtp
 
 pytestmark = pytest.mark.slow
 
@@ -91,14 +95,14 @@ def test_two_workers_at_once_send_each_of_twenty_mails_exactly_once(session, cat
     start = threading.Barrier(2)
     sent = []
 
-    def worker() -> None:
+    def one_worker() -> None:
         start.wait()
         mine = 0
         while (batch := deliver_due(engine, mail_settings, limit=3)) or _pending(engine):
             mine += batch
         sent.append(mine)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=one_worker) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -111,3 +115,18 @@ def test_two_workers_at_once_send_each_of_twenty_mails_exactly_once(session, cat
 
 def _pending(engine) -> bool:
     return any(row.status in ("pending", "sending") for row in outbox_rows(engine))
+
+
+def test_the_app_sends_mail_from_its_own_thread_as_soon_as_it_is_woken(session, catalog, settings,
+                                                                      smtp, app):
+    institution = make_institution(session)
+    unit = make_unit(session, institution)
+    round_ = make_round(session, catalog, institution)
+    sending_app = create_app(with_smtp(settings, smtp.port, mail_poll_seconds=300), warm_charts=False)
+    with TestClient(sending_app):
+        [thread] = [t for t in threading.enumerate() if t.name == "kennisster-mail"]
+        invite_by_mail(session, round_, unit, addresses(2), secret_key=settings.secret_key)
+        worker.wake()  # what a page does after the commit that queued mail
+        assert len(smtp.inbox.wait_for(2, timeout=20)) == 2
+    assert not thread.is_alive()  # stopped with the app
+    sending_app.state.engine.dispose()
