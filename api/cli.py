@@ -290,8 +290,10 @@ def invite(
         exists=True, dir_okay=False, readable=True)] = None,
     lang: Annotated[str, typer.Option(help="Language of the e-mails: nl or en.")] = "nl",
 ) -> None:
-    """Print N single-use survey URLs for a unit, the unit's shared link (--shared), or e-mail a
-    personal link to every address in a file (--email)."""
+    """Print N single-use survey URLs, the unit's shared link (--shared), or e-mail links (--email).
+
+    With --email FILE every address in the file (one a line) gets its own personal link by e-mail;
+    addresses already invited to the round are skipped."""
     settings = get_settings()
     with _use_case(write=True) as session:
         round_ = rounds.get_round(session=session, round_id=round_id)
