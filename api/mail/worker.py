@@ -76,7 +76,7 @@ def build_message(session, settings: Settings, job: outbox.Claimed) -> EmailMess
 @contextmanager
 def smtp_connection(settings: Settings) -> Iterator[smtplib.SMTP]:
     """One connection for a batch, secured as configured (STARTTLS, TLS from the start, or none)."""
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file or None)
     if settings.smtp_security == "tls":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
                                               timeout=settings.smtp_timeout_seconds, context=context)

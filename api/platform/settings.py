@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = Field(default="", repr=False)
     smtp_timeout_seconds: float = 30.0
+    smtp_ca_file: str = Field(default="", description=(
+        "A CA bundle to trust for the SMTP server (an institution's own CA); empty: the system's."))
     mail_from: str = Field(default="Kennisster <kennisster@localhost>",
                            description="The From of every mail, e.g. 'Kennisster <noreply@hs.nl>'.")
     mail_worker: bool = Field(default=True, description="Send mail from a thread of the app process; "
