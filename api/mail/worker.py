@@ -97,7 +97,10 @@ def smtp_connection(settings: Settings) -> Iterator[smtplib.SMTP]:
 
 
 def _permanent(exc: Exception) -> bool:
-    """A 5xx answer will not change by trying again; a 4xx or a network error may."""
+    """A 5xx answer about the recipient or the message will not change by trying again; a 4xx, a
+    network error, or a refused sender (our settings, which an administrator can fix) may."""
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return False
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
     code = getattr(exc, "smtp_code", None)
@@ -160,23 +163,24 @@ def deliver_due(engine: Engine, settings: Settings, *, limit: int | None = None,
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
                         smtplib.SMTPDataError) as exc:
                     failed(job, exc, permanent=_permanent(exc))
-                    continue
+                    connected = smtp.sock is not None  # smtplib hangs up after a 421
                 except (smtplib.SMTPException, OSError) as exc:  # the connection is gone
                     failed(job, exc)
+                    connected = False
+                else:
+                    with session_scope(engine, write=True) as session:
+                        outbox.mark_sent(session, job.id, now=utcnow())
+                        session.commit()
+                    delivered += 1
+                    connected = True
+                if not connected:  # the rest wait for the next pass, no attempt counted
                     with session_scope(engine, write=True) as session:
                         outbox.release(session, [j.id for j, _ in ready[position + 1:]])
                         session.commit()
                     return delivered
-                with session_scope(engine, write=True) as session:
-                    outbox.mark_sent(session, job.id, now=utcnow())
-                    session.commit()
-                delivered += 1
     except (smtplib.SMTPException, OSError) as exc:  # could not connect, log in or STARTTLS
-        if delivered == 0:
-            for job, _ in ready:
-                failed(job, exc)
-        else:  # sent them all; only the goodbye failed
-            log.warning("SMTP connection ended badly after sending: %s", exc)
+        for job, _ in ready:  # (nothing was sent: errors after that are handled above)
+            failed(job, exc)
     return delivered
 
 

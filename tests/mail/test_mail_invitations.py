@@ -242,6 +242,22 @@ def test_a_mail_the_server_puts_off_is_sent_again_with_the_same_message_id(
                                                                              "hs-test.nl")
 
 
+def test_when_the_server_hangs_up_mid_batch_the_rest_go_out_on_the_next_pass(
+    session, world, settings, mail_settings, smtp, engine
+):
+    round_, unit = world
+    invited = addresses(3)
+    invite_by_mail(session, round_, unit, invited, secret_key=settings.secret_key)
+    smtp.inbox.on_data = lambda number, message: "421 4.3.2 Shutting down" if number == 2 else None
+
+    assert deliver_due(engine, mail_settings) == 1
+    rows = outbox_rows(engine)
+    assert [(row.status, row.attempts) for row in rows] == [("sent", 1), ("pending", 1), ("pending", 0)]
+    assert "421" in rows[1].last_error
+    assert deliver_due(engine, mail_settings) == 1  # the third, not tried before, goes at once
+    assert sorted(mail.to for mail in smtp.received) == sorted([invited[0], invited[2]])
+
+
 def test_an_address_the_server_does_not_know_is_given_up_at_once_and_named(
     session, world, settings, mail_settings, smtp, engine
 ):
