@@ -22,7 +22,7 @@ from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
-from api.setup import accounts, institutions, rounds, tokens
+from api.setup import access, accounts, institutions, rounds, tokens
 from api.survey import invitations, mailing
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
@@ -52,11 +52,16 @@ def _engine():
 
 @contextmanager
 def _use_case(*, write: bool = False) -> Iterator[Session]:
-    """One session for one command; a refused action ends with its message and exit code 1."""
+    """One session and one transaction for one command: the building blocks it calls only
+    flush, and it commits once at the end; a refused action ends with its message and exit
+    code 1 and stores nothing."""
     with session_scope(_engine(), write=write) as session:
         try:
             yield session
+            if write:
+                session.commit()
         except DomainError as exc:
+            session.rollback()
             _fail(exc.detail)
 
 
@@ -201,7 +206,9 @@ def round_list(institution: Annotated[str, typer.Argument(help="Institution id o
 @account_app.command("create")
 def account_create(
     email: str,
-    role: Annotated[str, typer.Option(help="bestuur (reads granted dashboards) or admin.")] = "bestuur",
+    role: Annotated[str, typer.Option(
+        help="bestuur (reads granted dashboards), coordinator (runs granted institutions) "
+             "or admin.")] = "bestuur",
     institution: Annotated[list[str] | None, typer.Option(
         help="Institution id or slug this account may see (repeat for more).")] = None,
     name: str = "",
@@ -237,7 +244,7 @@ def account_list() -> None:
     table = Table("e-mail", "role", "institutions")
     with _use_case() as session:
         for account in accounts.list_accounts(session=session):
-            seen = accounts.visible_institutions(session=session, account=account)
+            seen = access.readable_institutions(session=session, account=account)
             table.add_row(account.email, account.role,
                           "all" if account.role == "admin" else ", ".join(i.slug for i in seen))
     console.print(table)
@@ -288,35 +295,37 @@ def invite(
     email: Annotated[Path | None, typer.Option(
         help="File with one e-mail address per line: each gets a personal link by e-mail.",
         exists=True, dir_okay=False, readable=True)] = None,
-    lang: Annotated[str, typer.Option(help="Language of the e-mails: nl or en.")] = "nl",
+    lang: Annotated[str | None, typer.Option(
+        help="Language of the e-mails: nl or en (default: the institution's).")] = None,
 ) -> None:
     """Print N single-use survey URLs, the unit's shared link (--shared), or e-mail links (--email).
 
     With --email FILE every address in the file (one a line) gets its own personal link by e-mail;
     addresses already invited to the round are skipped."""
     settings = get_settings()
+    invited: int | None = None
     with _use_case(write=True) as session:
         round_ = rounds.get_round(session=session, round_id=round_id)
         inst = institutions.get_institution(session=session, ref=round_.institution_id)
         target = institutions.get_unit(session=session, institution=inst, ref=unit)
         if email is not None:
-            addresses = email.read_text(encoding="utf-8-sig").splitlines()
-            invited = invitations.create_emailed(session, round_=round_, unit=target,
-                                                 secret_key=settings.secret_key,
-                                                 addresses=addresses, lang=lang)
-            session.commit()
-            console.print(f"Invited {invited} new address(es) by e-mail for {target.name}"
-                          + ("" if settings.mail_configured else
-                             "; mail is not configured yet (KENNISSTER_SMTP_HOST), so it waits"
-                             " in the outbox"))
-            return
-        if shared:
+            invited = invitations.create_emailed(
+                session, round_=round_, unit=target, secret_key=settings.secret_key,
+                addresses=email.read_text(encoding="utf-8-sig").splitlines(),
+                lang=lang or inst.default_language)
+        elif shared:
             tokens = [invitations.ensure_shared(session=session,
                                                 secret_key=settings.secret_key,
                                                 round_=round_, unit=target)]
         else:
             tokens = invitations.create_personal(session=session, round_=round_,
                                                  unit=target, count=count)
+    if invited is not None:
+        console.print(f"Invited {invited} new address(es) by e-mail for {target.name}"
+                      + ("" if settings.mail_configured else
+                         "; mail is not configured yet (KENNISSTER_SMTP_HOST), so it waits"
+                         " in the outbox"))
+        return
     for token in tokens:
         typer.echo(invitations.survey_url(settings.base_url, token))
 
@@ -330,19 +339,19 @@ def remind(
     no_schedule: Annotated[bool, typer.Option(help="Cancel the automatic reminder.")] = False,
 ) -> None:
     """Remind everyone invited by e-mail who has not answered yet (at most once a day)."""
+    scheduling = schedule is not None or no_schedule
     with _use_case(write=True) as session:
         round_ = rounds.get_round(session=session, round_id=round_id)
-        if schedule is not None or no_schedule:
+        if scheduling:
             mailing.schedule_reminder(session, round_=round_,
                                       days_before_close=None if no_schedule else schedule)
-            session.commit()
-            console.print(f"Round {round_.id}: " + (
-                "no automatic reminder" if no_schedule
-                else f"reminder {schedule} day(s) before it closes"))
-            return
-        queued = mailing.send_reminders(session, round_=round_, today=mailing.local_today())
-        session.commit()
-    console.print(f"Queued {queued} reminder(s) for round {round_id}.")
+        else:
+            queued = mailing.send_reminders(session, round_=round_, today=mailing.local_today())
+    if scheduling:
+        console.print(f"Round {round_id}: " + ("no automatic reminder" if no_schedule
+                                                else f"reminder {schedule} day(s) before it closes"))
+    else:
+        console.print(f"Queued {queued} reminder(s) for round {round_id}.")
 
 
 @app.command()
@@ -415,7 +424,7 @@ def _print_tour(*, host: str, port: int) -> None:
     from sqlmodel import select
 
     from api.platform.models import Institution, Round, Unit
-    from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, DEMO_INSTITUTION
+    from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_COORDINATOR_EMAIL, DEMO_INSTITUTION, DEMO_PASSWORD
 
     settings = get_settings()
     if "KENNISSTER_BASE_URL" not in os.environ:  # the links point where this server listens
@@ -436,7 +445,9 @@ def _print_tour(*, host: str, port: int) -> None:
         f"  Persoonlijke link:  {invitations.survey_url(settings.base_url, token)}",
         f"  Gedeelde link:      {invitations.survey_url(settings.base_url, shared)}  ({unit.name})",
         f"  Dashboard:          {settings.base_url}/dashboard",
-        f"    login:            {DEMO_BOARD_EMAIL} / {DEMO_BOARD_PASSWORD}",
+        f"    login bestuur:    {DEMO_BOARD_EMAIL} / {DEMO_PASSWORD}",
+        f"  Beheer / admin:     {settings.base_url}/beheer",
+        f"    login coördinator: {DEMO_COORDINATOR_EMAIL} / {DEMO_PASSWORD}",
         f"  API docs:           {settings.base_url}/api/v1/docs",
         f"  Meer links:         kennisster invite {round_.id} {unit.id} -n 5",
         "",

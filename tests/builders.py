@@ -1,4 +1,8 @@
-"""Small builders for test data, going through the same services the app uses."""
+"""Small builders for test data, going through the same services the app uses.
+
+Each builder is a use case of its own: the services' building blocks only flush, the builder
+commits, so what it made is visible to the app under test at once.
+"""
 
 from __future__ import annotations
 
@@ -25,13 +29,18 @@ SLUG, VERSION = "galbraith-star", "1.0"
 def make_institution(session: Session, name: str | None = None, k: int | None = None) -> (
     Institution
 ):
-    return institutions.create_institution(session=session, name=name or f"Instelling {next(_seq)}",
-                                           anonymity_k=k)
+    return _committed(session, institutions.create_institution(
+        session=session, name=name or f"Instelling {next(_seq)}", anonymity_k=k))
+
+
+def _committed(session: Session, made):
+    session.commit()
+    return made
 
 
 def make_unit(session: Session, institution: Institution, name: str | None = None) -> Unit:
-    return institutions.create_unit(session=session, institution=institution,
-                                    name=name or f"Practoraat {next(_seq)}")
+    return _committed(session, institutions.create_unit(
+        session=session, institution=institution, name=name or f"Practoraat {next(_seq)}"))
 
 
 def make_round(session: Session, catalog: Catalog, institution: Institution, *,
@@ -42,13 +51,14 @@ def make_round(session: Session, catalog: Catalog, institution: Institution, *,
         "not_open": (now + timedelta(days=3), now + timedelta(days=30)),
         "closed": (now - timedelta(days=30), now - timedelta(days=1)),
     }[state]
-    return rounds.open_round(session=session, catalog=catalog, institution=institution,
-                             name=f"Meting {next(_seq)}", slug=SLUG, version=VERSION,
-                             opens_at=opens_at, closes_at=closes_at)
+    return _committed(session, rounds.open_round(
+        session=session, catalog=catalog, institution=institution, name=f"Meting {next(_seq)}",
+        slug=SLUG, version=VERSION, opens_at=opens_at, closes_at=closes_at))
 
 
 def personal_link(session: Session, round_: Round, unit: Unit) -> str:
-    return invitations.create_personal(session=session, round_=round_, unit=unit, count=1)[0]
+    return _committed(session, invitations.create_personal(
+        session=session, round_=round_, unit=unit, count=1))[0]
 
 
 def all_answers(questionnaire: Questionnaire, value: int = 4) -> dict[str, int | None]:

@@ -6,6 +6,7 @@ The visitors (columns):
 - respondent — a browser that is filling in institution A's shared survey link (it holds that
   link's draft cookie), without a login;
 - board A / board B — browsers logged in as a board member granted only A, or only B;
+- coordinator A — a browser logged in as a coordinator granted A (runs A's rounds);
 - consultant — a client sending a bearer token scoped to A with `read` and `import`;
 - admin — a browser logged in as an administrator (sees every institution).
 
@@ -39,8 +40,8 @@ from tests.builders import all_answers, make_institution, make_round, make_unit,
 
 Q_SLUG, Q_VERSION = "galbraith-star", "1.0"
 PASSWORD = "een-lang-wachtwoord-42"
-ROLES = ("anonymous", "respondent", "board_a", "board_b", "consultant", "admin")
-HEADINGS = ("anonymous", "respondent", "board A", "board B", "consultant", "admin")
+ROLES = ("anonymous", "respondent", "board_a", "board_b", "coordinator_a", "consultant", "admin")
+HEADINGS = ("anonymous", "respondent", "board A", "board B", "coord. A", "consultant", "admin")
 A_UNIT = "Practoraat Alfa"
 
 
@@ -54,9 +55,14 @@ def but(default: str, **cells: str) -> dict[str, str]:
 
 # Pages and downloads of the dashboard need a logged-in session; a bearer token is no session.
 NO_SESSION = "303→login"
-DASH_A = but(NO_SESSION, board_a="200", board_b="404", admin="200")
-DASH_B = but(NO_SESSION, board_a="404", board_b="200", admin="200")
-DASH_NOWHERE = but(NO_SESSION, board_a="404", board_b="404", admin="404")  # A's slug, B's round
+DASH_A = but(NO_SESSION, board_a="200", board_b="404", coordinator_a="200", admin="200")
+DASH_B = but(NO_SESSION, board_a="404", board_b="200", coordinator_a="404", admin="200")
+DASH_NOWHERE = but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404",
+                   admin="404")  # A's slug, B's round
+# The coordinator's area: only a coordinator of the institution and an administrator get in; a
+# board member gets 404 (as if there were no such page), a visitor without a session the login.
+ADMIN_A = but(NO_SESSION, board_a="404", board_b="404", coordinator_a="200", admin="200")
+ADMIN_B = but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404", admin="200")
 # /api/v1 needs a bearer token: a browser session (board, admin) does not count.
 API_A = but("401", consultant="200")
 API_B = but("401", consultant="404")
@@ -103,11 +109,12 @@ MATRIX = [
     Row("GET", "/s/{token}/afronden", "/s/{a_link}/afronden", DRAFT_ONLY),
     # without a draft there is nothing to submit: "Nothing to submit", 422
     Row("POST", "/s/{token}/afronden", "/s/{a_link}/afronden",
-        but("422", respondent="303→thanks"), form={}),
+        but("422", respondent="200"), form={}),
     Row("GET", "/s/{token}/bedankt", "/s/{a_link}/bedankt", DRAFT_ONLY),
     # --- the dashboard, on A's objects ----------------------------------------------------------
     Row("GET", "/dashboard", "/dashboard",
-        but(NO_SESSION, board_a="303→dash A", board_b="303→dash B", admin="200")),
+        but(NO_SESSION, board_a="303→dash A", board_b="303→dash B", coordinator_a="303→dash A",
+            admin="200")),
     Row("GET", "/dashboard/{slug}", "/dashboard/{A}", DASH_A),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
         "/dashboard/{A}/rounds/{a_round}/charts/star.svg", DASH_A),
@@ -164,6 +171,20 @@ MATRIX = [
     Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{A}/trend?unit={b_unit}",
         API_B),
 ]
+
+# --- the coordinator's area: home, institution and units (branch admin-units) -----------------
+ADMIN_UNITS_ROWS: list[Row] = [
+]
+
+# --- the coordinator's area: rounds and invitations (branch admin-rounds) ---------------------
+ADMIN_ROUNDS_ROWS: list[Row] = [
+]
+
+# --- the coordinator's area: accounts, passwords and the audit log (branch admin-accounts) ----
+ADMIN_ACCOUNTS_ROWS: list[Row] = [
+]
+
+MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS
 
 
 # --- the app's routes ---------------------------------------------------------------------------
@@ -260,6 +281,7 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
                                      scopes=["read", "import"], institutions=[a])[1]
     for email, role, granted in (("bestuur@alfa.nl", AccountRole.bestuur, [a]),
                                  ("bestuur@beta.nl", AccountRole.bestuur, [b]),
+                                 ("coordinator@alfa.nl", AccountRole.coordinator, [a]),
                                  ("admin@kennisster.nl", AccountRole.admin, [])):
         accounts.create_account(session=session, email=email, password=PASSWORD, role=role,
                                 institutions=granted)
@@ -276,6 +298,7 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
     assert started.status_code == 303 and respondent.cookies.get("ks_draft")
     log_in(visitors["board_a"].client, "bestuur@alfa.nl")
     log_in(visitors["board_b"].client, "bestuur@beta.nl")
+    log_in(visitors["coordinator_a"].client, "coordinator@alfa.nl")
     log_in(visitors["admin"].client, "admin@kennisster.nl")
     visitors["consultant"].client.headers["Authorization"] = f"Bearer {consultant}"
     for visitor in visitors.values():

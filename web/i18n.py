@@ -1,6 +1,8 @@
 """Dutch and English texts of the pages, one small message file per language.
 
-Texts live in `web/messages/<lang>.yaml`; Python only picks the language and looks keys up.
+Texts live in `web/messages/<lang>.yaml` (shared and respondent texts) and in one file per area
+under `web/messages/<lang>/` (for example `admin.yaml`); a key is defined in one file only. Python
+only picks the language and looks keys up.
 """
 
 from __future__ import annotations
@@ -18,8 +20,13 @@ LANG_COOKIE = "lang"
 
 @lru_cache
 def catalog(lang: str) -> dict[str, str]:
-    data = yaml.safe_load((MESSAGES_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
-    return _flatten(data)
+    flat: dict[str, str] = {}
+    for path in [MESSAGES_DIR / f"{lang}.yaml", *sorted((MESSAGES_DIR / lang).glob("*.yaml"))]:
+        texts = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        if twice := sorted(set(texts) & set(flat)):
+            raise ValueError(f"{path.name} defines {', '.join(twice[:5])} again")
+        flat.update(texts)
+    return flat
 
 
 def _flatten(data: dict, prefix: str = "") -> dict[str, str]:

@@ -23,18 +23,20 @@ class StarRow:
 class Star:
     svg: str
     rows: list[StarRow]
+    own_shown: bool
     unit_shown: bool
     institution_shown: bool
 
 
 def survey_star(*, ctx: SurveyContext, own: dict[str, float], unit: Published,
                 total: Published, lang: str) -> Star:
-    """The group lines are the gate's published numbers, exactly as on the dashboard."""
+    """The group lines are the gate's published numbers, exactly as on the dashboard; the own
+    line exists only in the answer to the submit itself (`own` empty elsewhere)."""
     q = ctx.questionnaire
     rows = [StarRow(knob=knob.key, label=knob.name.get(lang), own=own.get(knob.key),
                     unit=unit.means().get(knob.key), institution=total.means().get(knob.key))
             for knob in q.knobs]
-    series = [charts.Series(translate(lang, "star.you"), {r.knob: r.own for r in rows})]
+    series = [charts.Series(translate(lang, "star.you"), {r.knob: r.own for r in rows})] if own else []
     if unit.shown:
         series.append(charts.Series(ctx.unit.name, {r.knob: r.unit for r in rows}))
     if total.shown:
@@ -44,5 +46,6 @@ def survey_star(*, ctx: SurveyContext, own: dict[str, float], unit: Published,
         scale_min=q.scale.min, scale_max=q.scale.max,
         thresholds=[(band.min, band.name.get(lang)) for band in q.bands[1:]],
     )
-    return Star(svg=charts.render_svg(spec), rows=rows, unit_shown=unit.shown,
+    return Star(svg=charts.render_svg(spec) if series else "", rows=rows, own_shown=bool(own),
+                unit_shown=unit.shown,
                 institution_shown=total.shown)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from api.platform.errors import InvalidInput
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
 
@@ -22,15 +25,47 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 FORM_MAX_FIELDS = 200
+UPLOAD_SUFFIX = "/upload"  # the only routes that take a file: admin imports of units and addresses
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _takes_file(request: Request) -> bool:
+    return request.url.path.endswith(UPLOAD_SUFFIX)
 
 
 async def form_pairs(request: Request) -> list[tuple[str, str]]:
     """The posted form as (name, value) pairs, repeats kept so a tampered form can be named.
 
-    Files are refused and the number of fields is bounded: no survey page needs either.
+    Files are refused and the number of fields is bounded: no page needs either, except an
+    upload route (its path ends in `/upload`), which takes one file.
     """
-    form = await request.form(max_files=0, max_fields=FORM_MAX_FIELDS)
+    form = await request.form(max_files=1 if _takes_file(request) else 0,
+                              max_fields=FORM_MAX_FIELDS)
     return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
 
 
 FormPairs = Annotated[list[tuple[str, str]], Depends(form_pairs)]
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content: bytes
+
+
+async def uploaded_file(request: Request) -> UploadedFile | None:
+    """The one file of an upload route (None when none was chosen), read up to its limit."""
+    form = await request.form(max_files=1, max_fields=FORM_MAX_FIELDS)
+    for _, value in form.multi_items():
+        if isinstance(value, StarletteUploadFile):
+            content = await value.read(UPLOAD_MAX_BYTES + 1)
+            if len(content) > UPLOAD_MAX_BYTES:
+                raise InvalidInput(f"The file is larger than {UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+                                   code="file_too_large")
+            if not content and not value.filename:
+                return None
+            return UploadedFile(filename=value.filename or "", content=content)
+    return None
+
+
+UploadDep = Annotated[UploadedFile | None, Depends(uploaded_file)]

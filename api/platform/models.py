@@ -1,11 +1,15 @@
 """Tables of Kennisster. The schema is created and changed only through Alembic migrations.
 
-Names of people never appear next to answers: a response knows its round, unit, role and the
-questionnaire version it answered, nothing about who gave it.
+Voters apart from votes (as in EvaP): the invitation side (invitations, their recipients'
+addresses, drafts) and the response side (responses, answers, knob scores, open answers, tallies)
+share no column. A response knows its round, unit, role, questionnaire version and release, not
+which invitation it came from nor when it was given, and its id is random, so neither an id, a
+hash, a time nor the order of rows joins an address to an answer.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -32,6 +36,19 @@ class UnitKind(StrEnum):
     team = "team"
 
 
+def today() -> date:
+    return utcnow().date()
+
+
+def random_id() -> int:
+    """A response id that says nothing about when it was stored (63 bits, never 0)."""
+    return secrets.randbelow(2**62) + 1
+
+
+# PostgreSQL needs BIGINT for 63-bit ids; SQLite's INTEGER PRIMARY KEY is already 64 bits
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 class InvitationKind(StrEnum):
     personal = "personal"
     shared = "shared"
@@ -49,6 +66,8 @@ class Institution(SQLModel, table=True):
     anonymity_k: int | None = Field(
         default=None, description="Own threshold (≥ 3); None uses the configured default."
     )
+    default_language: str = Field(default="nl", max_length=2,
+                                  description="Language of mails and pages when none is chosen.")
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -62,6 +81,8 @@ class Unit(SQLModel, table=True):
     )
     name: str = Field(max_length=200)
     kind: str = Field(default=UnitKind.practoraat, max_length=20)
+    archived_at: datetime | None = Field(
+        default=None, description="Archived units take no new invitations; their numbers stay.")
 
 
 class PublishedQuestionnaire(SQLModel, table=True):
@@ -104,7 +125,7 @@ class Invitation(SQLModel, table=True):
     kind: str = Field(max_length=10)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     created_at: datetime = Field(default_factory=utcnow)
-    used_at: datetime | None = None
+    used_on: date | None = Field(default=None, description="The day it was used: no finer.")
 
 
 class Draft(SQLModel, table=True):
@@ -117,6 +138,9 @@ class Draft(SQLModel, table=True):
     answers: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     open_answers: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+    submitted: bool = Field(default=False, description=(
+        "A submitted draft keeps only this mark (answers and role emptied), so a second click "
+        "finds the survey done; it names no response."))
 
 
 class Release(SQLModel, table=True):
@@ -142,22 +166,20 @@ class Response(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_response_round_unit", "round_id", "unit_id"),
                       sa.Index("ix_response_round_release", "round_id", "release_id"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default_factory=random_id, sa_column=sa.Column(BigId, primary_key=True,
+                                                                    autoincrement=False))
     round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("round.id", ondelete="CASCADE"),
                                               nullable=False))
     unit_id: int = Field(sa_column=_fk("unit.id"))
-    invitation_id: int | None = Field(
-        default=None, sa_column=_fk("invitation.id", nullable=True, ondelete="SET NULL")
-    )
     role: str = Field(max_length=40)
     questionnaire_slug: str = Field(max_length=40)
     questionnaire_version: str = Field(max_length=20)
     questionnaire_hash: str = Field(max_length=64)
     submission_key: str = Field(
         max_length=64, sa_column_kwargs={"unique": True},
-        description="One response per draft: a double-click or retry finds the first one.",
+        description="Random for survey responses; derived from the Idempotency-Key for imports, "
+                    "so a retried upload finds its first rows.",
     )
-    submitted_at: datetime = Field(default_factory=utcnow)
     release_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.ForeignKey("release.id", ondelete="SET NULL"),
                                           nullable=True),
@@ -168,7 +190,7 @@ class Answer(SQLModel, table=True):
     """One item's raw answer; `value` None is "weet niet / n.v.t."."""
 
     response_id: int = Field(sa_column=sa.Column(
-        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+        BigId, sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
     item_id: str = Field(primary_key=True, max_length=40)
     value: int | None = None
 
@@ -184,7 +206,7 @@ class KnobScore(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_knob_score_round_unit_knob", "round_id", "unit_id", "knob"),)
 
     response_id: int = Field(sa_column=sa.Column(
-        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+        BigId, sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
     knob: str = Field(primary_key=True, max_length=40)
     round_id: int
     unit_id: int
@@ -196,13 +218,14 @@ class OpenAnswer(SQLModel, table=True):
     __tablename__ = "open_answer"
 
     response_id: int = Field(sa_column=sa.Column(
-        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+        BigId, sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
     question_id: str = Field(primary_key=True, max_length=40)
     text: str = Field(max_length=4000)
 
 
 class AccountRole(StrEnum):
     bestuur = "bestuur"  # reads the dashboards of the institutions it is granted
+    coordinator = "coordinator"  # sets up and runs rounds of the institutions it is granted
     admin = "admin"  # everything
 
 
@@ -211,9 +234,46 @@ class Account(SQLModel, table=True):
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     name: str = Field(default="", max_length=200)
     role: str = Field(max_length=20)
-    password_hash: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200, description="Empty until an invited account "
+                                                            "sets its password.")
     session_version: int = Field(default=1, description="Raised to sign out every session.")
     created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class AccountToken(SQLModel, table=True):
+    """A one-time link to set a password (an invitation to an account, or a reset).
+
+    Only its hash is kept; the link in the mail is derived from the secret key and `nonce` when
+    the mail is sent, so the database alone can never rebuild it.
+    """
+
+    __tablename__ = "account_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=_fk("account.id"))
+    purpose: str = Field(max_length=10, description="invite or reset")
+    nonce: str = Field(max_length=40)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did which administrative action when; never what anyone answered."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    account_id: int | None = Field(
+        default=None, sa_column=_fk("account.id", nullable=True, ondelete="SET NULL"))
+    actor: str = Field(max_length=254, description="The account's address, or 'cli'.")
+    institution_id: int | None = Field(
+        default=None, sa_column=_fk("institution.id", nullable=True, ondelete="CASCADE"))
+    action: str = Field(max_length=60)
+    detail: str = Field(default="", max_length=500)
 
 
 class AccountInstitution(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""Accounts of board members and administrators: passwords, grants and login throttling.
+"""Accounts of board members, coordinators and administrators: passwords, grants and login
+throttling. Who may see or run what is decided in `api.setup.access`.
 
 Passwords are stored as argon2 hashes. Failed logins are counted in the database per account
 name and per client address, so every app server behind a load balancer slows the same attacker.
@@ -16,7 +17,14 @@ from sqlmodel import Session, select
 
 from api.platform.db import dialect_insert
 from api.platform.errors import Conflict, DomainError, InvalidInput, NotFound
-from api.platform.models import Account, AccountInstitution, AccountRole, Institution, LoginAttempt, utcnow
+from api.platform.models import (
+    Account,
+    AccountInstitution,
+    AccountRole,
+    Institution,
+    LoginAttempt,
+    utcnow,
+)
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -57,14 +65,14 @@ def create_account(*, session: Session, email: str, password: str, role: str, na
     session.flush()
     session.add_all(AccountInstitution(account_id=account.id, institution_id=inst.id)
                     for inst in institutions)
-    session.commit()
+    session.flush()
     return account
 
 
 def grant(*, session: Session, account: Account, institution: Institution) -> None:
     if session.get(AccountInstitution, (account.id, institution.id)) is None:
         session.add(AccountInstitution(account_id=account.id, institution_id=institution.id))
-        session.commit()
+        session.flush()
 
 
 def get_account(*, session: Session, email: str) -> Account:
@@ -76,24 +84,6 @@ def get_account(*, session: Session, email: str) -> Account:
 
 def list_accounts(*, session: Session) -> list[Account]:
     return list(session.exec(select(Account).order_by(Account.email)))
-
-
-def visible_institutions(*, session: Session, account: Account) -> list[Institution]:
-    """Everything for an administrator; only granted institutions for a board member."""
-    query = select(Institution).order_by(Institution.name)
-    if account.role != AccountRole.admin:
-        query = query.join(AccountInstitution,
-                           AccountInstitution.institution_id == Institution.id).where(
-            AccountInstitution.account_id == account.id)
-    return list(session.exec(query))
-
-
-def institution_for(*, session: Session, account: Account, slug: str) -> Institution:
-    """The institution behind a URL, or 404 — the same answer whether it exists or not."""
-    for institution in visible_institutions(session=session, account=account):
-        if institution.slug == slug:
-            return institution
-    raise NotFound("No such dashboard.")
 
 
 def _attempt_keys(email: str, client: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ the second round shows movement, so every part of the dashboard has something to
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,9 @@ from api.survey.responses import record_response
 
 DEMO_INSTITUTION = "ROC Rivierenland (demo)"
 DEMO_BOARD_EMAIL = "bestuur@rivierenland.demo"
-DEMO_BOARD_PASSWORD = "sterrenkijker-2026"  # demo data only; printed by `kennisster up`
+DEMO_COORDINATOR_EMAIL = "coordinator@rivierenland.demo"
+DEMO_PASSWORD = "sterrenkijker-2026"  # demo data only; printed by `kennisster up`
+DEMO_BOARD_PASSWORD = DEMO_PASSWORD
 QUESTIONNAIRE = ("galbraith-star", "1.0")
 SEED = 20261123
 
@@ -69,17 +72,22 @@ OPEN_TEXTS = {
 
 def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k: int,
               advance: Callable[[int], None] = lambda _: None) -> Institution | None:
-    """Create the demo institution once; returns None when it already exists (idempotent)."""
+    """Create the demo institution once; returns None when it already exists (idempotent).
+
+    One transaction: an interrupted load leaves nothing, and the next run loads it whole.
+    """
     existing = session.exec(select(Institution).where(Institution.name == DEMO_INSTITUTION)).first()
     if existing is not None:
         return None
     rng = random.Random(SEED)
     questionnaire = catalog.require(*QUESTIONNAIRE)
     institution = institutions.create_institution(session=session, name=DEMO_INSTITUTION)
-    if not session.exec(select(Account).where(Account.email == DEMO_BOARD_EMAIL)).first():
-        accounts.create_account(session=session, email=DEMO_BOARD_EMAIL,
-                                password=DEMO_BOARD_PASSWORD, role=AccountRole.bestuur,
-                                name="Demo bestuur", institutions=[institution])
+    for email, role, name in ((DEMO_BOARD_EMAIL, AccountRole.bestuur, "Demo bestuur"),
+                              (DEMO_COORDINATOR_EMAIL, AccountRole.coordinator,
+                               "Demo coördinator")):
+        if not session.exec(select(Account).where(Account.email == email)).first():
+            accounts.create_account(session=session, email=email, password=DEMO_PASSWORD,
+                                    role=role, name=name, institutions=[institution])
     centre = institutions.create_unit(session=session, institution=institution,
                                       name="Kenniscentrum Praktijkonderzoek", kind=UnitKind.afdeling)
     units = [institutions.create_unit(session=session, institution=institution, name=p.name,
@@ -110,20 +118,17 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
                 answers = _answers(rng, questionnaire, levels, ROLE_OPTIMISM.get(role, 0.0))
                 open_answers = {qid: rng.choice(texts) for qid, texts in OPEN_TEXTS.items()
                                 if rng.random() < 0.15}
-                submitted_at = opens_at.replace(day=min(28, opens_at.day + 1 + n % 20))
                 record_response(
                     session=session, round_=round_, unit_id=unit.id, role=role,
                     questionnaire=questionnaire, answers=answers, open_answers=open_answers,
-                    submission_key=invitation.token_hash, invitation_id=invitation.id,
-                    submitted_at=submitted_at)
-                invitation.used_at = submitted_at
+                    submission_key=f"s-{secrets.token_urlsafe(24)}")
+                invitation.used_on = opens_at.replace(day=min(28, opens_at.day + 1 + n % 20)).date()
                 session.add(invitation)
                 advance(1)
-            session.commit()
         # the round's numbers are published by the same rule as live responses: a practoraat
         # with fewer than k respondents waits (the second round shows what that looks like)
         releases.release_due(session=session, round_id=round_.id, default_k=default_k)
-        session.commit()
+    session.commit()
     return institution
 
 

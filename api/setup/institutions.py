@@ -49,7 +49,7 @@ def create_institution(*, session: Session, name: str, anonymity_k: int | None =
                        "already exists; choose a more distinct name.")
     institution = Institution(name=name, slug=slug, anonymity_k=anonymity_k)
     session.add(institution)
-    session.commit()
+    session.flush()
     return institution
 
 
@@ -84,7 +84,7 @@ def create_unit(
     unit = Unit(institution_id=institution.id, name=name, kind=kind,
                 parent_id=parent.id if parent else None)
     session.add(unit)
-    session.commit()
+    session.flush()
     return unit
 
 

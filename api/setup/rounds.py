@@ -70,7 +70,7 @@ def open_round(
     round_ = Round(institution_id=institution.id, name=name.strip(), questionnaire_slug=slug,
                    questionnaire_version=version, opens_at=opens_at, closes_at=closes_at)
     session.add(round_)
-    session.commit()
+    session.flush()
     return round_
 
 

@@ -3,6 +3,10 @@
 Form parsing is a pure function (`parse_step`) so every bad input can be named back to the
 respondent with the other answers kept; writing happens in `save_draft` and `submit`, one
 transaction each.
+
+Voters apart from votes: the draft belongs to the invitation, the response does not. At submit
+the response gets a fresh random key, and the draft keeps only the mark that it was submitted, so
+after submitting nothing leads from the link (or its holder) to the answers.
 """
 
 from __future__ import annotations
@@ -12,8 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, select
 
 from api.platform.errors import InvalidInput, InvitationUnknown, InvitationUsed, RoundClosed, RoundNotOpen
 from api.platform.models import (
@@ -21,10 +24,10 @@ from api.platform.models import (
     Institution,
     Invitation,
     InvitationKind,
-    KnobScore,
     Response,
     Round,
     Unit,
+    today,
     utcnow,
 )
 from api.platform.parsing import plain_int
@@ -71,7 +74,7 @@ def open_survey(
         raise RoundNotOpen("This round has not opened yet.", opens_at=round_.opens_at)
     if status == "closed":
         raise RoundClosed("This round is closed.", closes_at=round_.closes_at)
-    if invitation.used_at is not None and not allow_used:
+    if invitation.used_on is not None and not allow_used:
         raise InvitationUsed("This personal link has already been used to submit answers.")
     return SurveyContext(
         invitation=invitation,
@@ -94,18 +97,27 @@ def draft_key(*, session: Session, ctx: SurveyContext, token: str, cookie_key: s
         return hash_token(token), False
     if cookie_key and DRAFT_KEY_PATTERN.match(cookie_key):
         draft = session.exec(select(Draft).where(Draft.key == cookie_key)).first()
-        response = find_response(session=session, key=cookie_key)
-        owner = draft.invitation_id if draft else response.invitation_id if response else None
-        if owner in (None, ctx.invitation.id):
+        if draft is None or draft.invitation_id == ctx.invitation.id:
             return cookie_key, False
     return secrets.token_urlsafe(24), True
 
 
-def get_draft(*, session: Session, ctx: SurveyContext, key: str) -> Draft | None:
-    draft = session.exec(select(Draft).where(Draft.key == key)).first()
-    if draft is not None and draft.invitation_id != ctx.invitation.id:
+def get_draft(*, session: Session, ctx: SurveyContext, key: str, lock: bool = False,
+              ) -> Draft | None:
+    """The draft being answered under this key; a submitted one is no longer a draft."""
+    query = select(Draft).where(Draft.key == key)
+    draft = session.exec(query.with_for_update() if lock else query).first()
+    if draft is None or draft.invitation_id != ctx.invitation.id or draft.submitted:
         return None
     return draft
+
+
+def was_submitted(*, session: Session, ctx: SurveyContext, key: str) -> bool:
+    """Whether this link (personal) or this browser's key (shared) has submitted its answers."""
+    if ctx.personal and ctx.invitation.used_on is not None:
+        return True
+    draft = session.exec(select(Draft).where(Draft.key == key)).first()
+    return draft is not None and draft.invitation_id == ctx.invitation.id and draft.submitted
 
 
 @dataclass
@@ -188,6 +200,8 @@ def save_draft(
     """Merge one page into the draft: this knob's answers replace the earlier ones for it."""
     draft = get_draft(session=session, ctx=ctx, key=key)
     if draft is None:
+        if was_submitted(session=session, ctx=ctx, key=key):
+            raise InvitationUsed("These answers were already submitted.")
         draft = Draft(invitation_id=ctx.invitation.id, key=key)
     answers = dict(draft.answers)
     open_answers = dict(draft.open_answers)
@@ -208,53 +222,51 @@ def save_draft(
     return draft
 
 
-def find_response(*, session: Session, key: str) -> Response | None:
-    return session.exec(select(Response).where(Response.submission_key == key)).first()
+@dataclass(frozen=True)
+class Submitted:
+    """What the respondent sees right after submitting; kept nowhere that the link can reach."""
+
+    own: dict[str, float]
+    counted: bool  # already in a release
+    first: bool  # False when this was a second click on an already submitted survey
 
 
-def submit(*, session: Session, ctx: SurveyContext, key: str, default_k: int) -> Response:
+def submit(*, session: Session, ctx: SurveyContext, key: str, default_k: int) -> Submitted:
     """Store the draft as a response with its answers and knob scores, all or nothing, and
     release whatever the release rule now allows in the same transaction.
 
-    Submitting the same draft twice (a double click, a retry) returns the first response.
+    Submitting the same draft twice (a double click, a retry) stores nothing the second time.
+    The draft row is locked, so a second request waits for the first and then finds it done.
     """
-    existing = find_response(session=session, key=key)
-    if existing is not None:
-        return existing
-    draft = get_draft(session=session, ctx=ctx, key=key)
+    draft = get_draft(session=session, ctx=ctx, key=key, lock=True)
     if draft is None:
-        # A concurrent submit of this draft may have committed between the two reads.
-        existing = find_response(session=session, key=key)
-        if existing is not None:
-            return existing
+        if was_submitted(session=session, ctx=ctx, key=key):
+            return Submitted(own={}, counted=False, first=False)
         raise InvalidInput("There are no saved answers to submit.", code="draft_missing")
-    if ctx.personal and ctx.invitation.used_at is not None:
+    if ctx.personal and ctx.invitation.used_on is not None:
         raise InvitationUsed("This personal link has already been used to submit answers.")
     questionnaire = ctx.questionnaire
     answers, open_answers = _checked_draft(questionnaire, draft)
     if draft.role not in questionnaire.role_keys:
         raise InvalidInput("Choose your role before submitting.", code="role_missing")
-    now = utcnow()
-    try:
-        response = record_response(
-            session=session, round_=ctx.round, unit_id=ctx.unit.id, role=draft.role,
-            questionnaire=questionnaire, answers=answers, open_answers=open_answers,
-            submission_key=key, invitation_id=ctx.invitation.id, submitted_at=now,
-        )
-        if ctx.personal:
-            ctx.invitation.used_at = now
-            session.add(ctx.invitation)
-        session.exec(delete(Draft).where(Draft.id == draft.id))
-        releases.release_due(session=session, round_id=ctx.round.id, default_k=default_k)
-        session.commit()
-    except IntegrityError:
-        # Another request stored this draft first (PostgreSQL lets both race to the insert).
-        session.rollback()
-        existing = find_response(session=session, key=key)
-        if existing is None:
-            raise
-        return existing
-    return response
+    response = record_response(
+        session=session, round_=ctx.round, unit_id=ctx.unit.id, role=draft.role,
+        questionnaire=questionnaire, answers=answers, open_answers=open_answers,
+        submission_key=f"s-{secrets.token_urlsafe(24)}",
+    )
+    if ctx.personal:
+        ctx.invitation.used_on = today()
+        session.add(ctx.invitation)
+    draft.answers, draft.open_answers, draft.role, draft.submitted = {}, {}, None, True
+    draft.updated_at = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    session.add(draft)
+    releases.release_due(session=session, round_id=ctx.round.id, default_k=default_k)
+    counted = session.exec(select(Response.release_id).where(Response.id == response.id)).one() \
+        is not None
+    own = {knob: score for knob, score in scoring.knob_scores(answers, questionnaire).items()
+           if score is not None}
+    session.commit()
+    return Submitted(own=own, counted=counted, first=True)
 
 
 def _checked_draft(
@@ -290,6 +302,3 @@ def progress(questionnaire: Questionnaire, answers: Mapping[str, int | None]) ->
                     unscored_knobs=tuple(k for k, v in scores.items() if v is None))
 
 
-def own_scores(*, session: Session, response: Response) -> dict[str, float]:
-    rows = session.exec(select(KnobScore).where(KnobScore.response_id == response.id))
-    return {row.knob: row.score for row in rows}

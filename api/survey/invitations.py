@@ -50,7 +50,7 @@ def create_personal(*, session: Session, round_: Round, unit: Unit, count: int) 
                    token_hash=hash_token(token))
         for token in tokens
     )
-    session.commit()
+    session.flush()
     return tokens
 
 
@@ -69,7 +69,7 @@ def ensure_shared(*, session: Session, secret_key: str, round_: Round, unit: Uni
     if session.exec(select(Invitation).where(Invitation.token_hash == token_hash)).first() is None:
         session.add(Invitation(round_id=round_.id, unit_id=unit.id, kind=InvitationKind.shared,
                                token_hash=token_hash))
-        session.commit()
+        session.flush()
     return token
 
 

@@ -29,7 +29,7 @@ def local_today(now: datetime | None = None) -> date:
 
 def _not_answered():
     """The one place that says an invitation has not been used to answer yet."""
-    return Invitation.used_at.is_(None)
+    return Invitation.used_on.is_(None)
 
 
 def send_reminders(session: Session, *, round_: Round, today: date,

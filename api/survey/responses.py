@@ -3,12 +3,14 @@
 Used by the survey's submit, the demo data and the import, so every stored response is scored by
 the same rules. A response is stored unreleased: it counts in no published number until
 `api.results.releases` puts it in a release. The caller owns the transaction.
+
+Nothing written here names an invitation or a moment: see `api.platform.models` (voters apart
+from votes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from sqlmodel import Session
 
@@ -18,7 +20,6 @@ from api.platform.models import (
     OpenAnswer,
     Response,
     Round,
-    utcnow,
 )
 from api.platform.questionnaires import Questionnaire
 from api.results import scoring
@@ -27,13 +28,11 @@ from api.results import scoring
 def record_response(
     *, session: Session, round_: Round, unit_id: int, role: str, questionnaire: Questionnaire,
     answers: Mapping[str, int | None], open_answers: Mapping[str, str], submission_key: str,
-    invitation_id: int | None = None, submitted_at: datetime | None = None,
 ) -> Response:
     response = Response(
-        round_id=round_.id, unit_id=unit_id, invitation_id=invitation_id, role=role,
+        round_id=round_.id, unit_id=unit_id, role=role,
         questionnaire_slug=questionnaire.slug, questionnaire_version=questionnaire.version,
         questionnaire_hash=questionnaire.content_hash, submission_key=submission_key,
-        submitted_at=submitted_at or utcnow(),
     )
     session.add(response)
     session.flush()

@@ -7,8 +7,8 @@ the worker derives it from `link_kind` and `link_ref`. `recipient` is the addres
 invitation sent by e-mail, deleted (and the outbox's `to_address` emptied) when the round closes.
 `round.remind_days_before_close` schedules the reminder.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 12:08:44.870872
 """
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0006'
-down_revision: str | None = '0005'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,53 +1,19 @@
-"""Login, logout and the signed session cookie of board members and administrators."""
+"""Login and logout of board members, coordinators and administrators."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from api.platform.db import SessionDep
 from api.platform.deps import FormPairs
-from api.platform.errors import LoginRequired
-from api.platform.models import Account
 from api.setup import accounts
+from web.access import SESSION_COOKIE, SESSION_MAX_AGE, serializer
 from web.pages import render
 
 router = APIRouter(tags=["auth"], include_in_schema=False)
-SESSION_COOKIE = "ks_session"
-SESSION_MAX_AGE = 12 * 3600
-
-
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="ks-session")
-
-
-def current_account(request: Request, session: SessionDep) -> Account | None:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE)
-        claim = accounts.SessionClaim(account_id=int(data["a"]), version=int(data["v"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-    account = accounts.account_for_claim(session=session, claim=claim)
-    request.state.account = account
-    return account
-
-
-def require_account(request: Request,
-                    account: Annotated[Account | None, Depends(current_account)]) -> Account:
-    if account is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired("Log in to see this page.", next=target)
-    return account
-
-
-CurrentAccount = Annotated[Account, Depends(require_account)]
 
 
 def _safe_next(target: str | None) -> str:
@@ -83,7 +49,7 @@ def login(request: Request, session: SessionDep, form: FormPairs):
         return page
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, _serializer(request).dumps({"a": account.id, "v": account.session_version}),
+        SESSION_COOKIE, serializer(request).dumps({"a": account.id, "v": account.session_version}),
         max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
         secure=request.url.scheme == "https")
     return response

@@ -42,7 +42,7 @@ def _key(request: Request, session, ctx: SurveyContext, token: str) -> str:
 def intro(token: str, request: Request, session: SessionDep, catalog: CatalogDep):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
     key = _key(request, session, ctx, token)
-    if not ctx.personal and survey.find_response(session=session, key=key):
+    if not ctx.personal and survey.was_submitted(session=session, ctx=ctx, key=key):
         key, _ = survey.draft_key(session=session, ctx=ctx, token=token, cookie_key=None)
         # a new respondent on a browser that already answered
     draft = survey.get_draft(session=session, ctx=ctx, key=key)
@@ -158,32 +158,35 @@ def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     })
 
 
-@router.post("/{token}/afronden", name="survey_submit")
+@router.post("/{token}/afronden", name="survey_submit", response_class=HTMLResponse)
 def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
            settings: SettingsDep, form: FormPairs):
-    # allow_used: a double click arrives after the first click used the personal token;
-    # `survey.submit` answers it with the first response and refuses any other draft.
+    """The thank-you page with the respondent's own star is the answer to this POST and is
+    never stored: after it, the link shows only the published group stars."""
+    # allow_used: a double click arrives after the first click used the personal token
     ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
-    survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token),
-                  default_k=settings.anonymity_k)
-    return _redirect(request, "survey_thanks", token=token)
+    done = survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token),
+                         default_k=settings.anonymity_k)
+    return _thanks_page(request, session, settings, ctx, token, own=done.own,
+                        counted=done.counted if done.first else None)
 
 
 @router.get("/{token}/bedankt", name="survey_thanks", response_class=HTMLResponse)
 def thanks(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
            settings: SettingsDep):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token, allow_used=True)
-    response = survey.find_response(session=session, key=_key(request, session, ctx, token))
-    if response is None:
+    if not survey.was_submitted(session=session, ctx=ctx, key=_key(request, session, ctx, token)):
         return _redirect(request, "survey_intro", token=token)
-    own = survey.own_scores(session=session, response=response)
+    return _thanks_page(request, session, settings, ctx, token, own={}, counted=None)
+
+
+def _thanks_page(request: Request, session, settings, ctx: SurveyContext, token: str, *,
+                 own: dict[str, float], counted: bool | None):
     k = gate.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
     unit = gate.unit_total(session=session, round_id=ctx.round.id, unit_id=ctx.unit.id, k=k)
     total = gate.round_total(session=session, round_id=ctx.round.id, k=k)
     star = survey_star(ctx=ctx, own=own, unit=unit, total=total, lang=language(request))
     return render(request, "survey/thanks.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "own": own, "star": star, "k": k,
-        "counted": response.release_id is not None,
-        "release": gate.release_state(session=session, round_=ctx.round),
+        "counted": counted, "release": gate.release_state(session=session, round_=ctx.round),
     })
-

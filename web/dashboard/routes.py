@@ -12,9 +12,9 @@ from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.models import Account
 from api.results import exports
 from api.results.dashboard import Dashboard, build_dashboard
-from api.setup import accounts
+from api.setup import access
 from web import charts
-from web.auth import CurrentAccount
+from web.access import CurrentAccount
 from web.dashboard_charts import CHARTS
 from web.i18n import translate
 from web.pages import language, local_time, render
@@ -29,7 +29,7 @@ RoundId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 def _dashboard(request: Request, session, catalog, settings, account: Account, slug: str,
                round_id: int | None) -> Dashboard:
-    institution = accounts.institution_for(session=session, account=account, slug=slug)
+    institution = access.readable_institution(session=session, account=account, slug=slug)
     return build_dashboard(session=session, catalog=catalog, institution=institution,
                            round_id=round_id, default_k=settings.anonymity_k,
                            lang=language(request))
@@ -37,7 +37,7 @@ def _dashboard(request: Request, session, catalog, settings, account: Account, s
 
 @router.get("", name="dashboards", response_class=HTMLResponse)
 def dashboards(request: Request, session: SessionDep, account: CurrentAccount):
-    visible = accounts.visible_institutions(session=session, account=account)
+    visible = access.readable_institutions(session=session, account=account)
     if len(visible) == 1:
         return RedirectResponse(request.url_for("dashboard", slug=visible[0].slug), status_code=303)
     return render(request, "dashboard/list.html", {"institutions": visible})

@@ -1,0 +1,5 @@
+"""Admin pages: accounts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

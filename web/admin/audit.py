@@ -1,0 +1,5 @@
+"""Admin pages: audit."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Admin pages: institution."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Admin pages: rounds."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
