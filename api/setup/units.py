@@ -182,8 +182,9 @@ def add_unit(*, session: Session, actor: Account | None, institution: Institutio
     except DomainError as exc:
         errors["name"] = exc
     if kind not in UnitKind.__members__:
-        errors["kind"] = InvalidInput(f"Unknown kind {kind!r}.", code="unit_kind_unknown",
-                                      kind=kind[:40])
+        errors["kind"] = InvalidInput(
+            f"Kind must be one of {', '.join(UnitKind.__members__)}; not {kind[:40]!r}.",
+            code="unit_kind_unknown", kind=kind[:40])
     try:
         _usable_parent(parent, institution)
     except DomainError as exc:
