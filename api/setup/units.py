@@ -29,6 +29,7 @@ from api.platform.models import (
     UnitKind,
     utcnow,
 )
+from api.platform.parsing import plain_int
 from api.setup import audit, institutions
 from api.setup.institutions import InvalidFields
 from api.setup.unit_tree import plan_import, read_table
@@ -154,6 +155,21 @@ def _free_name(session: Session, institution: Institution, name: str,
                            code="unit_name_taken", name=other.name)
 
 
+ParentRef = Unit | str | None  # a unit, the id a form sent ("" is the top), or None: the top
+
+
+def _resolved(session: Session, institution: Institution, parent: ParentRef) -> Unit | None:
+    if not isinstance(parent, str):
+        return parent
+    if not parent.strip():
+        return None
+    unit_id = plain_int(parent)
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    if unit is None or unit.institution_id != institution.id:
+        raise InvalidInput("Unknown parent.", code="unit_parent_unknown")
+    return unit
+
+
 def _usable_parent(parent: Unit | None, institution: Institution) -> None:
     if parent is None:
         return
@@ -173,7 +189,7 @@ def _where(parent: Unit | None) -> str:
 
 
 def add_unit(*, session: Session, actor: Account | None, institution: Institution, name: str,
-             kind: str, parent: Unit | None) -> Unit:
+             kind: str, parent: ParentRef) -> Unit:
     """A new practoraat, afdeling or team; every refused field is named at once."""
     errors: dict[str, DomainError] = {}
     try:
@@ -186,6 +202,7 @@ def add_unit(*, session: Session, actor: Account | None, institution: Institutio
             f"Kind must be one of {', '.join(UnitKind.__members__)}; not {kind[:40]!r}.",
             code="unit_kind_unknown", kind=kind[:40])
     try:
+        parent = _resolved(session, institution, parent)
         _usable_parent(parent, institution)
     except DomainError as exc:
         errors["parent"] = exc
@@ -216,10 +233,11 @@ def rename_unit(*, session: Session, actor: Account | None, unit: Unit, name: st
     return unit
 
 
-def move_unit(*, session: Session, actor: Account | None, unit: Unit, parent: Unit | None) -> Unit:
+def move_unit(*, session: Session, actor: Account | None, unit: Unit, parent: ParentRef) -> Unit:
     """Under another parent (None: at the top); never under itself or its own descendants."""
     institution = session.get(Institution, unit.institution_id)
     try:
+        parent = _resolved(session, institution, parent)
         _usable_parent(parent, institution)
         if parent is not None:
             nodes = unit_tree(session=session, institution=institution).nodes

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.platform.db import SessionDep
 from api.platform.deps import FormPairs, UploadDep
-from api.platform.errors import Conflict, InvalidInput, NotFound
+from api.platform.errors import Conflict
 from api.platform.models import Institution, UnitKind
 from api.platform.parsing import plain_int
 from api.setup import units
@@ -50,20 +50,6 @@ def _back(request: Request, institution: Institution, done: str, **params: objec
                             status_code=303)
 
 
-def _parent(session, institution: Institution, value: str, field: str):
-    """The parent a form chose ("" is the top); a tampered id is a refused field, not a 404."""
-    if not value.strip():
-        return None
-    unit_id = plain_int(value)
-    try:
-        if unit_id is None:
-            raise NotFound("no such unit")
-        return units.unit_of(session=session, institution=institution, unit_id=unit_id)
-    except NotFound as exc:
-        raise InvalidFields({field: InvalidInput("Unknown parent.", code="unit_parent_unknown")}
-                            ) from exc
-
-
 def _unit_state(unit_id: int, values: dict[str, str], exc: InvalidFields) -> dict:
     return {"unit_form": values, "open_unit": unit_id,
             "errors": {f"{name}-{unit_id}": error for name, error in field_errors(exc).items()}}
@@ -81,9 +67,8 @@ def unit_create(slug: str, request: Request, session: SessionDep, account: Manag
     data = dict(form)
     values = {key: data.get(key, "")[:300] for key in ("name", "kind", "parent")}
     try:
-        parent = _parent(session, institution, values["parent"], "parent")
         units.add_unit(session=session, actor=account, institution=institution,
-                       name=values["name"], kind=values["kind"], parent=parent)
+                       name=values["name"], kind=values["kind"], parent=values["parent"])
     except InvalidFields as exc:
         session.rollback()
         return _page(request, session, institution, status_code=422, form=values,
@@ -115,8 +100,7 @@ def unit_move(slug: str, unit_id: UnitId, request: Request, session: SessionDep,
     values = {"parent": dict(form).get("parent", "")[:20]}
     before = unit.parent_id
     try:
-        parent = _parent(session, institution, values["parent"], "parent")
-        units.move_unit(session=session, actor=account, unit=unit, parent=parent)
+        units.move_unit(session=session, actor=account, unit=unit, parent=values["parent"])
     except InvalidFields as exc:
         session.rollback()
         return _page(request, session, institution, status_code=422,
