@@ -22,7 +22,8 @@ from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
-from api.setup import access, accounts, institutions, rounds, tokens
+from api.setup import access, accounts, institutions, rounds, tokens, units
+from api.setup.unit_tree import UnitImportRefused
 from api.survey import invitations, mailing
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
@@ -102,11 +103,32 @@ def check() -> None:
 def institution_create(
     name: str,
     k: Annotated[int | None, typer.Option(help="Own anonymity threshold (at least 3).")] = None,
+    language: Annotated[str, typer.Option(help="Default language: nl or en.")] = "nl",
 ) -> None:
     """Create an institution."""
     with _use_case(write=True) as session:
-        inst = institutions.create_institution(session=session, name=name, anonymity_k=k)
+        inst = institutions.add_institution(session=session, actor=None, name=name,
+                                            anonymity_k=k, default_language=language)
         console.print(f"Created institution {inst.id}: {inst.name} (slug {inst.slug})")
+
+
+@institution_app.command("update")
+def institution_update(
+    institution: Annotated[str, typer.Argument(help="Institution id or slug.")],
+    name: Annotated[str | None, typer.Option(help="New name (the slug stays).")] = None,
+    k: Annotated[int | None, typer.Option(
+        help="Anonymity threshold: at least 3; lower only before the first release.")] = None,
+    language: Annotated[str | None, typer.Option(help="Default language: nl or en.")] = None,
+) -> None:
+    """Change an institution's name, anonymity threshold or default language."""
+    default_k = get_settings().anonymity_k
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        changes = institutions.update_institution(
+            session=session, actor=None, institution=inst, name=name or inst.name,
+            anonymity_k=k if k is not None else inst.anonymity_k or default_k,
+            default_language=language or inst.default_language, default_k=default_k)
+        console.print(f"{inst.name}: {'; '.join(changes) if changes else 'nothing changed'}")
 
 
 @institution_app.command("list")
@@ -131,9 +153,91 @@ def unit_create(
         inst = institutions.get_institution(session=session, ref=institution)
         parent_unit = (institutions.get_unit(session=session, institution=inst, ref=parent)
                        if parent else None)
-        unit = institutions.create_unit(session=session, institution=inst, name=name,
-                                        kind=kind, parent=parent_unit)
+        unit = units.add_unit(session=session, actor=None, institution=inst, name=name,
+                              kind=kind, parent=parent_unit)
         console.print(f"Created {unit.kind} {unit.id}: {unit.name}")
+
+
+def _unit(session: Session, institution: str, unit: str):
+    inst = institutions.get_institution(session=session, ref=institution)
+    return inst, institutions.get_unit(session=session, institution=inst, ref=unit)
+
+
+InstitutionRef = Annotated[str, typer.Argument(help="Institution id or slug.")]
+UnitRef = Annotated[str, typer.Argument(help="Unit name or id.")]
+
+
+@unit_app.command("rename")
+def unit_rename(institution: InstitutionRef, unit: UnitRef, name: str) -> None:
+    """Give a unit another name."""
+    with _use_case(write=True) as session:
+        _, target = _unit(session, institution, unit)
+        old = target.name
+        units.rename_unit(session=session, actor=None, unit=target, name=name)
+        console.print(f"Renamed {old!r} to {target.name!r}")
+
+
+@unit_app.command("move")
+def unit_move(
+    institution: InstitutionRef, unit: UnitRef,
+    parent: Annotated[str | None, typer.Option(
+        help="The new parent's name or id; leave out to move the unit to the top.")] = None,
+) -> None:
+    """Place a unit under another parent (never under itself or its own descendants)."""
+    with _use_case(write=True) as session:
+        inst, target = _unit(session, institution, unit)
+        parent_unit = (institutions.get_unit(session=session, institution=inst, ref=parent)
+                       if parent else None)
+        units.move_unit(session=session, actor=None, unit=target, parent=parent_unit)
+        console.print(f"{target.name} is now " + (f"under {parent_unit.name}" if parent_unit
+                                                  else "at the top"))
+
+
+@unit_app.command("archive")
+def unit_archive(institution: InstitutionRef, unit: UnitRef,
+                 undo: Annotated[bool, typer.Option(
+                     "--undo", help="Put an archived unit back in use.")] = False) -> None:
+    """Archive a unit: it keeps its numbers and takes no new invitations (--undo: back in use)."""
+    with _use_case(write=True) as session:
+        _, target = _unit(session, institution, unit)
+        if undo:
+            units.unarchive_unit(session=session, actor=None, unit=target)
+        else:
+            units.archive_unit(session=session, actor=None, unit=target)
+        console.print(f"{target.name} is {'in use' if undo else 'archived'}")
+
+
+@unit_app.command("delete")
+def unit_delete(institution: InstitutionRef, unit: UnitRef) -> None:
+    """Delete a unit without responses, invitations or child units (else archive it)."""
+    with _use_case(write=True) as session:
+        _, target = _unit(session, institution, unit)
+        name = target.name
+        units.delete_unit(session=session, actor=None, unit=target)
+        console.print(f"Deleted {name}")
+
+
+@unit_app.command("import")
+def unit_import(
+    institution: InstitutionRef,
+    file: Annotated[Path, typer.Argument(help="A CSV or XLSX file with the columns naam/name, "
+                                              "soort/kind and bovenliggende/parent.",
+                                         exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import a unit tree from a CSV or XLSX file, all or nothing: every bad row is named."""
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        try:
+            made = units.import_units(session=session, actor=None, institution=inst,
+                                      filename=file.name, content=file.read_bytes())
+        except UnitImportRefused as exc:
+            session.rollback()
+            table = Table("row", "column", "problem", title=f"{file.name}: nothing imported")
+            for problem in exc.problems:
+                table.add_row(str(problem.row or "—"), problem.column or "—", problem.message)
+            console.print(table)
+            _fail(f"{exc.total} problem(s) in {file.name}; nothing was stored.")
+        console.print(f"{len(made)} units added to {inst.name}")
 
 
 @unit_app.command("list")
@@ -143,7 +247,8 @@ def unit_list(institution: Annotated[str, typer.Argument(help="Institution id or
     with _use_case() as session:
         inst = institutions.get_institution(session=session, ref=institution)
         for unit in institutions.list_units(session=session, institution=inst):
-            table.add_row(str(unit.id), unit.kind, unit.name, str(unit.parent_id or ""))
+            table.add_row(str(unit.id), unit.kind + (" (archived)" if unit.archived_at else ""),
+                          unit.name, str(unit.parent_id or ""))
     console.print(table)
 
 

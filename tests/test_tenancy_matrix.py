@@ -13,8 +13,8 @@ The visitors (columns):
 Each row is one concrete request, mostly on A's objects (A's slug, round, unit, shared link); a
 few rows ask for B's objects, or mix A's slug with B's round, to show that no door between
 tenants is open. Cells read "200", "404", … or "303→where" for a redirect (`login`, `intro`,
-`knob <key>`, `thanks`, `dash A`, …). `test_every_route_is_in_the_matrix` fails when the app gets
-a route without a row here.
+`knob <key>`, `thanks`, `dash A`, `admin A/eenheden`, …). `test_every_route_is_in_the_matrix`
+fails when the app gets a route without a row here.
 
 The rows run in order, each as every visitor, and every visitor's cookies are put back as they
 were before each request; the respondent's draft lives in the database, so the survey rows follow
@@ -173,15 +173,73 @@ MATRIX = [
 ]
 
 # --- the coordinator's area: home, institution and units (branch admin-units) -----------------
+# A coordinator of A runs only A; its admin home leads straight there. The POST rows change
+# nothing for good: settings saved as they are, A's unit renamed to its own name, moved where
+# it is, archived and put back; only "Practoraat Matrix" is new (the admin then finds it taken).
 ADMIN_UNITS_ROWS: list[Row] = [
+    Row("GET", "/beheer", "/beheer",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="303→admin A", admin="200")),
+    Row("POST", "/beheer", "/beheer",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404",
+            admin="303→admin hogeschool-matrix"),
+        form={"name": "Hogeschool Matrix", "anonymity_k": "", "default_language": "nl"}),
+    Row("GET", "/beheer/{slug}", "/beheer/{A}", ADMIN_A),
+    Row("GET", "/beheer/{slug}", "/beheer/{B}", ADMIN_B),
+    Row("POST", "/beheer/{slug}", "/beheer/{A}", {**ADMIN_A, "coordinator_a": "303→admin A",
+                                                   "admin": "303→admin A"},
+        form={"name": "Hogeschool Alfa", "anonymity_k": "5", "default_language": "nl"}),
+    Row("POST", "/beheer/{slug}", "/beheer/{B}", {**ADMIN_B, "admin": "303→admin B"},
+        form={"name": "ROC Beta", "anonymity_k": "5", "default_language": "nl"}),
+    Row("GET", "/beheer/{slug}/eenheden", "/beheer/{A}/eenheden", ADMIN_A),
+    Row("GET", "/beheer/{slug}/eenheden", "/beheer/{B}/eenheden", ADMIN_B),
+    Row("GET", "/beheer/{slug}/eenheden/voorbeeld.csv", "/beheer/{A}/eenheden/voorbeeld.csv",
+        ADMIN_A),
+    Row("GET", "/beheer/{slug}/eenheden/voorbeeld.csv", "/beheer/{B}/eenheden/voorbeeld.csv",
+        ADMIN_B),
+    Row("POST", "/beheer/{slug}/eenheden", "/beheer/{A}/eenheden",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "422"},
+        form={"name": "Practoraat Matrix", "kind": "practoraat", "parent": ""}),
+    Row("POST", "/beheer/{slug}/eenheden", "/beheer/{B}/eenheden", {**ADMIN_B, "admin": "422"},
+        form={"name": "", "kind": "practoraat", "parent": ""}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/naam", "/beheer/{A}/eenheden/{a_unit}/naam",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={"name": A_UNIT}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/naam", "/beheer/{A}/eenheden/{b_unit}/naam",
+        {**ADMIN_A, "coordinator_a": "404", "admin": "404"}, form={"name": "Practoraat Beta"}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/verplaatsen",
+        "/beheer/{A}/eenheden/{a_unit}/verplaatsen",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={"parent": ""}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/archiveren",
+        "/beheer/{A}/eenheden/{a_unit}/archiveren",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/terugzetten",
+        "/beheer/{A}/eenheden/{a_unit}/terugzetten",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/verwijderen",
+        "/beheer/{A}/eenheden/{a_unit}/verwijderen",
+        {**ADMIN_A, "coordinator_a": "409", "admin": "409"}, form={}),  # it has responses
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/verwijderen",
+        "/beheer/{B}/eenheden/{b_unit}/verwijderen", {**ADMIN_B, "admin": "409"}, form={}),
+    Row("POST", "/beheer/{slug}/eenheden/upload", "/beheer/{A}/eenheden/upload",
+        {**ADMIN_A, "coordinator_a": "422", "admin": "422"}, form={}),  # no file chosen
+    Row("POST", "/beheer/{slug}/eenheden/upload", "/beheer/{B}/eenheden/upload",
+        {**ADMIN_B, "admin": "422"}, form={}),
 ]
 
 # --- the coordinator's area: rounds and invitations (branch admin-rounds) ---------------------
 ADMIN_ROUNDS_ROWS: list[Row] = [
+    # placeholder row of branch admin-units (its nav links here): replace with admin-rounds' rows
+    Row("GET", "/beheer/{slug}/metingen", "/beheer/{A}/metingen", ADMIN_A),
 ]
 
 # --- the coordinator's area: accounts, passwords and the audit log (branch admin-accounts) ----
 ADMIN_ACCOUNTS_ROWS: list[Row] = [
+    # placeholder rows of branch admin-units (its nav links here): replace with admin-accounts'
+    Row("GET", "/beheer/{slug}/accounts", "/beheer/{A}/accounts", ADMIN_A),
+    Row("GET", "/beheer/{slug}/logboek", "/beheer/{A}/logboek", ADMIN_A),
 ]
 
 MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS
@@ -324,6 +382,9 @@ def outcome(response, values: dict[str, str]) -> str:
         where = "dashboards"
     elif len(parts) == 3 and parts[1] == "dashboard":
         where = f"dash {slugs.get(parts[2], parts[2])}"
+    elif len(parts) >= 3 and parts[1] == "beheer":  # "admin A", "admin A/eenheden"
+        where = " ".join(["admin", slugs.get(parts[2], parts[2])]) + "".join(
+            f"/{part}" for part in parts[3:])
     elif len(parts) >= 3 and parts[1] == "s":
         rest = parts[3:]
         where = ("intro" if not rest else f"knob {rest[1]}" if rest[0] == "k" else

@@ -38,10 +38,17 @@ def survey_url(base_url: str, token: str) -> str:
     return f"{base_url}/s/{token}"
 
 
-def create_personal(*, session: Session, round_: Round, unit: Unit, count: int) -> list[str]:
-    """Make `count` single-use tokens; the plain tokens are returned once and never stored."""
+def _invitable(round_: Round, unit: Unit) -> None:
     if unit.institution_id != round_.institution_id:
         raise InvalidInput("The unit does not belong to the round's institution.")
+    if unit.archived_at is not None:
+        raise InvalidInput(f"The unit {unit.name!r} is archived: it takes no new invitations. "
+                           "Put it back in use first.", code="unit_archived", name=unit.name)
+
+
+def create_personal(*, session: Session, round_: Round, unit: Unit, count: int) -> list[str]:
+    """Make `count` single-use tokens; the plain tokens are returned once and never stored."""
+    _invitable(round_, unit)
     if not 1 <= count <= MAX_PERSONAL_PER_CALL:
         raise InvalidInput(f"Ask for between 1 and {MAX_PERSONAL_PER_CALL} invitations.")
     tokens = [secrets.token_urlsafe(18) for _ in range(count)]
@@ -61,9 +68,8 @@ def shared_token(*, secret_key: str, round_: Round, unit: Unit) -> str:
 
 
 def ensure_shared(*, session: Session, secret_key: str, round_: Round, unit: Unit) -> str:
-    """The unit's shared link for this round, created on first use."""
-    if unit.institution_id != round_.institution_id:
-        raise InvalidInput("The unit does not belong to the round's institution.")
+    """The unit's shared link for this round, created on first use; an archived unit gets none."""
+    _invitable(round_, unit)
     token = shared_token(secret_key=secret_key, round_=round_, unit=unit)
     token_hash = hash_token(token)
     if session.exec(select(Invitation).where(Invitation.token_hash == token_hash)).first() is None:

@@ -1,4 +1,4 @@
-"""Accessibility of the survey, results and dashboard pages: axe-core in a real headless chromium.
+"""Accessibility of the survey, results, dashboard and admin pages: axe-core in a real headless chromium.
 
 axe-core comes from the npm registry (pinned in package.json; `npm ci` at the repository root) and
 is injected from node_modules/axe-core/axe.min.js into each page: no CDN, no network. Every page
@@ -27,7 +27,13 @@ import pytest
 from sqlmodel import select
 
 from api.platform.models import Round
-from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
+from api.setup.demo import (
+    DEMO_BOARD_EMAIL,
+    DEMO_BOARD_PASSWORD,
+    DEMO_COORDINATOR_EMAIL,
+    DEMO_PASSWORD,
+    load_demo,
+)
 from tests.builders import make_institution, make_round, make_unit, personal_link
 from tests.web.browser import BROWSER_REQUIRED, needs_chromium
 
@@ -397,4 +403,64 @@ def test_the_dashboard_of_both_demo_rounds_has_no_serious_axe_violations_and_wor
     assert page.locator("#summary-title").inner_text() == first.name
     assert page.locator("figure.chart svg").count() == 3
     audit.page(page, f"dashboard first round {view}")
+    audit.check()
+
+
+# --- the coordinator's area: institution and units ------------------------------------------------
+
+def log_in_as_coordinator(page, live_server: str, slug: str) -> None:
+    """The demo coordinator runs one institution: the admin home leads straight to it."""
+    page.goto(f"{live_server}/login?next=/beheer")
+    page.locator("#email").fill(DEMO_COORDINATOR_EMAIL)
+    page.locator("#password").fill(DEMO_PASSWORD)
+    navigate(page, page.locator("form.login button[type=submit]").click, f"/beheer/{slug}")
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_institution_page_has_no_serious_axe_violations_also_with_a_refused_k(
+    live_server, page, demo, view, audit, tmp_path
+):
+    slug, _ = demo
+    log_in_as_coordinator(page, live_server, slug)
+    assert page.locator(".admin-counts li").count() == 5
+    audit.page(page, f"admin institution {view}")
+
+    page.locator("#anonymity_k").fill("3")  # the demo has releases: k may only go up
+    navigate(page, page.locator("form.admin-form button[type=submit]").click, f"/beheer/{slug}",
+             status=422)
+    assert page.locator("#anonymity_k-error").count() == 1
+    audit.page(page, f"admin institution with error {view}")
+    audit.check()
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_units_page_has_no_serious_axe_violations_with_a_refused_delete_and_import(
+    live_server, page, demo, view, audit, tmp_path
+):
+    slug, _ = demo
+    log_in_as_coordinator(page, live_server, slug)
+    page.goto(f"{live_server}/beheer/{slug}/eenheden")
+    assert page.locator("ul.unit-tree li").count() > 1
+    audit.page(page, f"admin units {view}")
+    if view == "phone":  # the narrowest phone: nothing wider than the screen
+        page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+    first = page.locator("ul.unit-tree details.unit-actions").first
+    first.locator("summary").click()
+    audit.page(page, f"admin units with a unit open {view}")
+    navigate(page, first.locator("form", has=page.locator("button", has_text="Verwijderen"))
+             .locator("button").click, "/verwijderen", status=409)
+    assert page.locator("#refusal form button").count() == 1  # archive offered
+    audit.page(page, f"admin units with a refused delete {view}")
+
+    bad = tmp_path / "fout.csv"
+    bad.write_text("naam;soort;bovenliggende\nNieuw team;club;Bestaat niet\n;team;\n",
+                   encoding="utf-8")
+    page.goto(f"{live_server}/beheer/{slug}/eenheden")
+    page.locator("#file").set_input_files(str(bad))
+    navigate(page, page.locator("form[enctype] button[type=submit]").click,
+             f"/beheer/{slug}/eenheden/upload", status=422)
+    assert page.locator("table.import-problems tbody tr").count() == 3
+    audit.page(page, f"admin units with a refused import {view}")
     audit.check()

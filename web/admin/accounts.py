@@ -1,5 +1,18 @@
 """Admin pages: accounts."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.platform.db import SessionDep
+from web.access import ManagerAccount, managed
+from web.pages import render
 
 router = APIRouter()
+
+
+# Placeholder until branch admin-accounts merges (take theirs): the admin nav links here.
+@router.get("/{slug}/accounts", name="admin_accounts", response_class=HTMLResponse)
+def accounts_placeholder(slug: str, request: Request, session: SessionDep,
+                         account: ManagerAccount):
+    return render(request, "admin/_placeholder.html",
+                  {"institution": managed(session, account, slug), "section": "accounts"})
