@@ -11,6 +11,7 @@ from api.platform.models import Institution, PublishedQuestionnaire, Response, R
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import releases
 from api.setup.institutions import checked_name
+from api.survey import mailing
 
 
 def publish(*, session: Session, questionnaire: Questionnaire) -> None:
@@ -85,6 +86,7 @@ def close_round(*, session: Session, round_: Round, default_k: int,
     round_.closes_at = at
     session.add(round_)
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+    mailing.forget_addresses(session, now=at)
     session.commit()
     return round_
 
