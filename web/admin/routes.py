@@ -6,8 +6,8 @@ Each area's routes live in their own module; all of them require a coordinator o
 
 from fastapi import APIRouter
 
-from web.admin import accounts, audit, institution, rounds
+from web.admin import accounts, audit, institution, pending, rounds
 
 router = APIRouter(prefix="/beheer", tags=["admin"], include_in_schema=False)
-for area in (institution, rounds, accounts, audit):
+for area in (institution, rounds, accounts, audit, pending):  # pending: remove at merge
     router.include_router(area.router)
