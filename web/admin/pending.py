@@ -18,12 +18,17 @@ from web.access import ManagerAccount, managed
 router = APIRouter()
 
 
-@router.get("", name="admin_home", response_class=HTMLResponse)
 def admin_home(request: Request, session: SessionDep, account: ManagerAccount):
     links = "".join(
         f'<li><a href="{request.url_for("admin_accounts", slug=inst.slug)}">{inst.name}</a></li>'
         for inst in access.managed_institutions(session=session, account=account))
     return HTMLResponse(f"<!doctype html><title>Beheer</title><ul>{links}</ul>")
+
+
+def add_home(parent: APIRouter) -> None:
+    """GET /beheer itself: an included router cannot have an empty path."""
+    parent.add_api_route("", admin_home, methods=["GET"], name="admin_home",
+                         response_class=HTMLResponse)
 
 
 def _to_accounts(request: Request, session, account, slug: str):

@@ -11,3 +11,4 @@ from web.admin import accounts, audit, institution, pending, rounds
 router = APIRouter(prefix="/beheer", tags=["admin"], include_in_schema=False)
 for area in (institution, rounds, accounts, audit, pending):  # pending: remove at merge
     router.include_router(area.router)
+pending.add_home(router)  # remove at merge, with web/admin/pending.py
