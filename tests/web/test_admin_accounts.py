@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from api.mail.links import make_link
 from api.platform.models import Account, AccountInstitution, AccountRole, AuditEvent, Outbox
 from api.setup import account_admin, accounts, audit, institutions
+from tests.api.test_cli import kennisster, ok, runner  # noqa: F401 (fixtures)
 from tests.builders import csrf_of, make_institution, web_login
 
 PASSWORD = "een-lang-wachtwoord-42"
@@ -261,3 +262,28 @@ def test_the_invite_use_case_from_the_command_line_has_no_actor(session, setting
     assert result.token is not None and not result.existing and result.mailed
     event = session.exec(select(AuditEvent).where(AuditEvent.institution_id == inst.id)).one()
     assert event.actor == "cli" and event.action == "account_invited"
+
+
+def test_the_command_line_invites_resets_and_revokes_with_the_same_use_cases(
+        app, session, kennisster, world):
+    printed = ok(kennisster("account", "invite", "nieuw@alfa.nl", "--institution", world["a"],
+                            "--role", "coordinator"))
+    assert "Mail is not configured" in printed
+    link = urlsplit(printed.strip().splitlines()[-1]).path
+    browser = TestClient(app)
+    assert post(browser, link, password=NEW_PASSWORD, repeat=NEW_PASSWORD).status_code == 303
+    assert browser.get(f"/beheer/{world['a']}/accounts").status_code == 200
+
+    reset = urlsplit(ok(kennisster("account", "reset", "nieuw@alfa.nl")).strip()
+                     .splitlines()[-1]).path
+    assert TestClient(app).get(reset).status_code == 200
+
+    ok(kennisster("account", "revoke", "nieuw@alfa.nl"))
+    assert post(TestClient(app), "/login", email="nieuw@alfa.nl",
+                password=NEW_PASSWORD).status_code == 401
+    assert TestClient(app).get(reset).status_code == 410
+    session.expire_all()
+    actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    session.rollback()
+    assert actions == ["account_invited", "password_set_invite", "password_reset_sent",
+                       "account_revoked"]
