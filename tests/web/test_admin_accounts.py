@@ -265,7 +265,7 @@ def test_the_invite_use_case_from_the_command_line_has_no_actor(session, setting
 
 
 def test_the_command_line_invites_resets_and_revokes_with_the_same_use_cases(
-        app, session, kennisster, world):
+        app, session, kennisster, world):  # noqa: F811 (the fixture)
     printed = ok(kennisster("account", "invite", "nieuw@alfa.nl", "--institution", world["a"],
                             "--role", "coordinator"))
     assert "Mail is not configured" in printed
