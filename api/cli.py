@@ -22,7 +22,7 @@ from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
-from api.setup import access, accounts, institutions, rounds, tokens, units
+from api.setup import access, account_admin, account_links, accounts, institutions, rounds, tokens, units
 from api.setup.unit_tree import UnitImportRefused
 from api.survey import invitations, mailing
 
@@ -353,6 +353,59 @@ def account_list() -> None:
             table.add_row(account.email, account.role,
                           "all" if account.role == "admin" else ", ".join(i.slug for i in seen))
     console.print(table)
+
+
+def _print_link(settings, token, what: str) -> None:
+    """The link itself only for someone with a shell, and only when no mail will carry it."""
+    if settings.mail_configured:
+        console.print(f"The {what} link is on its way by e-mail.")
+    else:
+        console.print(f"Mail is not configured (KENNISSTER_SMTP_HOST); hand out this {what} link "
+                      "yourself, it works once:")
+        typer.echo(account_links.link_url(settings.base_url,
+                                          account_links.plain_token(settings.secret_key, token)))
+
+
+@account_app.command("invite")
+def account_invite(
+    email: str,
+    institution: Annotated[str, typer.Option(help="Institution id or slug.")],
+    role: Annotated[str, typer.Option(help="bestuur or coordinator.")] = "bestuur",
+    name: str = "",
+) -> None:
+    """Invite a board member or coordinator by e-mail with a one-time link to set a password
+    (an existing account of that role is granted the institution instead)."""
+    settings = get_settings()
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        result = account_admin.invite(session=session, actor=None, institution=inst, email=email,
+                                      role=role, name=name, secret_key=settings.secret_key)
+        if result.existing:
+            console.print(f"{result.account.email} had an account already; it may now see "
+                          f"{inst.name}")
+        if result.token is not None:
+            _print_link(settings, result.token, "invitation")
+
+
+@account_app.command("revoke")
+def account_revoke(email: str) -> None:
+    """Block a whole account: no login, every session ended, no link of it works."""
+    with _use_case(write=True) as session:
+        account = accounts.get_account(session=session, email=email)
+        account_admin.revoke_account(session=session, actor=None, account_id=account.id)
+        console.print(f"Revoked {account.email}")
+
+
+@account_app.command("reset")
+def account_reset(email: str,
+                  lang: Annotated[str, typer.Option(help="Language of the mail: nl or en.")] = "nl",
+                  ) -> None:
+    """Send someone a link to choose a new password (valid for one hour, works once)."""
+    settings = get_settings()
+    with _use_case(write=True) as session:
+        token = account_admin.send_reset(session=session, actor=None, email=email, lang=lang,
+                                         secret_key=settings.secret_key)
+        _print_link(settings, token, "reset")
 
 
 @token_app.command("create")

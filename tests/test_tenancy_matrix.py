@@ -75,6 +75,7 @@ class Row:
     method: str
     route: str  # the app's path template this row exercises
     url: str  # placeholders: {A} {B} {a_round} {a_closed} {b_round} {a_unit} {b_unit} {a_link} {b_link}
+    # {board_b_account}
     expected: dict[str, str]
     form: dict[str, str] | None = None  # posted as a page form, with the browser's CSRF token
     json: dict | None = None
@@ -93,7 +94,10 @@ MATRIX = [
     Row("GET", "/login", "/login", every("200")),
     Row("POST", "/login", "/login", every("303→dashboards"),
         form={"email": "bestuur@alfa.nl", "password": PASSWORD, "next": "/dashboard"}),
-    Row("POST", "/logout", "/logout", every("303→login"), form={}),
+    # logging out ends the account's sessions on the server (every device): a real logout here
+    # would log the matrix's visitors out for every later row, so this row posts without the
+    # form token (refused, nothing changes); tests/web/test_passwords.py logs out for real
+    Row("POST", "/logout", "/logout", every("403"), json={}),
     Row("GET", "/static", "/static/kennisster.css", every("200")),
     Row("GET", "/api/v1/docs", "/api/v1/docs", every("200")),
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every("200")),
@@ -236,10 +240,39 @@ ADMIN_ROUNDS_ROWS: list[Row] = [
 ]
 
 # --- the coordinator's area: accounts, passwords and the audit log (branch admin-accounts) ----
+# POSTs that would change a visitor (revoke, block) aim at B's board account through A's URL:
+# refused for everyone, so the visitors stay as they are; the real actions are in
+# tests/web/test_admin_accounts.py.
+SIGNED_IN = but(NO_SESSION, board_a="200", board_b="200", coordinator_a="200", admin="200")
 ADMIN_ACCOUNTS_ROWS: list[Row] = [
-    # placeholder rows of branch admin-units (its nav links here): replace with admin-accounts'
     Row("GET", "/beheer/{slug}/accounts", "/beheer/{A}/accounts", ADMIN_A),
+    Row("GET", "/beheer/{slug}/accounts", "/beheer/{B}/accounts", ADMIN_B),
+    Row("POST", "/beheer/{slug}/accounts", "/beheer/{A}/accounts",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="303→admin A/accounts",
+            admin="303→admin A/accounts"),  # a new account, then (admin) the grant it has
+        form={"email": "nieuw@alfa.nl", "role": "bestuur"}),
+    Row("POST", "/beheer/{slug}/accounts", "/beheer/{B}/accounts",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404", admin="422"),
+        form={"email": "geen-adres", "role": "bestuur"}),
+    Row("POST", "/beheer/{slug}/accounts/{account_id}/intrekken",
+        "/beheer/{A}/accounts/{board_b_account}/intrekken",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404", admin="404"), form={}),
+    Row("POST", "/beheer/{slug}/accounts/{account_id}/blokkeren",
+        "/beheer/{A}/accounts/{board_b_account}/blokkeren",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="403", admin="404"), form={}),
     Row("GET", "/beheer/{slug}/logboek", "/beheer/{A}/logboek", ADMIN_A),
+    Row("GET", "/beheer/{slug}/logboek", "/beheer/{B}/logboek?pagina=2", ADMIN_B),
+    # a one-time link nobody was given; choosing and changing passwords
+    Row("GET", "/account/activeren/{token}", "/account/activeren/geen-echte-link", every("404")),
+    Row("POST", "/account/activeren/{token}", "/account/activeren/geen-echte-link",
+        every("404"), form={"password": PASSWORD, "repeat": PASSWORD}),
+    Row("GET", "/wachtwoord-vergeten", "/wachtwoord-vergeten", every("200")),
+    Row("POST", "/wachtwoord-vergeten", "/wachtwoord-vergeten", every("200"),
+        form={"email": "niemand@alfa.nl"}),
+    Row("GET", "/account/wachtwoord", "/account/wachtwoord", SIGNED_IN),
+    Row("POST", "/account/wachtwoord", "/account/wachtwoord",  # a wrong current password
+        but(NO_SESSION, board_a="422", board_b="422", coordinator_a="422", admin="422"),
+        form={"current": "niet-het-wachtwoord", "new": PASSWORD + "x", "repeat": PASSWORD + "x"}),
 ]
 
 MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS
@@ -337,17 +370,18 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
              for name, round_, unit in (("a_link", a_round, a_unit), ("b_link", b_round, b_unit))}
     consultant = tokens.create_token(session=session, name="Onderzoeksbureau Alfa",
                                      scopes=["read", "import"], institutions=[a])[1]
+    account_ids = {}
     for email, role, granted in (("bestuur@alfa.nl", AccountRole.bestuur, [a]),
                                  ("bestuur@beta.nl", AccountRole.bestuur, [b]),
                                  ("coordinator@alfa.nl", AccountRole.coordinator, [a]),
                                  ("admin@kennisster.nl", AccountRole.admin, [])):
-        accounts.create_account(session=session, email=email, password=PASSWORD, role=role,
-                                institutions=granted)
+        account_ids[email] = accounts.create_account(
+            session=session, email=email, password=PASSWORD, role=role, institutions=granted).id
     session.commit()  # no open transaction (SQLite: no write lock) while the app works
 
     values = {"A": a.slug, "B": b.slug, "a_round": str(a_round.id), "a_closed": str(a_closed.id),
               "b_round": str(b_round.id), "a_unit": str(a_unit.id), "b_unit": str(b_unit.id),
-              **links}
+              "board_b_account": str(account_ids["bestuur@beta.nl"]), **links}
     visitors = {role: Visitor(TestClient(app)) for role in ROLES}
     respondent = visitors["respondent"].client
     assert respondent.get(f"/s/{links['a_link']}").status_code == 200
