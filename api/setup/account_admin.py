@@ -99,7 +99,7 @@ def invite(*, session: Session, actor: Account | None, institution: Institution,
         raise InvalidInput("Give a valid e-mail address.", code="email_invalid", field="email")
     if len(name) > 200:
         raise InvalidInput("A name has at most 200 characters.", code="name_too_long",
-                           field="name")
+                           field="name", length=len(name), max=200)
     existing = accounts.find_account(session=session, email=clean)
     lang = institution.default_language
     if existing is None:
