@@ -6,8 +6,12 @@ Each area's routes live in their own module; all of them require a coordinator o
 
 from fastapi import APIRouter
 
-from web.admin import accounts, audit, institution, rounds
+from web.admin import accounts, audit, institution, placeholders, rounds
 
 router = APIRouter(prefix="/beheer", tags=["admin"], include_in_schema=False)
-for area in (institution, rounds, accounts, audit):
+AREAS = (institution, rounds, accounts, audit)
+for area in AREAS:
     router.include_router(area.router)
+# pages of branches not merged yet (see web/admin/placeholders.py): nothing once all are in
+PLACEHOLDERS = placeholders.missing([area.router for area in AREAS])
+router.include_router(placeholders.router_for(PLACEHOLDERS))
