@@ -21,7 +21,7 @@ from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
-from api.setup import access, accounts, institutions, rounds, tokens
+from api.setup import access, accounts, institutions, inviting, rounds, tokens
 from api.survey import invitations
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
@@ -169,9 +169,9 @@ def round_open(
     slug, _, version = questionnaire.partition("/")
     with _use_case(write=True) as session:
         inst = institutions.get_institution(session=session, ref=institution)
-        round_ = rounds.open_round(session=session, catalog=_catalog(), institution=inst,
-                                   name=name, slug=slug, version=version,
-                                   opens_at=_when(opens), closes_at=_when(closes))
+        round_ = rounds.start_round(session=session, catalog=_catalog(), actor=None,
+                                    institution=inst, name=name, slug=slug, version=version,
+                                    opens_at=_when(opens), closes_at=_when(closes))
         console.print(f"Opened round {round_.id}: {round_.name} ({questionnaire})")
 
 
@@ -183,6 +183,20 @@ def round_close(round_id: int) -> None:
                                     round_=rounds.get_round(session=session, round_id=round_id),
                                     default_k=get_settings().anonymity_k)
         console.print(f"Closed round {round_.id}: {round_.name}")
+
+
+@round_app.command("extend")
+def round_extend(
+    round_id: int,
+    closes: Annotated[str, typer.Option(help="The new, later closing moment (UTC unless it "
+                                             "names its offset).")],
+) -> None:
+    """Move the closing moment of a round that has not closed yet to later."""
+    with _use_case(write=True) as session:
+        round_ = rounds.extend_round(session=session, actor=None,
+                                     round_=rounds.get_round(session=session, round_id=round_id),
+                                     closes_at=_when(closes))
+        console.print(f"Round {round_.id} now closes {round_.closes_at:%Y-%m-%d %H:%M} UTC")
 
 
 @round_app.command("list")
@@ -299,14 +313,16 @@ def invite(
         inst = institutions.get_institution(session=session, ref=round_.institution_id)
         target = institutions.get_unit(session=session, institution=inst, ref=unit)
         if shared:
-            tokens = [invitations.ensure_shared(session=session,
-                                                secret_key=settings.secret_key,
-                                                round_=round_, unit=target)]
+            links = [inviting.make_shared_link(session=session, actor=None,
+                                               secret_key=settings.secret_key,
+                                               base_url=settings.base_url, round_=round_,
+                                               unit=target)]
         else:
-            tokens = invitations.create_personal(session=session, round_=round_,
-                                                 unit=target, count=count)
-    for token in tokens:
-        typer.echo(invitations.survey_url(settings.base_url, token))
+            links = inviting.generate_personal_links(
+                session=session, actor=None, round_=round_, unit=target, count=count,
+                base_url=settings.base_url, max_count=invitations.MAX_PERSONAL_PER_CALL)
+    for link in links:
+        typer.echo(link)
 
 
 @app.command()

@@ -49,12 +49,14 @@ def check_invitable(*, round_: Round, unit: Unit) -> None:
 
 
 def generate_personal_links(*, session: Session, actor: Account | None, round_: Round, unit: Unit,
-                            count: int, base_url: str) -> list[str]:
+                            count: int, base_url: str,
+                            max_count: int = MAX_LINKS_PER_DOWNLOAD) -> list[str]:
     """`count` single-use survey URLs for one unit. They exist only in what this returns (only
-    their hashes are stored), so the caller hands them out at once: a download, a terminal."""
-    if not 1 <= count <= MAX_LINKS_PER_DOWNLOAD:
-        raise InvalidInput(f"Ask for between 1 and {MAX_LINKS_PER_DOWNLOAD} links.",
-                           code="links_count", max=MAX_LINKS_PER_DOWNLOAD)
+    their hashes are stored), so the caller hands them out at once: a download, a terminal.
+    The page allows 500 at a time; a script on the command line may ask for more."""
+    if not 1 <= count <= max_count:
+        raise InvalidInput(f"Ask for between 1 and {max_count} links.", code="links_count",
+                           max=max_count)
     check_invitable(round_=round_, unit=unit)
     tokens = invitations.create_personal(session=session, round_=round_, unit=unit, count=count)
     audit.record(session=session, actor=actor, action="invitations.created",
@@ -75,8 +77,7 @@ def shared_link(*, session: Session, secret_key: str, base_url: str, round_: Rou
 
 def make_shared_link(*, session: Session, actor: Account | None, secret_key: str, base_url: str,
                      round_: Round, unit: Unit) -> str:
-    """Make the shared link of a unit that was added after its round opened (opening a round
-    makes one for every unit there is)."""
+    """Make a unit's shared link for the round (once: asked again, the same link)."""
     check_invitable(round_=round_, unit=unit)
     existing = shared_link(session=session, secret_key=secret_key, base_url=base_url,
                            round_=round_, unit=unit)

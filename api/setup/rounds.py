@@ -13,14 +13,12 @@ from api.platform.models import (
     PublishedQuestionnaire,
     Response,
     Round,
-    Unit,
     utcnow,
 )
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import releases
 from api.setup import audit
 from api.setup.institutions import NAME_MAX, checked_name
-from api.survey import invitations
 
 
 def publish(*, session: Session, questionnaire: Questionnaire) -> None:
@@ -102,7 +100,9 @@ def close_round(*, session: Session, round_: Round, default_k: int,
     return round_
 
 
-def _checked_moments(opens_at: datetime, closes_at: datetime, now: datetime) -> None:
+def _checked_moments(opens_at: datetime, closes_at: datetime | None, now: datetime) -> None:
+    if closes_at is None:
+        return
     if closes_at <= opens_at:
         raise InvalidInput("A round must close after it opens.", code="close_before_open")
     if closes_at <= now:
@@ -111,11 +111,12 @@ def _checked_moments(opens_at: datetime, closes_at: datetime, now: datetime) -> 
 
 def start_round(
     *, session: Session, catalog: Catalog, actor: Account | None, institution: Institution,
-    name: str, slug: str, version: str, opens_at: datetime, closes_at: datetime, secret_key: str,
+    name: str, slug: str, version: str, opens_at: datetime | None, closes_at: datetime | None,
     now: datetime | None = None,
 ) -> Round:
-    """The coordinator's "open a round" (page and CLI): the round, the shared link of every unit
-    that takes invitations, one audit event, one commit. The opening moment may lie ahead."""
+    """The coordinator's "open a round" (page and CLI): the round, one audit event, one commit.
+    The opening moment may lie ahead; no opening moment is now, no closing moment open-ended (the
+    page always asks for one). Links are made afterwards, per unit."""
     name = name.strip()
     if not name:
         raise InvalidInput("A round needs a name.", code="name_missing")
@@ -125,16 +126,15 @@ def start_round(
     if catalog.get(slug, version) is None:
         raise InvalidInput(f"There is no questionnaire {slug}/{version}.",
                            code="questionnaire_unknown")
-    _checked_moments(opens_at, closes_at, now or utcnow())
+    now = now or utcnow()
+    opens_at = opens_at or now
+    _checked_moments(opens_at, closes_at, now)
     round_ = open_round(session=session, catalog=catalog, institution=institution, name=name,
                         slug=slug, version=version, opens_at=opens_at, closes_at=closes_at)
-    units = session.exec(select(Unit).where(Unit.institution_id == institution.id,
-                                            Unit.archived_at.is_(None)))
-    for unit in units:
-        invitations.ensure_shared(session=session, secret_key=secret_key, round_=round_, unit=unit)
+    closes = f"{closes_at:%Y-%m-%d %H:%M} UTC" if closes_at else "open-ended"
     audit.record(session=session, actor=actor, action="round.opened", institution=institution,
                  detail=f"{round_.name} (round {round_.id}, {slug}/{version}, "
-                        f"{opens_at:%Y-%m-%d %H:%M} – {closes_at:%Y-%m-%d %H:%M} UTC)")
+                        f"{opens_at:%Y-%m-%d %H:%M} UTC – {closes})")
     session.commit()
     return round_
 

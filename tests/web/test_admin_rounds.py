@@ -113,12 +113,10 @@ def test_a_coordinator_opens_a_round_that_opens_next_week_in_dutch_time_and_sees
     assert cells[1].endswith("09:30") and str(opens.day) in cells[1]
     assert cells[3] == "Nog niet open"
     assert cells[4:] == ["0", "0"]
-    # the round's page and an audit event; every unit got its shared link
+    # the round's page, and one audit event
     assert coordinator.get(answer.headers["location"]).status_code == 200
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "round.opened")).all()
     assert [e.actor for e in events] == ["coordinator@alfa.nl"]
-    shared = session.exec(select(Invitation).where(Invitation.round_id == round_.id)).all()
-    assert {i.kind for i in shared} == {"shared"} and len(shared) == 2
 
 
 def test_a_round_that_closes_before_it_opens_is_refused_with_the_values_kept(
@@ -359,16 +357,22 @@ def test_the_poster_carries_the_link_the_unit_and_prints_on_a4(coordinator, sess
     assert english.html["lang"] == "en"
 
 
-def test_a_unit_added_after_the_round_opened_gets_its_shared_link_by_a_button(
+def test_a_unit_gets_its_shared_link_by_a_button_and_keeps_it(
     coordinator, session, catalog, alfa
 ):
     round_ = opened_round(session, alfa, catalog)
     late = make_unit(session, alfa, "Practoraat Later")
     url = _unit_url(alfa, round_, late)
     assert coordinator.get(f"{url}/qr.svg").status_code == 404
+    assert coordinator.get(f"{url}/poster").status_code == 404
     assert page(coordinator.get(url)).select_one("form[action$=gedeelde-link]")
     answer = post(coordinator, f"{url}/gedeelde-link", {})
     assert answer.status_code == 303
+    assert post(coordinator, f"{url}/gedeelde-link", {}).status_code == 303  # the same link again
+    events = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "invitations.shared_created")).all()
+    session.commit()
+    assert len(events) == 1
     assert page(coordinator.get(url)).select_one("#shared-link")["value"] == _shared_link(
         session, round_, late)
     assert coordinator.get(f"{url}/qr.png").status_code == 200

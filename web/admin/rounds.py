@@ -115,7 +115,7 @@ def round_open(slug: str, request: Request, session: SessionDep, catalog: Catalo
             round_ = rounds.start_round(
                 session=session, catalog=catalog, actor=account, institution=institution,
                 name=form["name"], slug=slug_, version=version, opens_at=opens_at,
-                closes_at=closes_at, secret_key=settings.secret_key)
+                closes_at=closes_at)
         except DomainError as exc:
             session.rollback()
             errors = _errors(exc, "name")
