@@ -398,3 +398,62 @@ def test_the_dashboard_of_both_demo_rounds_has_no_serious_axe_violations_and_wor
     assert page.locator("figure.chart svg").count() == 3
     audit.page(page, f"dashboard first round {view}")
     audit.check()
+
+
+# --- the coordinator's rounds and invitations -----------------------------------------------------
+
+COORDINATOR_EMAIL, COORDINATOR_PASSWORD = "coordinator@alfa.nl", "een-lang-wachtwoord-42"
+
+
+@pytest.fixture
+def running_round(session, catalog, settings) -> tuple[str, int, int]:
+    """An institution with a coordinator, two units and an open round with a shared link."""
+    from api.platform.models import AccountRole
+    from api.setup import accounts
+    from api.survey import invitations
+
+    institution = make_institution(session, "Hogeschool Alfa")
+    unit = make_unit(session, institution, "Practoraat Data")
+    make_unit(session, institution, "Practoraat Zorg")
+    round_ = make_round(session, catalog, institution)
+    invitations.ensure_shared(session=session, secret_key=settings.secret_key, round_=round_,
+                              unit=unit)
+    accounts.create_account(session=session, email=COORDINATOR_EMAIL, password=COORDINATOR_PASSWORD,
+                            role=AccountRole.coordinator, institutions=[institution])
+    session.commit()
+    return institution.slug, round_.id, unit.id
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_rounds_and_invitations_pages_have_no_serious_axe_violations(
+    live_server, page, running_round, view, audit
+):
+    slug, round_id, unit_id = running_round
+    page.goto(f"{live_server}/login?next=/beheer/{slug}/metingen")
+    page.locator("#email").fill(COORDINATOR_EMAIL)
+    page.locator("#password").fill(COORDINATOR_PASSWORD)
+    navigate(page, page.locator("form.login button[type=submit]").click, f"/beheer/{slug}/metingen")
+    audit.page(page, f"admin rounds {view}")
+
+    page.locator("#name").fill("Meting najaar")
+    page.locator("#opens_date").fill("2031-10-01")
+    page.locator("#closes_date").fill("2031-09-01")
+    navigate(page, page.locator("form.admin-form button[type=submit]").click,
+             f"/beheer/{slug}/metingen", status=422)
+    assert page.locator(".error-summary[role=alert] li a").count() == 1
+    audit.page(page, f"admin rounds with error {view}")
+
+    page.goto(f"{live_server}/beheer/{slug}/metingen/{round_id}")
+    assert page.locator("tbody tr[data-unit]").count() == 2
+    audit.page(page, f"admin round {view}")
+    page.screenshot(path=REPORTS / f"admin-round-{view}.png", full_page=True)
+    page.goto(f"{live_server}/beheer/{slug}/metingen/{round_id}/eenheden/{unit_id}")
+    assert page.locator(".qr-code svg").count() == 1
+    audit.page(page, f"admin round unit {view}")
+    page.screenshot(path=REPORTS / f"admin-round-unit-{view}.png", full_page=True)
+    page.goto(f"{live_server}/beheer/{slug}/metingen/{round_id}/eenheden/{unit_id}/poster")
+    assert page.locator("#print-button").is_visible()  # the script shows the button
+    audit.page(page, f"admin round poster {view}")
+    page.emulate_media(media="print")
+    page.screenshot(path=REPORTS / f"admin-round-poster-print-{view}.png", full_page=True)
+    audit.check()

@@ -229,7 +229,7 @@ def _unit_page(request: Request, session: Session, settings: Settings, instituti
     page = render(request, "admin/round_unit.html", {
         "institution": institution, "section": "rounds", "round": round_, "unit": unit,
         "status": round_.status(utcnow()), "shared_link": link, "counts": counts,
-        "qr_svg": _qr(link).svg_inline(scale=5, title=None) if link else None,
+        "qr_svg": _qr(link).svg_inline(omitsize=True) if link else None,
         "links_form": links_form or {"count": "10", "format": "csv"},
         "mail_form": mail_form or {"addresses": "", "lang": institution.default_language or lang},
         "max_links": inviting.MAX_LINKS_PER_DOWNLOAD, "errors": errors or {},
@@ -326,7 +326,7 @@ def poster(slug: str, round_id: Id, unit_id: Id, request: Request, session: Sess
     page = render(request, "admin/poster.html", {
         "institution": institution, "round": round_, "unit": unit, "link": link,
         "short_link": link.split("://", 1)[-1],
-        "qr_svg": _qr(link).svg_inline(scale=12, border=2),
+        "qr_svg": _qr(link).svg_inline(omitsize=True, border=2),
     })
     page.headers.update(PRIVATE)
     return page
