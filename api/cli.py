@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,7 +23,7 @@ from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
 from api.setup import access, accounts, institutions, inviting, rounds, tokens
-from api.survey import invitations
+from api.survey import invitations, mailing
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
                   no_args_is_help=True, add_completion=False)
@@ -164,6 +165,9 @@ def round_open(
     opens: Annotated[str | None, typer.Option(help="Opening moment (default now).")] = None,
     closes: Annotated[str | None, typer.Option(help="Closing moment (default: open-ended).")]
     = None,
+    remind_days_before_close: Annotated[int | None, typer.Option(
+        help="Remind e-mailed invitees who have not answered this many days before closing.")]
+    = None,
 ) -> None:
     """Open a round: an institution runs one questionnaire version from now (or --opens)."""
     slug, _, version = questionnaire.partition("/")
@@ -171,7 +175,8 @@ def round_open(
         inst = institutions.get_institution(session=session, ref=institution)
         round_ = rounds.start_round(session=session, catalog=_catalog(), actor=None,
                                     institution=inst, name=name, slug=slug, version=version,
-                                    opens_at=_when(opens), closes_at=_when(closes))
+                                    opens_at=_when(opens), closes_at=_when(closes),
+                                    remind_days_before_close=remind_days_before_close)
         console.print(f"Opened round {round_.id}: {round_.name} ({questionnaire})")
 
 
@@ -305,14 +310,28 @@ def invite(
     unit: Annotated[str, typer.Argument(help="Unit id or name.")],
     count: Annotated[int, typer.Option("--count", "-n", help="Number of personal links.")] = 1,
     shared: Annotated[bool, typer.Option(help="Print the unit's shared link instead.")] = False,
+    email: Annotated[Path | None, typer.Option(
+        help="File with one e-mail address per line: each gets a personal link by e-mail.",
+        exists=True, dir_okay=False, readable=True)] = None,
+    lang: Annotated[str | None, typer.Option(
+        help="Language of the e-mails: nl or en (default: the institution's).")] = None,
 ) -> None:
-    """Print N single-use survey URLs for a unit, or the unit's shared link (--shared)."""
+    """Print N single-use survey URLs, the unit's shared link (--shared), or e-mail links (--email).
+
+    With --email FILE every address in the file (one a line) gets its own personal link by e-mail;
+    addresses already invited to the round are skipped."""
     settings = get_settings()
+    invited: int | None = None
     with _use_case(write=True) as session:
         round_ = rounds.get_round(session=session, round_id=round_id)
         inst = institutions.get_institution(session=session, ref=round_.institution_id)
         target = institutions.get_unit(session=session, institution=inst, ref=unit)
-        if shared:
+        if email is not None:
+            invited = invitations.create_emailed(
+                session, round_=round_, unit=target, secret_key=settings.secret_key,
+                addresses=email.read_text(encoding="utf-8-sig").splitlines(),
+                lang=lang or inst.default_language)
+        elif shared:
             links = [inviting.make_shared_link(session=session, actor=None,
                                                secret_key=settings.secret_key,
                                                base_url=settings.base_url, round_=round_,
@@ -321,8 +340,66 @@ def invite(
             links = inviting.generate_personal_links(
                 session=session, actor=None, round_=round_, unit=target, count=count,
                 base_url=settings.base_url, max_count=invitations.MAX_PERSONAL_PER_CALL)
+    if invited is not None:
+        console.print(f"Invited {invited} new address(es) by e-mail for {target.name}"
+                      + ("" if settings.mail_configured else
+                         "; mail is not configured yet (KENNISSTER_SMTP_HOST), so it waits"
+                         " in the outbox"))
+        return
     for link in links:
         typer.echo(link)
+
+
+@app.command()
+def remind(
+    round_id: int,
+    schedule: Annotated[int | None, typer.Option(
+        "--days-before-close", help="Instead of reminding now, remind automatically this many days "
+        "before the round closes.")] = None,
+    no_schedule: Annotated[bool, typer.Option(help="Cancel the automatic reminder.")] = False,
+) -> None:
+    """Remind everyone invited by e-mail who has not answered yet (at most once a day)."""
+    scheduling = schedule is not None or no_schedule
+    with _use_case(write=True) as session:
+        round_ = rounds.get_round(session=session, round_id=round_id)
+        if scheduling:
+            mailing.schedule_reminder(session, round_=round_,
+                                      days_before_close=None if no_schedule else schedule)
+        else:
+            queued = mailing.send_reminders(session, round_=round_, today=mailing.local_today())
+    if scheduling:
+        console.print(f"Round {round_id}: " + ("no automatic reminder" if no_schedule
+                                                else f"reminder {schedule} day(s) before it closes"))
+    else:
+        console.print(f"Queued {queued} reminder(s) for round {round_id}.")
+
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option(help="One pass, then stop.")] = False) -> None:
+    """Send the mail in the outbox (and scheduled reminders) until stopped with Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from api.mail import worker as mail_worker
+
+    settings = get_settings()
+    if not settings.mail_configured:
+        _fail("Mail is not configured: set KENNISSTER_SMTP_HOST (and KENNISSTER_MAIL_FROM).")
+    engine = _engine()
+    if once:
+        sent = mail_worker.run_once(engine, settings)
+        console.print(f"Sent {sent} mail(s).")
+        return
+    stop = threading.Event()
+
+    def _stop(*_args) -> None:
+        stop.set()
+        mail_worker.wake()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    mail_worker.run_worker(engine, settings, stop)
+    engine.dispose()
 
 
 @app.command()

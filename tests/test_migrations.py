@@ -96,6 +96,7 @@ def test_responses_stored_before_releases_wait_until_the_rule_releases_them(
     with alembic_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM response WHERE release_id IS NULL")
                             ).scalar_one() == 7
+    alembic_runner.migrate_up_to("heads")  # the release runs with today's models
     with Session(alembic_engine) as session:
         assert releases.release_all_due(session=session, default_k=5) == 1
     responses, knobs = _tallies(alembic_engine)
@@ -104,7 +105,7 @@ def test_responses_stored_before_releases_wait_until_the_rule_releases_them(
     with alembic_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT number, responses FROM release")).all() == [(1, 5)]
         assert sorted(conn.execute(sa.text(
-            "SELECT id FROM response WHERE release_id IS NULL")).scalars()) == [6, 7]
+            "SELECT unit_id FROM response WHERE release_id IS NULL")).scalars()) == [2, 2]
 
     alembic_runner.migrate_down_to("0004")  # before releases: every response counts again
     responses, knobs = _tallies(alembic_engine)
@@ -112,3 +113,71 @@ def test_responses_stored_before_releases_wait_until_the_rule_releases_them(
     assert knobs[(1, "mensen")] == (5, 20.0) and knobs[(2, "mensen")] == (2, 2.0)
     with alembic_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM response")).scalar_one() == 7
+
+
+# --- 0006 voters apart from votes: stored responses lose their way back to an invitation ------
+
+
+def test_stored_responses_get_random_ids_and_keys_and_keep_every_answer(
+    alembic_runner, alembic_engine
+):
+    """Before 0006 a response named its invitation, its moment, a personal key equal to the
+    invitation's token hash, and an id in insertion order. After it: none of that, and every
+    answer, knob score and open answer still belongs to the same response."""
+    from datetime import UTC, datetime
+
+    alembic_runner.migrate_up_to("0005")
+    meta = sa.MetaData()
+    meta.reflect(alembic_engine)
+    t = meta.tables
+    now = datetime(2026, 11, 1, 9, 41, 17, tzinfo=UTC)
+    with alembic_engine.begin() as conn:
+        conn.execute(t["institution"].insert().values(id=1, name="Hogeschool Oud", slug="oud",
+                                                      created_at=now))
+        conn.execute(t["unit"].insert().values(id=1, institution_id=1, name="Groot",
+                                               kind="practoraat"))
+        conn.execute(t["round"].insert().values(
+            id=1, institution_id=1, name="Meting", questionnaire_slug="galbraith-star",
+            questionnaire_version="1.0", opens_at=now, created_at=now))
+        for rid in (1, 2, 3):
+            conn.execute(t["invitation"].insert().values(
+                id=rid, round_id=1, unit_id=1, kind="personal", token_hash=f"{rid}" * 64,
+                created_at=now, used_at=now))
+            conn.execute(t["response"].insert().values(
+                id=rid, round_id=1, unit_id=1, invitation_id=rid, role="practor",
+                questionnaire_slug="galbraith-star", questionnaire_version="1.0",
+                questionnaire_hash="0" * 64, submission_key=f"{rid}" * 64, submitted_at=now))
+            conn.execute(t["answer"].insert().values(response_id=rid, item_id="str1", value=rid))
+            conn.execute(t["knob_score"].insert().values(
+                response_id=rid, knob="strategie", round_id=1, unit_id=1, role="practor",
+                score=float(rid)))
+            conn.execute(t["open_answer"].insert().values(response_id=rid, question_id="open_strategie",
+                                                          text=f"antwoord {rid}"))
+        conn.execute(t["response"].insert().values(
+            id=4, round_id=1, unit_id=1, role="practor", questionnaire_slug="galbraith-star",
+            questionnaire_version="1.0", questionnaire_hash="0" * 64, submission_key="imp-abc-0",
+            submitted_at=now))
+
+    alembic_runner.migrate_up_to("0006")
+    with alembic_engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT r.id, r.submission_key, a.value, k.score, o.text FROM response r "
+            "LEFT JOIN answer a ON a.response_id = r.id "
+            "LEFT JOIN knob_score k ON k.response_id = r.id "
+            "LEFT JOIN open_answer o ON o.response_id = r.id")).all()
+        used = conn.execute(sa.text("SELECT used_on FROM invitation ORDER BY id")).scalars().all()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("response")}
+    assert len(rows) == 4
+    assert not {1, 2, 3, 4} & {row.id for row in rows}
+    answered = sorted((row.value, row.score, row.text) for row in rows if row.value is not None)
+    assert answered == [(1, 1.0, "antwoord 1"), (2, 2.0, "antwoord 2"), (3, 3.0, "antwoord 3")]
+    keys = {row.submission_key for row in rows}
+    assert "imp-abc-0" in keys and not keys & {f"{rid}" * 64 for rid in (1, 2, 3)}
+    assert [str(day)[:10] for day in used] == ["2026-11-01"] * 3
+    assert not {"invitation_id", "submitted_at"} & columns
+
+    alembic_runner.migrate_down_to("0005")
+    with alembic_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM answer")).scalar_one() == 3
+        assert conn.execute(sa.text("SELECT count(*) FROM invitation WHERE used_at IS NOT NULL")
+                            ).scalar_one() == 3

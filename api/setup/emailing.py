@@ -12,63 +12,37 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from importlib import import_module
-from types import ModuleType
 
 from sqlmodel import Session
 
+from api.mail import messages, outbox, worker
 from api.platform.errors import Conflict, InvalidInput
 from api.platform.models import Account, Institution, Round, Unit
 from api.platform.settings import Settings
 from api.setup import audit
 from api.setup.inviting import check_invitable
+from api.survey import invitations, mailing
 
-DONE = {"invited", "reminded"}
-LANGUAGES = ("nl", "en")
+LANGUAGES = invitations.MAIL_LANGUAGES
 SEPARATORS = re.compile(r"[\n\r,;\t]+")
 HEADER_WORDS = {"email", "e-mail", "mail", "adres", "address", "e-mailadres", "emailadres"}
-
-
-def _mail() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType] | None:
-    """The mail services (branch `mail`); None while they are not part of this build."""
-    try:
-        return (import_module("api.mail.outbox"), import_module("api.mail.messages"),
-                import_module("api.survey.mailing"), import_module("api.survey.invitations"))
-    except ImportError:
-        return None
-
-
-def _services():
-    found = _mail()
-    if found is None or not hasattr(found[3], "create_emailed"):
-        raise Conflict("E-mail is not part of this installation.", code="mail_not_built")
-    return found
 
 
 @dataclass(frozen=True)
 class MailState:
     """What the invitations pages say about e-mail for a round."""
 
-    built: bool  # the mail services are installed
-    configured: bool  # SMTP settings are given
-    status: object | None  # api.mail.outbox.DeliveryStatus: counts per status and last errors
+    configured: bool  # SMTP settings are given; without them nothing is sent
+    status: outbox.DeliveryStatus  # counts per status and the latest errors
 
 
 def mail_state(*, session: Session, settings: Settings, round_: Round) -> MailState:
-    found = _mail()
-    if found is None or not hasattr(found[3], "create_emailed"):
-        return MailState(built=False, configured=False, status=None)
-    outbox = found[0]
-    return MailState(built=True, configured=bool(getattr(settings, "mail_configured", False)),
+    return MailState(configured=settings.mail_configured,
                      status=outbox.delivery_status(session, round_.id))
 
 
-def previews(*, session: Session, round_: Round, unit: Unit, institution: Institution) -> dict:
+def previews(*, round_: Round, unit: Unit, institution: Institution) -> dict[str, messages.Rendered]:
     """The invitation mail as each language's recipient gets it, with an example link."""
-    found = _mail()
-    if found is None or not hasattr(found[3], "mail_params"):
-        return {}
-    messages, invitations = found[1], found[3]
     params = invitations.mail_params(round_=round_, unit=unit, institution=institution)
     return {lang: messages.preview("invitation", lang, params) for lang in LANGUAGES}
 
@@ -105,8 +79,7 @@ def uploaded_addresses(filename: str, content: bytes) -> list[str]:
 def invite_by_mail(*, session: Session, actor: Account | None, settings: Settings, round_: Round,
                    unit: Unit, addresses: list[str], lang: str) -> int:
     """Queue a personal invitation to each new address of the unit; returns how many."""
-    outbox, _, _, invitations = _services()
-    if not getattr(settings, "mail_configured", False):
+    if not settings.mail_configured:
         raise Conflict("Mail is not configured (no SMTP host).", code="mail_not_configured")
     check_invitable(round_=round_, unit=unit)
     if not addresses:
@@ -118,31 +91,19 @@ def invite_by_mail(*, session: Session, actor: Account | None, settings: Setting
                  institution=round_.institution_id,
                  detail=f"{made} e-mail invitations ({lang}) for unit {unit.name} (round {round_.id})")
     session.commit()
-    _wake()
+    worker.wake()
     return made
 
 
 def remind_now(*, session: Session, actor: Account | None, settings: Settings,
                round_: Round) -> int:
     """Queue today's reminder to every e-mailed invitee who has not answered (at most one a day)."""
-    _, _, mailing, _ = _services()
-    if not getattr(settings, "mail_configured", False):
+    if not settings.mail_configured:
         raise Conflict("Mail is not configured (no SMTP host).", code="mail_not_configured")
     sent = mailing.send_reminders(session, round_=round_, today=mailing.local_today())
     audit.record(session=session, actor=actor, action="invitations.reminded",
                  institution=round_.institution_id,
                  detail=f"{sent} reminders (round {round_.id})")
     session.commit()
-    _wake()
+    worker.wake()
     return sent
-
-
-def _wake() -> None:
-    """Tell the in-process mail worker there is work, when it runs."""
-    try:
-        worker = import_module("api.mail.worker")
-    except ImportError:
-        return
-    wake = getattr(worker, "wake", None)
-    if callable(wake):
-        wake()

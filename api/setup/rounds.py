@@ -19,6 +19,7 @@ from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import releases
 from api.setup import audit
 from api.setup.institutions import NAME_MAX, checked_name
+from api.survey import mailing
 
 
 def publish(*, session: Session, questionnaire: Questionnaire) -> None:
@@ -96,6 +97,7 @@ def close_round(*, session: Session, round_: Round, default_k: int,
     round_.closes_at = at
     session.add(round_)
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+    mailing.forget_addresses(session, now=at)
     session.commit()
     return round_
 
@@ -112,11 +114,12 @@ def _checked_moments(opens_at: datetime, closes_at: datetime | None, now: dateti
 def start_round(
     *, session: Session, catalog: Catalog, actor: Account | None, institution: Institution,
     name: str, slug: str, version: str, opens_at: datetime | None, closes_at: datetime | None,
-    now: datetime | None = None,
+    remind_days_before_close: int | None = None, now: datetime | None = None,
 ) -> Round:
     """The coordinator's "open a round" (page and CLI): the round, one audit event, one commit.
     The opening moment may lie ahead; no opening moment is now, no closing moment open-ended (the
-    page always asks for one). Links are made afterwards, per unit."""
+    page always asks for one). Links are made afterwards, per unit. `remind_days_before_close`
+    schedules the reminder to whoever was invited by e-mail and has not answered yet."""
     name = name.strip()
     if not name:
         raise InvalidInput("A round needs a name.", code="name_missing")
@@ -129,12 +132,23 @@ def start_round(
     now = now or utcnow()
     opens_at = opens_at or now
     _checked_moments(opens_at, closes_at, now)
+    if remind_days_before_close is not None and not (
+            1 <= remind_days_before_close <= mailing.MAX_REMIND_DAYS):
+        raise InvalidInput(f"Remind between 1 and {mailing.MAX_REMIND_DAYS} days before closing.",
+                           code="remind_days", max=mailing.MAX_REMIND_DAYS)
+    if remind_days_before_close is not None and closes_at is None:
+        raise InvalidInput("A reminder before closing needs a closing moment.",
+                           code="remind_without_close")
     round_ = open_round(session=session, catalog=catalog, institution=institution, name=name,
                         slug=slug, version=version, opens_at=opens_at, closes_at=closes_at)
+    if remind_days_before_close is not None:
+        mailing.schedule_reminder(session, round_=round_, days_before_close=remind_days_before_close)
     closes = f"{closes_at:%Y-%m-%d %H:%M} UTC" if closes_at else "open-ended"
     audit.record(session=session, actor=actor, action="round.opened", institution=institution,
                  detail=f"{round_.name} (round {round_.id}, {slug}/{version}, "
-                        f"{opens_at:%Y-%m-%d %H:%M} UTC – {closes})")
+                        f"{opens_at:%Y-%m-%d %H:%M} UTC – {closes}"
+                        + (f", reminder {remind_days_before_close} days before closing"
+                           if remind_days_before_close else "") + ")")
     session.commit()
     return round_
 

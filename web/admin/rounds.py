@@ -24,6 +24,7 @@ from api.platform.settings import Settings
 from api.results import gate
 from api.setup import emailing, inviting, rounds
 from api.setup.institutions import list_units
+from api.survey import mailing
 from web.access import ManagerAccount, managed
 from web.pages import LOCAL_ZONE, language, render
 
@@ -36,7 +37,8 @@ DONE = {"opened", "closed", "extended", "shared", "invited", "reminded"}
 # which form field a refusal of the use case is about
 FIELD_OF = {"name_missing": "name", "name_too_long": "name", "questionnaire_unknown": "questionnaire",
             "close_before_open": "closes", "close_in_past": "closes", "extend_not_later": "closes",
-            "round_closed_final": "closes", "links_count": "count"}
+            "round_closed_final": "closes", "links_count": "count", "remind_days": "remind_days",
+            "remind_without_close": "remind_days"}
 
 
 # --- form values ----------------------------------------------------------------------------------
@@ -84,7 +86,7 @@ def _default_form(catalog: Catalog) -> dict:
     chosen = f"{latest[-1].slug}/{latest[-1].version}" if latest else ""
     opens_date, opens_time = local_fields(utcnow())
     return {"name": "", "questionnaire": chosen, "opens_date": opens_date, "opens_time": opens_time,
-            "closes_date": "", "closes_time": "17:00"}
+            "closes_date": "", "closes_time": "17:00", "remind_days": ""}
 
 
 @router.get("/{slug}/metingen", name="admin_rounds", response_class=HTMLResponse)
@@ -99,7 +101,8 @@ def round_list(slug: str, request: Request, session: SessionDep, catalog: Catalo
 def round_open(slug: str, request: Request, session: SessionDep, catalog: CatalogDep,
                settings: SettingsDep, account: ManagerAccount, pairs: FormPairs):
     institution = managed(session, account, slug)
-    fields = ("name", "questionnaire", "opens_date", "opens_time", "closes_date", "closes_time")
+    fields = ("name", "questionnaire", "opens_date", "opens_time", "closes_date", "closes_time",
+              "remind_days")
     data = dict(pairs)
     form = {name: data.get(name, "")[:200] for name in fields}
     errors: dict[str, tuple[str, dict]] = {}
@@ -109,13 +112,16 @@ def round_open(slug: str, request: Request, session: SessionDep, catalog: Catalo
         errors["opens"] = ("moment_missing", {})
     if closes_at is None:
         errors["closes"] = ("moment_missing", {})
+    remind = form["remind_days"].strip()
+    if remind and not remind.isdigit():
+        errors["remind_days"] = ("remind_days", {"max": mailing.MAX_REMIND_DAYS})
     slug_, _, version = form["questionnaire"].partition("/")
     if not errors:
         try:
             round_ = rounds.start_round(
                 session=session, catalog=catalog, actor=account, institution=institution,
                 name=form["name"], slug=slug_, version=version, opens_at=opens_at,
-                closes_at=closes_at)
+                closes_at=closes_at, remind_days_before_close=int(remind) if remind else None)
         except DomainError as exc:
             session.rollback()
             errors = _errors(exc, "name")
@@ -236,8 +242,7 @@ def _unit_page(request: Request, session: Session, settings: Settings, instituti
         "done": done if done in DONE else None,
         "done_count": request.query_params.get("n", ""),
         "mail": emailing.mail_state(session=session, settings=settings, round_=round_),
-        "previews": emailing.previews(session=session, round_=round_, unit=unit,
-                                              institution=institution),
+        "previews": emailing.previews(round_=round_, unit=unit, institution=institution),
     }, status_code=status_code)
     page.headers.update(PRIVATE)
     return page
