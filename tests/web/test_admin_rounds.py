@@ -442,6 +442,121 @@ def test_without_mail_the_unit_page_says_so_and_points_to_the_personal_links(
     round_ = opened_round(session, alfa, catalog)
     unit = institution_units(session, alfa)[0]
     section = page(coordinator.get(_unit_url(alfa, round_, unit))).select_one("#email").parent
-    assert section.select_one(".notice.warn")
+    assert "niet ingesteld" in section.select_one(".notice.warn").get_text()
     assert section.select_one("a[href='#personal']")
     assert not section.select("textarea")
+    refused = post(coordinator, f"{_unit_url(alfa, round_, unit)}/uitnodigen",
+                   {"addresses": "jan@alfa.nl", "lang": "nl"})
+    assert refused.status_code == 422
+    assert session.exec(select(Invitation).where(Invitation.kind == "personal")).all() == []
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    from tests.mail.smtp import Inbox, SmtpServer, free_port
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield SmtpServer(inbox=inbox, port=port)
+    controller.stop()
+
+
+@pytest.fixture
+def mailing_coordinator(app, settings, smtp, alfa):
+    """The coordinator's browser on an app that sends mail (from its own worker thread) to the
+    test's SMTP server."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.mail.smtp import with_smtp
+
+    sending = create_app(with_smtp(settings, smtp.port, mail_poll_seconds=0.2), warm_charts=False)
+    with TestClient(sending) as browser:
+        web_login(browser, "coordinator@alfa.nl", PASSWORD)
+        yield browser
+    sending.state.engine.dispose()
+
+
+def test_a_coordinator_invites_pasted_and_uploaded_addresses_by_mail_and_reminds_only_who_did_not_answer(
+    mailing_coordinator, app, session, catalog, smtp, alfa
+):
+    from fastapi.testclient import TestClient
+
+    browser = mailing_coordinator
+    round_ = opened_round(session, alfa, catalog)
+    unit = institution_units(session, alfa)[0]
+    url = _unit_url(alfa, round_, unit)
+    html = page(browser.get(url))
+    previews = html.select("details.mail-preview")
+    assert len(previews) == 2 and unit.name in previews[0].get_text()
+    assert "voorbeeldlink" in previews[0].get_text()
+
+    # a bad address: refused next to the field, the list kept, nothing stored or sent
+    bad = post(browser, f"{url}/uitnodigen", {"addresses": "an@alfa.nl\nbert-at-alfa.nl",
+                                              "lang": "nl"})
+    assert bad.status_code == 422
+    assert "bert-at-alfa.nl" in page(bad).select_one("#addresses-error").get_text()
+    assert page(bad).select_one("#addresses").get_text() == "an@alfa.nl\nbert-at-alfa.nl"
+    assert session.exec(select(Invitation).where(Invitation.kind == "personal")).all() == []
+    session.commit()
+
+    pasted = post(browser, f"{url}/uitnodigen",
+                  {"addresses": "an@alfa.nl, bert@alfa.nl;\ncor@alfa.nl\n", "lang": "en"})
+    assert pasted.status_code == 303 and "done=invited&n=3" in pasted.headers["location"]
+    upload = browser.post(f"{url}/upload", data={"csrf_token": csrf_of(browser), "lang": "nl"},
+                          files={"file": ("adressen.csv", b"naam;e-mail\nDirk;dirk@alfa.nl\n"
+                                          b"An;an@alfa.nl\nEva;eva@alfa.nl\n", "text/csv")},
+                          follow_redirects=False)
+    assert upload.status_code == 303 and "n=2" in upload.headers["location"]  # an@ was invited
+    received = smtp.inbox.wait_for(5, timeout=20)
+    assert sorted(r.to for r in received) == ["an@alfa.nl", "bert@alfa.nl", "cor@alfa.nl",
+                                              "dirk@alfa.nl", "eva@alfa.nl"]
+    assert {r.lang for r in received if r.to in ("an@alfa.nl", "bert@alfa.nl")} == {"en"}
+    assert smtp.inbox.to("dirk@alfa.nl")[0].lang == "nl"
+
+    questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    with TestClient(app) as respondent:
+        token = urlsplit(smtp.inbox.to("an@alfa.nl")[0].link).path.rsplit("/", 1)[-1]
+        assert complete_survey(respondent, questionnaire, token,
+                               all_answers(questionnaire)).status_code == 200
+
+    round_url = f"/beheer/{alfa.slug}/metingen/{round_.id}"
+    assert _participation(browser, alfa, round_)["Practoraat Data"] == ("5", "1", "waiting")
+    reminded = post(browser, f"{round_url}/herinneren", {})
+    assert reminded.status_code == 303 and "n=4" in reminded.headers["location"]
+    received = smtp.inbox.wait_for(9, timeout=20)
+    reminders = [r.to for r in received[5:]]
+    assert sorted(reminders) == ["bert@alfa.nl", "cor@alfa.nl", "dirk@alfa.nl", "eva@alfa.nl"]
+    again = post(browser, f"{round_url}/herinneren", {})  # at most one a day
+    assert "n=0" in again.headers["location"]
+
+    status = page(browser.get(round_url))
+    counts = {li.select_one(".kpi-label").get_text(): li.select_one(".kpi").get_text()
+              for li in status.select(".delivery li")}
+    assert counts["Verstuurd"] == "9" and counts["Mislukt"] == "0"
+    actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["invitations.emailed", "invitations.emailed", "invitations.reminded",
+                       "invitations.reminded"]
+    details = " ".join(e.detail for e in session.exec(select(AuditEvent)))
+    assert "@" not in details
+
+
+def test_a_round_opened_with_a_scheduled_reminder_keeps_it(coordinator, session, alfa):
+    answer = post(coordinator, f"/beheer/{alfa.slug}/metingen", {
+        "name": "Meting met herinnering", "questionnaire": "galbraith-star/1.0",
+        "opens_date": "2031-09-01", "opens_time": "09:00",
+        "closes_date": "2031-10-01", "closes_time": "17:00", "remind_days": "3"})
+    assert answer.status_code == 303
+    round_ = session.exec(select(Round)).one()
+    session.commit()
+    assert round_.remind_days_before_close == 3
+    assert "3 dagen voor het sluiten" in page(coordinator.get(answer.headers["location"])).get_text()
+    refused = post(coordinator, f"/beheer/{alfa.slug}/metingen", {
+        "name": "Nog een", "questionnaire": "galbraith-star/1.0",
+        "opens_date": "2031-09-01", "opens_time": "09:00",
+        "closes_date": "2031-10-01", "closes_time": "17:00", "remind_days": "99"})
+    assert refused.status_code == 422
+    assert page(refused).select_one("#remind_days")["value"] == "99"
