@@ -55,6 +55,8 @@ def pasted_addresses(text: str) -> list[str]:
 def uploaded_addresses(filename: str, content: bytes) -> list[str]:
     """The addresses of a CSV or TXT file: a TXT as pasted; a CSV's column that holds addresses
     (the one with most '@'), its header row left out."""
+    if not filename.lower().endswith((".csv", ".txt")):
+        raise InvalidInput("Upload a .csv or .txt file with one address a line.", code="file_type")
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -23,6 +23,7 @@ from api.platform.models import AccountRole, AuditEvent, Invitation, Round, utcn
 from api.setup import accounts
 from api.setup.institutions import list_units
 from api.survey import invitations
+from tests.api.test_cli import kennisster, runner  # noqa: F401  (the command line, as a fixture)
 from tests.builders import (
     all_answers,
     complete_survey,
@@ -511,6 +512,11 @@ def test_a_coordinator_invites_pasted_and_uploaded_addresses_by_mail_and_reminds
                                           b"An;an@alfa.nl\nEva;eva@alfa.nl\n", "text/csv")},
                           follow_redirects=False)
     assert upload.status_code == 303 and "n=2" in upload.headers["location"]  # an@ was invited
+    workbook = browser.post(f"{url}/upload", data={"csrf_token": csrf_of(browser), "lang": "nl"},
+                            files={"file": ("adressen.xlsx", b"PK\x03\x04", "application/zip")},
+                            follow_redirects=False)
+    assert workbook.status_code == 422
+    assert ".csv" in page(workbook).select_one("#file-error").get_text()
     received = smtp.inbox.wait_for(5, timeout=20)
     assert sorted(r.to for r in received) == ["an@alfa.nl", "bert@alfa.nl", "cor@alfa.nl",
                                               "dirk@alfa.nl", "eva@alfa.nl"]
@@ -560,3 +566,30 @@ def test_a_round_opened_with_a_scheduled_reminder_keeps_it(coordinator, session,
         "closes_date": "2031-10-01", "closes_time": "17:00", "remind_days": "99"})
     assert refused.status_code == 422
     assert page(refused).select_one("#remind_days")["value"] == "99"
+
+
+# --- the same use cases on the command line -------------------------------------------------------
+
+
+def test_the_command_line_opens_extends_invites_and_closes_through_the_same_audited_use_cases(
+    kennisster, session  # noqa: F811  (the fixture imported above)
+):
+    from tests.api.test_cli import created_id, ok, refused
+
+    ok(kennisster("institution", "create", "Hogeschool Teststad"))
+    ok(kennisster("unit", "create", "hogeschool-teststad", "Practoraat Kunde"))
+    round_id = created_id(ok(kennisster("round", "open", "hogeschool-teststad", "Meting 1",
+                                        "--closes", "2031-06-01T17:00+02:00",
+                                        "--remind-days-before-close", "3")))
+    ok(kennisster("round", "extend", round_id, "--closes", "2031-06-15T17:00+02:00"))
+    refused(kennisster("round", "extend", round_id, "--closes", "2031-06-02T17:00+02:00"),
+            "later closing moment")
+    assert len(ok(kennisster("invite", round_id, "Practoraat Kunde", "-n", "2")).split()) == 2
+    ok(kennisster("round", "close", round_id))
+    refused(kennisster("invite", round_id, "Practoraat Kunde"), "closed")
+    round_ = session.get(Round, round_id)
+    assert round_.remind_days_before_close == 3
+    events = [(e.actor, e.action) for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    session.commit()
+    assert events == [("cli", "round.opened"), ("cli", "round.extended"),
+                      ("cli", "invitations.created"), ("cli", "round.closed")]

@@ -341,17 +341,18 @@ def poster(slug: str, round_id: Id, unit_id: Id, request: Request, session: Sess
 
 
 def _invite(request: Request, session: Session, settings: Settings, account: Account, slug: str,
-            round_id: int, unit_id: int, *, addresses: list[str], form: dict):
+            round_id: int, unit_id: int, *, read_addresses, form: dict, field: str = "addresses"):
     institution, round_, unit = _round_unit(session, account, slug, round_id, unit_id)
     lang = form["lang"] if form["lang"] in emailing.LANGUAGES else "nl"
     try:
         made = emailing.invite_by_mail(session=session, actor=account, settings=settings,
-                                       round_=round_, unit=unit, addresses=addresses, lang=lang)
+                                       round_=round_, unit=unit, addresses=read_addresses(),
+                                       lang=lang)
     except DomainError as exc:
         session.rollback()
         code = "addresses_invalid" if "addresses" in exc.params else exc.code
         return _unit_page(request, session, settings, institution, round_, unit, mail_form=form,
-                          errors={"addresses": (code, exc.params)}, status_code=422)
+                          errors={field: (code, exc.params)}, status_code=422)
     return RedirectResponse(str(request.url_for("admin_round_unit", slug=slug, round_id=round_id,
                                                 unit_id=unit_id)) + f"?done=invited&n={made}",
                             status_code=303)
@@ -364,7 +365,7 @@ def invite_pasted(slug: str, round_id: Id, unit_id: Id, request: Request, sessio
     data = dict(pairs)
     form = {"addresses": data.get("addresses", "")[:200_000], "lang": data.get("lang", "nl")}
     return _invite(request, session, settings, account, slug, round_id, unit_id,
-                   addresses=emailing.pasted_addresses(form["addresses"]), form=form)
+                   read_addresses=lambda: emailing.pasted_addresses(form["addresses"]), form=form)
 
 
 @router.post("/{slug}/metingen/{round_id}/eenheden/{unit_id}/upload",
@@ -373,10 +374,11 @@ def invite_uploaded(slug: str, round_id: Id, unit_id: Id, request: Request, sess
                     settings: SettingsDep, account: ManagerAccount, pairs: FormPairs,
                     upload: UploadDep):
     form = {"addresses": "", "lang": dict(pairs).get("lang", "nl")}
-    addresses = (emailing.uploaded_addresses(upload.filename, upload.content)
-                 if upload is not None else [])
+
+    def addresses() -> list[str]:
+        return [] if upload is None else emailing.uploaded_addresses(upload.filename, upload.content)
     return _invite(request, session, settings, account, slug, round_id, unit_id,
-                   addresses=addresses, form=form)
+                   read_addresses=addresses, form=form, field="file")
 
 
 @router.post("/{slug}/metingen/{round_id}/herinneren", name="admin_round_remind")
