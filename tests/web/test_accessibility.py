@@ -457,3 +457,46 @@ def test_the_rounds_and_invitations_pages_have_no_serious_axe_violations(
     page.emulate_media(media="print")
     page.screenshot(path=REPORTS / f"admin-round-poster-print-{view}.png", full_page=True)
     audit.check()
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_e_mail_invitation_forms_and_delivery_status_have_no_serious_axe_violations(
+    app, session, settings, page, running_round, view, audit
+):
+    """The unit page of an installation that sends mail: the address forms, the mail's preview,
+    and the round's delivery status with a failed message (no worker runs: nothing is sent)."""
+    from api.mail import outbox
+    from api.main import create_app
+    from api.platform.models import Outbox
+    from tests.live import threaded_server
+
+    slug, round_id, unit_id = running_round
+    mailing = create_app(settings.model_copy(update={"smtp_host": "127.0.0.1", "mail_worker": False}),
+                         warm_charts=False)
+    with threaded_server(mailing) as server:
+        page.goto(f"{server}/login?next=/beheer/{slug}/metingen/{round_id}/eenheden/{unit_id}")
+        page.locator("#email").fill(COORDINATOR_EMAIL)
+        page.locator("#password").fill(COORDINATOR_PASSWORD)
+        navigate(page, page.locator("form.login button[type=submit]").click, f"/eenheden/{unit_id}")
+        assert page.locator("textarea#addresses").count() == 1
+        page.locator("details.mail-preview summary").first.click()
+        audit.page(page, f"admin unit e-mail {view}")
+
+        page.locator("#addresses").fill("an@alfa.nl\nbert-at-alfa.nl")
+        navigate(page, page.locator("form[action$=uitnodigen] button[type=submit]").click,
+                 "/uitnodigen", status=422)
+        assert page.locator("#addresses-error").count() == 1
+        audit.page(page, f"admin unit e-mail with error {view}")
+
+        page.locator("#addresses").fill("an@alfa.nl\nbert@alfa.nl")
+        navigate(page, page.locator("form[action$=uitnodigen] button[type=submit]").click,
+                 f"/eenheden/{unit_id}?done=invited&n=2")
+        first = session.exec(select(Outbox).order_by(Outbox.id)).first()
+        outbox.mark_failed(session, first.id, error="550 mailbox unavailable", permanent=True)
+        session.commit()
+        page.goto(f"{server}/beheer/{slug}/metingen/{round_id}")
+        page.locator("section[aria-labelledby=mail] details summary").click()
+        assert page.locator("section[aria-labelledby=mail] details tbody tr").count() == 1
+        audit.page(page, f"admin round delivery status {view}")
+    mailing.state.engine.dispose()
+    audit.check()
