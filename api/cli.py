@@ -22,7 +22,17 @@ from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
-from api.setup import access, account_admin, account_links, accounts, institutions, rounds, tokens, units
+from api.setup import (
+    access,
+    account_admin,
+    account_links,
+    accounts,
+    institutions,
+    inviting,
+    rounds,
+    tokens,
+    units,
+)
 from api.setup.unit_tree import UnitImportRefused
 from api.survey import invitations, mailing
 
@@ -270,14 +280,18 @@ def round_open(
     opens: Annotated[str | None, typer.Option(help="Opening moment (default now).")] = None,
     closes: Annotated[str | None, typer.Option(help="Closing moment (default: open-ended).")]
     = None,
+    remind_days_before_close: Annotated[int | None, typer.Option(
+        help="Remind e-mailed invitees who have not answered this many days before closing.")]
+    = None,
 ) -> None:
     """Open a round: an institution runs one questionnaire version from now (or --opens)."""
     slug, _, version = questionnaire.partition("/")
     with _use_case(write=True) as session:
         inst = institutions.get_institution(session=session, ref=institution)
-        round_ = rounds.open_round(session=session, catalog=_catalog(), institution=inst,
-                                   name=name, slug=slug, version=version,
-                                   opens_at=_when(opens), closes_at=_when(closes))
+        round_ = rounds.start_round(session=session, catalog=_catalog(), actor=None,
+                                    institution=inst, name=name, slug=slug, version=version,
+                                    opens_at=_when(opens), closes_at=_when(closes),
+                                    remind_days_before_close=remind_days_before_close)
         console.print(f"Opened round {round_.id}: {round_.name} ({questionnaire})")
 
 
@@ -289,6 +303,20 @@ def round_close(round_id: int) -> None:
                                     round_=rounds.get_round(session=session, round_id=round_id),
                                     default_k=get_settings().anonymity_k)
         console.print(f"Closed round {round_.id}: {round_.name}")
+
+
+@round_app.command("extend")
+def round_extend(
+    round_id: int,
+    closes: Annotated[str, typer.Option(help="The new, later closing moment (UTC unless it "
+                                             "names its offset).")],
+) -> None:
+    """Move the closing moment of a round that has not closed yet to later."""
+    with _use_case(write=True) as session:
+        round_ = rounds.extend_round(session=session, actor=None,
+                                     round_=rounds.get_round(session=session, round_id=round_id),
+                                     closes_at=_when(closes))
+        console.print(f"Round {round_.id} now closes {round_.closes_at:%Y-%m-%d %H:%M} UTC")
 
 
 @round_app.command("list")
@@ -472,20 +500,22 @@ def invite(
                 addresses=email.read_text(encoding="utf-8-sig").splitlines(),
                 lang=lang or inst.default_language)
         elif shared:
-            tokens = [invitations.ensure_shared(session=session,
-                                                secret_key=settings.secret_key,
-                                                round_=round_, unit=target)]
+            links = [inviting.make_shared_link(session=session, actor=None,
+                                               secret_key=settings.secret_key,
+                                               base_url=settings.base_url, round_=round_,
+                                               unit=target)]
         else:
-            tokens = invitations.create_personal(session=session, round_=round_,
-                                                 unit=target, count=count)
+            links = inviting.generate_personal_links(
+                session=session, actor=None, round_=round_, unit=target, count=count,
+                base_url=settings.base_url, max_count=invitations.MAX_PERSONAL_PER_CALL)
     if invited is not None:
         console.print(f"Invited {invited} new address(es) by e-mail for {target.name}"
                       + ("" if settings.mail_configured else
                          "; mail is not configured yet (KENNISSTER_SMTP_HOST), so it waits"
                          " in the outbox"))
         return
-    for token in tokens:
-        typer.echo(invitations.survey_url(settings.base_url, token))
+    for link in links:
+        typer.echo(link)
 
 
 @app.command()

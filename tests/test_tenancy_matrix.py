@@ -234,9 +234,70 @@ ADMIN_UNITS_ROWS: list[Row] = [
 ]
 
 # --- the coordinator's area: rounds and invitations (branch admin-rounds) ---------------------
+# A refused form answers 422 to whoever may run A (nothing is stored); A's round with B's slug, or
+# B's unit in A's round, does not exist for anyone.
+ADMIN_A_FORM = but(NO_SESSION, board_a="404", board_b="404", coordinator_a="422", admin="422")
+ADMIN_NOWHERE = but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404", admin="404")
+ROUNDS = "/beheer/{slug}/metingen"
+ROUND = ROUNDS + "/{round_id}"
+ROUND_UNIT = ROUND + "/eenheden/{unit_id}"
+A_ROUND_UNIT = "/beheer/{A}/metingen/{a_round}/eenheden/{a_unit}"
 ADMIN_ROUNDS_ROWS: list[Row] = [
-    # placeholder row of branch admin-units (its nav links here): replace with admin-rounds' rows
-    Row("GET", "/beheer/{slug}/metingen", "/beheer/{A}/metingen", ADMIN_A),
+    Row("GET", ROUNDS, "/beheer/{A}/metingen", ADMIN_A),
+    Row("GET", ROUNDS, "/beheer/{B}/metingen", ADMIN_B),
+    Row("POST", ROUNDS, "/beheer/{A}/metingen", ADMIN_A_FORM,
+        form={"name": "Meting", "questionnaire": "galbraith-star/1.0", "opens_date": "2031-10-01",
+              "opens_time": "09:00", "closes_date": "2031-09-01", "closes_time": "17:00"}),
+    Row("POST", ROUNDS, "/beheer/{B}/metingen", but(NO_SESSION, board_a="404", board_b="404",
+                                                    coordinator_a="404", admin="422"),
+        form={"name": ""}),
+    Row("GET", ROUND, "/beheer/{A}/metingen/{a_round}", ADMIN_A),
+    Row("GET", ROUND, "/beheer/{A}/metingen/{a_closed}", ADMIN_A),
+    Row("GET", ROUND, "/beheer/{B}/metingen/{b_round}", ADMIN_B),
+    Row("GET", ROUND, "/beheer/{B}/metingen/{a_round}", ADMIN_NOWHERE),
+    Row("GET", ROUND, "/beheer/{A}/metingen/{b_round}", ADMIN_NOWHERE),
+    Row("POST", ROUND + "/sluiten", "/beheer/{A}/metingen/{a_round}/sluiten", ADMIN_A_FORM, form={}),
+    Row("POST", ROUND + "/sluiten", "/beheer/{B}/metingen/{a_round}/sluiten", ADMIN_NOWHERE,
+        form={"confirm": "yes"}),
+    Row("POST", ROUND + "/verlengen", "/beheer/{A}/metingen/{a_closed}/verlengen", ADMIN_A_FORM,
+        form={"closes_date": "2040-01-01", "closes_time": "12:00"}),
+    Row("POST", ROUND + "/verlengen", "/beheer/{A}/metingen/{b_round}/verlengen", ADMIN_NOWHERE,
+        form={"closes_date": "2040-01-01", "closes_time": "12:00"}),
+    Row("POST", ROUND + "/herinneren", "/beheer/{A}/metingen/{a_round}/herinneren", ADMIN_A_FORM,
+        form={}),
+    Row("POST", ROUND + "/herinneren", "/beheer/{B}/metingen/{a_round}/herinneren", ADMIN_NOWHERE,
+        form={}),
+    Row("GET", ROUND_UNIT, A_ROUND_UNIT, ADMIN_A),
+    Row("GET", ROUND_UNIT, "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}", ADMIN_NOWHERE),
+    Row("GET", ROUND_UNIT, "/beheer/{B}/metingen/{b_round}/eenheden/{b_unit}", ADMIN_B),
+    Row("POST", ROUND_UNIT + "/links", A_ROUND_UNIT + "/links",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="200", admin="200"),
+        form={"count": "1", "format": "csv"}),
+    Row("POST", ROUND_UNIT + "/links", "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/links",
+        ADMIN_NOWHERE, form={"count": "1"}),
+    # the closed round takes no new shared link: refused with the error page
+    Row("POST", ROUND_UNIT + "/gedeelde-link",
+        "/beheer/{A}/metingen/{a_closed}/eenheden/{a_unit}/gedeelde-link",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="409", admin="409"), form={}),
+    Row("POST", ROUND_UNIT + "/gedeelde-link",
+        "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/gedeelde-link", ADMIN_NOWHERE, form={}),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", A_ROUND_UNIT + "/qr.svg", ADMIN_A),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", A_ROUND_UNIT + "/qr.png", ADMIN_A),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/qr.png",
+        ADMIN_NOWHERE),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", "/beheer/{B}/metingen/{a_round}/eenheden/{a_unit}/qr.svg",
+        ADMIN_NOWHERE),
+    Row("GET", ROUND_UNIT + "/poster", A_ROUND_UNIT + "/poster", ADMIN_A),
+    Row("GET", ROUND_UNIT + "/poster", "/beheer/{A}/metingen/{b_round}/eenheden/{b_unit}/poster",
+        ADMIN_NOWHERE),
+    Row("POST", ROUND_UNIT + "/uitnodigen", A_ROUND_UNIT + "/uitnodigen", ADMIN_A_FORM,
+        form={"addresses": "geen-adres", "lang": "nl"}),
+    Row("POST", ROUND_UNIT + "/uitnodigen",
+        "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/uitnodigen", ADMIN_NOWHERE,
+        form={"addresses": "a@b.nl"}),
+    Row("POST", ROUND_UNIT + "/upload", A_ROUND_UNIT + "/upload", ADMIN_A_FORM, form={"lang": "nl"}),
+    Row("POST", ROUND_UNIT + "/upload", "/beheer/{B}/metingen/{a_round}/eenheden/{a_unit}/upload",
+        ADMIN_NOWHERE, form={"lang": "nl"}),
 ]
 
 # --- the coordinator's area: accounts, passwords and the audit log (branch admin-accounts) ----
