@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,8 +22,19 @@ from api.platform.errors import DomainError
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
-from api.setup import access, accounts, institutions, rounds, tokens
-from api.survey import invitations
+from api.setup import (
+    access,
+    account_admin,
+    account_links,
+    accounts,
+    institutions,
+    inviting,
+    rounds,
+    tokens,
+    units,
+)
+from api.setup.unit_tree import UnitImportRefused
+from api.survey import invitations, mailing
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
                   no_args_is_help=True, add_completion=False)
@@ -101,11 +113,32 @@ def check() -> None:
 def institution_create(
     name: str,
     k: Annotated[int | None, typer.Option(help="Own anonymity threshold (at least 3).")] = None,
+    language: Annotated[str, typer.Option(help="Default language: nl or en.")] = "nl",
 ) -> None:
     """Create an institution."""
     with _use_case(write=True) as session:
-        inst = institutions.create_institution(session=session, name=name, anonymity_k=k)
+        inst = institutions.add_institution(session=session, actor=None, name=name,
+                                            anonymity_k=k, default_language=language)
         console.print(f"Created institution {inst.id}: {inst.name} (slug {inst.slug})")
+
+
+@institution_app.command("update")
+def institution_update(
+    institution: Annotated[str, typer.Argument(help="Institution id or slug.")],
+    name: Annotated[str | None, typer.Option(help="New name (the slug stays).")] = None,
+    k: Annotated[int | None, typer.Option(
+        help="Anonymity threshold: at least 3; lower only before the first release.")] = None,
+    language: Annotated[str | None, typer.Option(help="Default language: nl or en.")] = None,
+) -> None:
+    """Change an institution's name, anonymity threshold or default language."""
+    default_k = get_settings().anonymity_k
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        changes = institutions.update_institution(
+            session=session, actor=None, institution=inst, name=name or inst.name,
+            anonymity_k=k if k is not None else inst.anonymity_k or default_k,
+            default_language=language or inst.default_language, default_k=default_k)
+        console.print(f"{inst.name}: {'; '.join(changes) if changes else 'nothing changed'}")
 
 
 @institution_app.command("list")
@@ -130,9 +163,91 @@ def unit_create(
         inst = institutions.get_institution(session=session, ref=institution)
         parent_unit = (institutions.get_unit(session=session, institution=inst, ref=parent)
                        if parent else None)
-        unit = institutions.create_unit(session=session, institution=inst, name=name,
-                                        kind=kind, parent=parent_unit)
+        unit = units.add_unit(session=session, actor=None, institution=inst, name=name,
+                              kind=kind, parent=parent_unit)
         console.print(f"Created {unit.kind} {unit.id}: {unit.name}")
+
+
+def _unit(session: Session, institution: str, unit: str):
+    inst = institutions.get_institution(session=session, ref=institution)
+    return inst, institutions.get_unit(session=session, institution=inst, ref=unit)
+
+
+InstitutionRef = Annotated[str, typer.Argument(help="Institution id or slug.")]
+UnitRef = Annotated[str, typer.Argument(help="Unit name or id.")]
+
+
+@unit_app.command("rename")
+def unit_rename(institution: InstitutionRef, unit: UnitRef, name: str) -> None:
+    """Give a unit another name."""
+    with _use_case(write=True) as session:
+        _, target = _unit(session, institution, unit)
+        old = target.name
+        units.rename_unit(session=session, actor=None, unit=target, name=name)
+        console.print(f"Renamed {old!r} to {target.name!r}")
+
+
+@unit_app.command("move")
+def unit_move(
+    institution: InstitutionRef, unit: UnitRef,
+    parent: Annotated[str | None, typer.Option(
+        help="The new parent's name or id; leave out to move the unit to the top.")] = None,
+) -> None:
+    """Place a unit under another parent (never under itself or its own descendants)."""
+    with _use_case(write=True) as session:
+        inst, target = _unit(session, institution, unit)
+        parent_unit = (institutions.get_unit(session=session, institution=inst, ref=parent)
+                       if parent else None)
+        units.move_unit(session=session, actor=None, unit=target, parent=parent_unit)
+        console.print(f"{target.name} is now " + (f"under {parent_unit.name}" if parent_unit
+                                                  else "at the top"))
+
+
+@unit_app.command("archive")
+def unit_archive(institution: InstitutionRef, unit: UnitRef,
+                 undo: Annotated[bool, typer.Option(
+                     "--undo", help="Put an archived unit back in use.")] = False) -> None:
+    """Archive a unit: it keeps its numbers and takes no new invitations (--undo: back in use)."""
+    with _use_case(write=True) as session:
+        _, target = _unit(session, institution, unit)
+        if undo:
+            units.unarchive_unit(session=session, actor=None, unit=target)
+        else:
+            units.archive_unit(session=session, actor=None, unit=target)
+        console.print(f"{target.name} is {'in use' if undo else 'archived'}")
+
+
+@unit_app.command("delete")
+def unit_delete(institution: InstitutionRef, unit: UnitRef) -> None:
+    """Delete a unit without responses, invitations or child units (else archive it)."""
+    with _use_case(write=True) as session:
+        _, target = _unit(session, institution, unit)
+        name = target.name
+        units.delete_unit(session=session, actor=None, unit=target)
+        console.print(f"Deleted {name}")
+
+
+@unit_app.command("import")
+def unit_import(
+    institution: InstitutionRef,
+    file: Annotated[Path, typer.Argument(help="A CSV or XLSX file with the columns naam/name, "
+                                              "soort/kind and bovenliggende/parent.",
+                                         exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import a unit tree from a CSV or XLSX file, all or nothing: every bad row is named."""
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        try:
+            made = units.import_units(session=session, actor=None, institution=inst,
+                                      filename=file.name, content=file.read_bytes())
+        except UnitImportRefused as exc:
+            session.rollback()
+            table = Table("row", "column", "problem", title=f"{file.name}: nothing imported")
+            for problem in exc.problems:
+                table.add_row(str(problem.row or "—"), problem.column or "—", problem.message)
+            console.print(table)
+            _fail(f"{exc.total} problem(s) in {file.name}; nothing was stored.")
+        console.print(f"{len(made)} units added to {inst.name}")
 
 
 @unit_app.command("list")
@@ -142,7 +257,8 @@ def unit_list(institution: Annotated[str, typer.Argument(help="Institution id or
     with _use_case() as session:
         inst = institutions.get_institution(session=session, ref=institution)
         for unit in institutions.list_units(session=session, institution=inst):
-            table.add_row(str(unit.id), unit.kind, unit.name, str(unit.parent_id or ""))
+            table.add_row(str(unit.id), unit.kind + (" (archived)" if unit.archived_at else ""),
+                          unit.name, str(unit.parent_id or ""))
     console.print(table)
 
 
@@ -164,14 +280,18 @@ def round_open(
     opens: Annotated[str | None, typer.Option(help="Opening moment (default now).")] = None,
     closes: Annotated[str | None, typer.Option(help="Closing moment (default: open-ended).")]
     = None,
+    remind_days_before_close: Annotated[int | None, typer.Option(
+        help="Remind e-mailed invitees who have not answered this many days before closing.")]
+    = None,
 ) -> None:
     """Open a round: an institution runs one questionnaire version from now (or --opens)."""
     slug, _, version = questionnaire.partition("/")
     with _use_case(write=True) as session:
         inst = institutions.get_institution(session=session, ref=institution)
-        round_ = rounds.open_round(session=session, catalog=_catalog(), institution=inst,
-                                   name=name, slug=slug, version=version,
-                                   opens_at=_when(opens), closes_at=_when(closes))
+        round_ = rounds.start_round(session=session, catalog=_catalog(), actor=None,
+                                    institution=inst, name=name, slug=slug, version=version,
+                                    opens_at=_when(opens), closes_at=_when(closes),
+                                    remind_days_before_close=remind_days_before_close)
         console.print(f"Opened round {round_.id}: {round_.name} ({questionnaire})")
 
 
@@ -183,6 +303,20 @@ def round_close(round_id: int) -> None:
                                     round_=rounds.get_round(session=session, round_id=round_id),
                                     default_k=get_settings().anonymity_k)
         console.print(f"Closed round {round_.id}: {round_.name}")
+
+
+@round_app.command("extend")
+def round_extend(
+    round_id: int,
+    closes: Annotated[str, typer.Option(help="The new, later closing moment (UTC unless it "
+                                             "names its offset).")],
+) -> None:
+    """Move the closing moment of a round that has not closed yet to later."""
+    with _use_case(write=True) as session:
+        round_ = rounds.extend_round(session=session, actor=None,
+                                     round_=rounds.get_round(session=session, round_id=round_id),
+                                     closes_at=_when(closes))
+        console.print(f"Round {round_.id} now closes {round_.closes_at:%Y-%m-%d %H:%M} UTC")
 
 
 @round_app.command("list")
@@ -249,6 +383,59 @@ def account_list() -> None:
     console.print(table)
 
 
+def _print_link(settings, token, what: str) -> None:
+    """The link itself only for someone with a shell, and only when no mail will carry it."""
+    if settings.mail_configured:
+        console.print(f"The {what} link is on its way by e-mail.")
+    else:
+        console.print(f"Mail is not configured (KENNISSTER_SMTP_HOST); hand out this {what} link "
+                      "yourself, it works once:")
+        typer.echo(account_links.link_url(settings.base_url,
+                                          account_links.plain_token(settings.secret_key, token)))
+
+
+@account_app.command("invite")
+def account_invite(
+    email: str,
+    institution: Annotated[str, typer.Option(help="Institution id or slug.")],
+    role: Annotated[str, typer.Option(help="bestuur or coordinator.")] = "bestuur",
+    name: str = "",
+) -> None:
+    """Invite a board member or coordinator by e-mail with a one-time link to set a password
+    (an existing account of that role is granted the institution instead)."""
+    settings = get_settings()
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        result = account_admin.invite(session=session, actor=None, institution=inst, email=email,
+                                      role=role, name=name, secret_key=settings.secret_key)
+        if result.existing:
+            console.print(f"{result.account.email} had an account already; it may now see "
+                          f"{inst.name}")
+        if result.token is not None:
+            _print_link(settings, result.token, "invitation")
+
+
+@account_app.command("revoke")
+def account_revoke(email: str) -> None:
+    """Block a whole account: no login, every session ended, no link of it works."""
+    with _use_case(write=True) as session:
+        account = accounts.get_account(session=session, email=email)
+        account_admin.revoke_account(session=session, actor=None, account_id=account.id)
+        console.print(f"Revoked {account.email}")
+
+
+@account_app.command("reset")
+def account_reset(email: str,
+                  lang: Annotated[str, typer.Option(help="Language of the mail: nl or en.")] = "nl",
+                  ) -> None:
+    """Send someone a link to choose a new password (valid for one hour, works once)."""
+    settings = get_settings()
+    with _use_case(write=True) as session:
+        token = account_admin.send_reset(session=session, actor=None, email=email, lang=lang,
+                                         secret_key=settings.secret_key)
+        _print_link(settings, token, "reset")
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="Who or what the token is for.")],
@@ -291,22 +478,96 @@ def invite(
     unit: Annotated[str, typer.Argument(help="Unit id or name.")],
     count: Annotated[int, typer.Option("--count", "-n", help="Number of personal links.")] = 1,
     shared: Annotated[bool, typer.Option(help="Print the unit's shared link instead.")] = False,
+    email: Annotated[Path | None, typer.Option(
+        help="File with one e-mail address per line: each gets a personal link by e-mail.",
+        exists=True, dir_okay=False, readable=True)] = None,
+    lang: Annotated[str | None, typer.Option(
+        help="Language of the e-mails: nl or en (default: the institution's).")] = None,
 ) -> None:
-    """Print N single-use survey URLs for a unit, or the unit's shared link (--shared)."""
+    """Print N single-use survey URLs, the unit's shared link (--shared), or e-mail links (--email).
+
+    With --email FILE every address in the file (one a line) gets its own personal link by e-mail;
+    addresses already invited to the round are skipped."""
     settings = get_settings()
+    invited: int | None = None
     with _use_case(write=True) as session:
         round_ = rounds.get_round(session=session, round_id=round_id)
         inst = institutions.get_institution(session=session, ref=round_.institution_id)
         target = institutions.get_unit(session=session, institution=inst, ref=unit)
-        if shared:
-            tokens = [invitations.ensure_shared(session=session,
-                                                secret_key=settings.secret_key,
-                                                round_=round_, unit=target)]
+        if email is not None:
+            invited = invitations.create_emailed(
+                session, round_=round_, unit=target, secret_key=settings.secret_key,
+                addresses=email.read_text(encoding="utf-8-sig").splitlines(),
+                lang=lang or inst.default_language)
+        elif shared:
+            links = [inviting.make_shared_link(session=session, actor=None,
+                                               secret_key=settings.secret_key,
+                                               base_url=settings.base_url, round_=round_,
+                                               unit=target)]
         else:
-            tokens = invitations.create_personal(session=session, round_=round_,
-                                                 unit=target, count=count)
-    for token in tokens:
-        typer.echo(invitations.survey_url(settings.base_url, token))
+            links = inviting.generate_personal_links(
+                session=session, actor=None, round_=round_, unit=target, count=count,
+                base_url=settings.base_url, max_count=invitations.MAX_PERSONAL_PER_CALL)
+    if invited is not None:
+        console.print(f"Invited {invited} new address(es) by e-mail for {target.name}"
+                      + ("" if settings.mail_configured else
+                         "; mail is not configured yet (KENNISSTER_SMTP_HOST), so it waits"
+                         " in the outbox"))
+        return
+    for link in links:
+        typer.echo(link)
+
+
+@app.command()
+def remind(
+    round_id: int,
+    schedule: Annotated[int | None, typer.Option(
+        "--days-before-close", help="Instead of reminding now, remind automatically this many days "
+        "before the round closes.")] = None,
+    no_schedule: Annotated[bool, typer.Option(help="Cancel the automatic reminder.")] = False,
+) -> None:
+    """Remind everyone invited by e-mail who has not answered yet (at most once a day)."""
+    scheduling = schedule is not None or no_schedule
+    with _use_case(write=True) as session:
+        round_ = rounds.get_round(session=session, round_id=round_id)
+        if scheduling:
+            mailing.schedule_reminder(session, round_=round_,
+                                      days_before_close=None if no_schedule else schedule)
+        else:
+            queued = mailing.send_reminders(session, round_=round_, today=mailing.local_today())
+    if scheduling:
+        console.print(f"Round {round_id}: " + ("no automatic reminder" if no_schedule
+                                                else f"reminder {schedule} day(s) before it closes"))
+    else:
+        console.print(f"Queued {queued} reminder(s) for round {round_id}.")
+
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option(help="One pass, then stop.")] = False) -> None:
+    """Send the mail in the outbox (and scheduled reminders) until stopped with Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from api.mail import worker as mail_worker
+
+    settings = get_settings()
+    if not settings.mail_configured:
+        _fail("Mail is not configured: set KENNISSTER_SMTP_HOST (and KENNISSTER_MAIL_FROM).")
+    engine = _engine()
+    if once:
+        sent = mail_worker.run_once(engine, settings)
+        console.print(f"Sent {sent} mail(s).")
+        return
+    stop = threading.Event()
+
+    def _stop(*_args) -> None:
+        stop.set()
+        mail_worker.wake()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    mail_worker.run_worker(engine, settings, stop)
+    engine.dispose()
 
 
 @app.command()

@@ -42,7 +42,17 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
             log.warning("The database has no tables yet: run `kennisster migrate` first.")
         if warm_charts:
             threading.Thread(target=charts.warm_up, daemon=True).start()
+        mail = None
+        if settings.mail_worker and settings.mail_configured:
+            from api.mail import worker
+
+            mail = worker.start_in_thread(engine, settings)
         yield
+        if mail is not None:
+            thread, stop = mail
+            stop.set()
+            worker.wake()
+            thread.join(timeout=settings.smtp_timeout_seconds + 5)
         engine.dispose()
 
     app = FastAPI(title="Kennisster", version="0.1.0", lifespan=lifespan,

@@ -12,9 +12,10 @@ from itertools import count
 
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
-from api.platform.models import Institution, Round, Unit, utcnow
+from api.platform.db import session_scope
+from api.platform.models import Institution, Outbox, Recipient, Round, Unit, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import releases
 from api.setup import institutions, rounds, tokens
@@ -129,3 +130,31 @@ def complete_survey(client, questionnaire: Questionnaire, token: str,
                   for item in questionnaire.items_of(knob.key) if item.id in answers}
         assert post(f"/s/{token}/k/{knob.key}", {**values, "action": "next"}).status_code == 303
     return post(f"/s/{token}/afronden", {})
+
+
+# --- e-mail ----------------------------------------------------------------------------------
+
+
+def invite_by_mail(session: Session, round_: Round, unit: Unit, addresses: list[str], *,
+                   secret_key: str, lang: str = "nl") -> int:
+    """Invitations by e-mail as the coordinator sends them: created, queued and committed."""
+    invited = invitations.create_emailed(session, round_=round_, unit=unit, secret_key=secret_key,
+                                         addresses=addresses, lang=lang)
+    session.commit()
+    return invited
+
+
+def addresses(count: int, domain: str = "hs-test.nl") -> list[str]:
+    """`count` distinct colleagues' addresses."""
+    return [f"collega{next(_seq)}@{domain}" for _ in range(count)]
+
+
+def outbox_rows(engine: sa.Engine) -> list:
+    """Every outbox row, read in a transaction of its own (so no test holds SQLite's lock)."""
+    with session_scope(engine) as session:
+        return list(session.exec(select(Outbox).order_by(Outbox.id)))
+
+
+def recipient_rows(engine: sa.Engine) -> list:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Recipient).order_by(Recipient.id)))

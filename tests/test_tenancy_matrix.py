@@ -13,8 +13,8 @@ The visitors (columns):
 Each row is one concrete request, mostly on A's objects (A's slug, round, unit, shared link); a
 few rows ask for B's objects, or mix A's slug with B's round, to show that no door between
 tenants is open. Cells read "200", "404", … or "303→where" for a redirect (`login`, `intro`,
-`knob <key>`, `thanks`, `dash A`, …). `test_every_route_is_in_the_matrix` fails when the app gets
-a route without a row here.
+`knob <key>`, `thanks`, `dash A`, `admin A/eenheden`, …). `test_every_route_is_in_the_matrix`
+fails when the app gets a route without a row here.
 
 The rows run in order, each as every visitor, and every visitor's cookies are put back as they
 were before each request; the respondent's draft lives in the database, so the survey rows follow
@@ -75,6 +75,7 @@ class Row:
     method: str
     route: str  # the app's path template this row exercises
     url: str  # placeholders: {A} {B} {a_round} {a_closed} {b_round} {a_unit} {b_unit} {a_link} {b_link}
+    # {board_b_account}
     expected: dict[str, str]
     form: dict[str, str] | None = None  # posted as a page form, with the browser's CSRF token
     json: dict | None = None
@@ -93,7 +94,10 @@ MATRIX = [
     Row("GET", "/login", "/login", every("200")),
     Row("POST", "/login", "/login", every("303→dashboards"),
         form={"email": "bestuur@alfa.nl", "password": PASSWORD, "next": "/dashboard"}),
-    Row("POST", "/logout", "/logout", every("303→login"), form={}),
+    # logging out ends the account's sessions on the server (every device): a real logout here
+    # would log the matrix's visitors out for every later row, so this row posts without the
+    # form token (refused, nothing changes); tests/web/test_passwords.py logs out for real
+    Row("POST", "/logout", "/logout", every("403"), json={}),
     Row("GET", "/static", "/static/kennisster.css", every("200")),
     Row("GET", "/api/v1/docs", "/api/v1/docs", every("200")),
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every("200")),
@@ -173,15 +177,163 @@ MATRIX = [
 ]
 
 # --- the coordinator's area: home, institution and units (branch admin-units) -----------------
+# A coordinator of A runs only A; its admin home leads straight there. The POST rows change
+# nothing for good: settings saved as they are, A's unit renamed to its own name, moved where
+# it is, archived and put back; only "Practoraat Matrix" is new (the admin then finds it taken).
 ADMIN_UNITS_ROWS: list[Row] = [
+    Row("GET", "/beheer", "/beheer",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="303→admin A", admin="200")),
+    Row("POST", "/beheer", "/beheer",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404",
+            admin="303→admin hogeschool-matrix"),
+        form={"name": "Hogeschool Matrix", "anonymity_k": "", "default_language": "nl"}),
+    Row("GET", "/beheer/{slug}", "/beheer/{A}", ADMIN_A),
+    Row("GET", "/beheer/{slug}", "/beheer/{B}", ADMIN_B),
+    Row("POST", "/beheer/{slug}", "/beheer/{A}", {**ADMIN_A, "coordinator_a": "303→admin A",
+                                                   "admin": "303→admin A"},
+        form={"name": "Hogeschool Alfa", "anonymity_k": "5", "default_language": "nl"}),
+    Row("POST", "/beheer/{slug}", "/beheer/{B}", {**ADMIN_B, "admin": "303→admin B"},
+        form={"name": "ROC Beta", "anonymity_k": "5", "default_language": "nl"}),
+    Row("GET", "/beheer/{slug}/eenheden", "/beheer/{A}/eenheden", ADMIN_A),
+    Row("GET", "/beheer/{slug}/eenheden", "/beheer/{B}/eenheden", ADMIN_B),
+    Row("GET", "/beheer/{slug}/eenheden/voorbeeld.csv", "/beheer/{A}/eenheden/voorbeeld.csv",
+        ADMIN_A),
+    Row("GET", "/beheer/{slug}/eenheden/voorbeeld.csv", "/beheer/{B}/eenheden/voorbeeld.csv",
+        ADMIN_B),
+    Row("POST", "/beheer/{slug}/eenheden", "/beheer/{A}/eenheden",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "422"},
+        form={"name": "Practoraat Matrix", "kind": "practoraat", "parent": ""}),
+    Row("POST", "/beheer/{slug}/eenheden", "/beheer/{B}/eenheden", {**ADMIN_B, "admin": "422"},
+        form={"name": "", "kind": "practoraat", "parent": ""}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/naam", "/beheer/{A}/eenheden/{a_unit}/naam",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={"name": A_UNIT}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/naam", "/beheer/{A}/eenheden/{b_unit}/naam",
+        {**ADMIN_A, "coordinator_a": "404", "admin": "404"}, form={"name": "Practoraat Beta"}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/verplaatsen",
+        "/beheer/{A}/eenheden/{a_unit}/verplaatsen",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={"parent": ""}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/archiveren",
+        "/beheer/{A}/eenheden/{a_unit}/archiveren",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/terugzetten",
+        "/beheer/{A}/eenheden/{a_unit}/terugzetten",
+        {**ADMIN_A, "coordinator_a": "303→admin A/eenheden", "admin": "303→admin A/eenheden"},
+        form={}),
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/verwijderen",
+        "/beheer/{A}/eenheden/{a_unit}/verwijderen",
+        {**ADMIN_A, "coordinator_a": "409", "admin": "409"}, form={}),  # it has responses
+    Row("POST", "/beheer/{slug}/eenheden/{unit_id}/verwijderen",
+        "/beheer/{B}/eenheden/{b_unit}/verwijderen", {**ADMIN_B, "admin": "409"}, form={}),
+    Row("POST", "/beheer/{slug}/eenheden/upload", "/beheer/{A}/eenheden/upload",
+        {**ADMIN_A, "coordinator_a": "422", "admin": "422"}, form={}),  # no file chosen
+    Row("POST", "/beheer/{slug}/eenheden/upload", "/beheer/{B}/eenheden/upload",
+        {**ADMIN_B, "admin": "422"}, form={}),
 ]
 
 # --- the coordinator's area: rounds and invitations (branch admin-rounds) ---------------------
+# A refused form answers 422 to whoever may run A (nothing is stored); A's round with B's slug, or
+# B's unit in A's round, does not exist for anyone.
+ADMIN_A_FORM = but(NO_SESSION, board_a="404", board_b="404", coordinator_a="422", admin="422")
+ADMIN_NOWHERE = but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404", admin="404")
+ROUNDS = "/beheer/{slug}/metingen"
+ROUND = ROUNDS + "/{round_id}"
+ROUND_UNIT = ROUND + "/eenheden/{unit_id}"
+A_ROUND_UNIT = "/beheer/{A}/metingen/{a_round}/eenheden/{a_unit}"
 ADMIN_ROUNDS_ROWS: list[Row] = [
+    Row("GET", ROUNDS, "/beheer/{A}/metingen", ADMIN_A),
+    Row("GET", ROUNDS, "/beheer/{B}/metingen", ADMIN_B),
+    Row("POST", ROUNDS, "/beheer/{A}/metingen", ADMIN_A_FORM,
+        form={"name": "Meting", "questionnaire": "galbraith-star/1.0", "opens_date": "2031-10-01",
+              "opens_time": "09:00", "closes_date": "2031-09-01", "closes_time": "17:00"}),
+    Row("POST", ROUNDS, "/beheer/{B}/metingen", but(NO_SESSION, board_a="404", board_b="404",
+                                                    coordinator_a="404", admin="422"),
+        form={"name": ""}),
+    Row("GET", ROUND, "/beheer/{A}/metingen/{a_round}", ADMIN_A),
+    Row("GET", ROUND, "/beheer/{A}/metingen/{a_closed}", ADMIN_A),
+    Row("GET", ROUND, "/beheer/{B}/metingen/{b_round}", ADMIN_B),
+    Row("GET", ROUND, "/beheer/{B}/metingen/{a_round}", ADMIN_NOWHERE),
+    Row("GET", ROUND, "/beheer/{A}/metingen/{b_round}", ADMIN_NOWHERE),
+    Row("POST", ROUND + "/sluiten", "/beheer/{A}/metingen/{a_round}/sluiten", ADMIN_A_FORM, form={}),
+    Row("POST", ROUND + "/sluiten", "/beheer/{B}/metingen/{a_round}/sluiten", ADMIN_NOWHERE,
+        form={"confirm": "yes"}),
+    Row("POST", ROUND + "/verlengen", "/beheer/{A}/metingen/{a_closed}/verlengen", ADMIN_A_FORM,
+        form={"closes_date": "2040-01-01", "closes_time": "12:00"}),
+    Row("POST", ROUND + "/verlengen", "/beheer/{A}/metingen/{b_round}/verlengen", ADMIN_NOWHERE,
+        form={"closes_date": "2040-01-01", "closes_time": "12:00"}),
+    Row("POST", ROUND + "/herinneren", "/beheer/{A}/metingen/{a_round}/herinneren", ADMIN_A_FORM,
+        form={}),
+    Row("POST", ROUND + "/herinneren", "/beheer/{B}/metingen/{a_round}/herinneren", ADMIN_NOWHERE,
+        form={}),
+    Row("GET", ROUND_UNIT, A_ROUND_UNIT, ADMIN_A),
+    Row("GET", ROUND_UNIT, "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}", ADMIN_NOWHERE),
+    Row("GET", ROUND_UNIT, "/beheer/{B}/metingen/{b_round}/eenheden/{b_unit}", ADMIN_B),
+    Row("POST", ROUND_UNIT + "/links", A_ROUND_UNIT + "/links",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="200", admin="200"),
+        form={"count": "1", "format": "csv"}),
+    Row("POST", ROUND_UNIT + "/links", "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/links",
+        ADMIN_NOWHERE, form={"count": "1"}),
+    # the closed round takes no new shared link: refused with the error page
+    Row("POST", ROUND_UNIT + "/gedeelde-link",
+        "/beheer/{A}/metingen/{a_closed}/eenheden/{a_unit}/gedeelde-link",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="409", admin="409"), form={}),
+    Row("POST", ROUND_UNIT + "/gedeelde-link",
+        "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/gedeelde-link", ADMIN_NOWHERE, form={}),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", A_ROUND_UNIT + "/qr.svg", ADMIN_A),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", A_ROUND_UNIT + "/qr.png", ADMIN_A),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/qr.png",
+        ADMIN_NOWHERE),
+    Row("GET", ROUND_UNIT + "/qr.{fmt}", "/beheer/{B}/metingen/{a_round}/eenheden/{a_unit}/qr.svg",
+        ADMIN_NOWHERE),
+    Row("GET", ROUND_UNIT + "/poster", A_ROUND_UNIT + "/poster", ADMIN_A),
+    Row("GET", ROUND_UNIT + "/poster", "/beheer/{A}/metingen/{b_round}/eenheden/{b_unit}/poster",
+        ADMIN_NOWHERE),
+    Row("POST", ROUND_UNIT + "/uitnodigen", A_ROUND_UNIT + "/uitnodigen", ADMIN_A_FORM,
+        form={"addresses": "geen-adres", "lang": "nl"}),
+    Row("POST", ROUND_UNIT + "/uitnodigen",
+        "/beheer/{A}/metingen/{a_round}/eenheden/{b_unit}/uitnodigen", ADMIN_NOWHERE,
+        form={"addresses": "a@b.nl"}),
+    Row("POST", ROUND_UNIT + "/upload", A_ROUND_UNIT + "/upload", ADMIN_A_FORM, form={"lang": "nl"}),
+    Row("POST", ROUND_UNIT + "/upload", "/beheer/{B}/metingen/{a_round}/eenheden/{a_unit}/upload",
+        ADMIN_NOWHERE, form={"lang": "nl"}),
 ]
 
 # --- the coordinator's area: accounts, passwords and the audit log (branch admin-accounts) ----
+# POSTs that would change a visitor (revoke, block) aim at B's board account through A's URL:
+# refused for everyone, so the visitors stay as they are; the real actions are in
+# tests/web/test_admin_accounts.py.
+SIGNED_IN = but(NO_SESSION, board_a="200", board_b="200", coordinator_a="200", admin="200")
 ADMIN_ACCOUNTS_ROWS: list[Row] = [
+    Row("GET", "/beheer/{slug}/accounts", "/beheer/{A}/accounts", ADMIN_A),
+    Row("GET", "/beheer/{slug}/accounts", "/beheer/{B}/accounts", ADMIN_B),
+    Row("POST", "/beheer/{slug}/accounts", "/beheer/{A}/accounts",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="303→admin A/accounts",
+            admin="303→admin A/accounts"),  # a new account, then (admin) the grant it has
+        form={"email": "nieuw@alfa.nl", "role": "bestuur"}),
+    Row("POST", "/beheer/{slug}/accounts", "/beheer/{B}/accounts",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404", admin="422"),
+        form={"email": "geen-adres", "role": "bestuur"}),
+    Row("POST", "/beheer/{slug}/accounts/{account_id}/intrekken",
+        "/beheer/{A}/accounts/{board_b_account}/intrekken",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404", admin="404"), form={}),
+    Row("POST", "/beheer/{slug}/accounts/{account_id}/blokkeren",
+        "/beheer/{A}/accounts/{board_b_account}/blokkeren",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="403", admin="404"), form={}),
+    Row("GET", "/beheer/{slug}/logboek", "/beheer/{A}/logboek", ADMIN_A),
+    Row("GET", "/beheer/{slug}/logboek", "/beheer/{B}/logboek?pagina=2", ADMIN_B),
+    # a one-time link nobody was given; choosing and changing passwords
+    Row("GET", "/account/activeren/{token}", "/account/activeren/geen-echte-link", every("404")),
+    Row("POST", "/account/activeren/{token}", "/account/activeren/geen-echte-link",
+        every("404"), form={"password": PASSWORD, "repeat": PASSWORD}),
+    Row("GET", "/wachtwoord-vergeten", "/wachtwoord-vergeten", every("200")),
+    Row("POST", "/wachtwoord-vergeten", "/wachtwoord-vergeten", every("200"),
+        form={"email": "niemand@alfa.nl"}),
+    Row("GET", "/account/wachtwoord", "/account/wachtwoord", SIGNED_IN),
+    Row("POST", "/account/wachtwoord", "/account/wachtwoord",  # a wrong current password
+        but(NO_SESSION, board_a="422", board_b="422", coordinator_a="422", admin="422"),
+        form={"current": "niet-het-wachtwoord", "new": PASSWORD + "x", "repeat": PASSWORD + "x"}),
 ]
 
 MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS
@@ -279,17 +431,18 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
              for name, round_, unit in (("a_link", a_round, a_unit), ("b_link", b_round, b_unit))}
     consultant = tokens.create_token(session=session, name="Onderzoeksbureau Alfa",
                                      scopes=["read", "import"], institutions=[a])[1]
+    account_ids = {}
     for email, role, granted in (("bestuur@alfa.nl", AccountRole.bestuur, [a]),
                                  ("bestuur@beta.nl", AccountRole.bestuur, [b]),
                                  ("coordinator@alfa.nl", AccountRole.coordinator, [a]),
                                  ("admin@kennisster.nl", AccountRole.admin, [])):
-        accounts.create_account(session=session, email=email, password=PASSWORD, role=role,
-                                institutions=granted)
+        account_ids[email] = accounts.create_account(
+            session=session, email=email, password=PASSWORD, role=role, institutions=granted).id
     session.commit()  # no open transaction (SQLite: no write lock) while the app works
 
     values = {"A": a.slug, "B": b.slug, "a_round": str(a_round.id), "a_closed": str(a_closed.id),
               "b_round": str(b_round.id), "a_unit": str(a_unit.id), "b_unit": str(b_unit.id),
-              **links}
+              "board_b_account": str(account_ids["bestuur@beta.nl"]), **links}
     visitors = {role: Visitor(TestClient(app)) for role in ROLES}
     respondent = visitors["respondent"].client
     assert respondent.get(f"/s/{links['a_link']}").status_code == 200
@@ -324,6 +477,9 @@ def outcome(response, values: dict[str, str]) -> str:
         where = "dashboards"
     elif len(parts) == 3 and parts[1] == "dashboard":
         where = f"dash {slugs.get(parts[2], parts[2])}"
+    elif len(parts) >= 3 and parts[1] == "beheer":  # "admin A", "admin A/eenheden"
+        where = " ".join(["admin", slugs.get(parts[2], parts[2])]) + "".join(
+            f"/{part}" for part in parts[3:])
     elif len(parts) >= 3 and parts[1] == "s":
         rest = parts[3:]
         where = ("intro" if not rest else f"knob {rest[1]}" if rest[0] == "k" else

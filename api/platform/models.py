@@ -105,6 +105,8 @@ class Round(SQLModel, table=True):
     opens_at: datetime
     closes_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    remind_days_before_close: int | None = Field(
+        default=None, description="The scheduled reminder: this many days before the round closes.")
 
     def status(self, now: datetime) -> str:
         if now < self.opens_at:
@@ -352,3 +354,49 @@ class KnobTally(SQLModel, table=True):
     n: int = 0
     total: float = 0.0
     total_sq: float = 0.0
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"  # claimed by a worker until lease_until
+    sent = "sent"
+    failed = "failed"  # gave up: too many attempts, a permanent refusal, or the round closed
+
+
+class Outbox(SQLModel, table=True):
+    """One e-mail to send, written in the transaction that decided to send it.
+
+    `key` makes sending idempotent (`invite:{invitation_id}`, `remind:{invitation_id}:{date}`);
+    no secret is stored: the worker derives the link from `link_kind` and `link_ref` at send
+    time (`api.mail.links`).
+    """
+
+    __table_args__ = (sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    template: str = Field(max_length=40)
+    to_address: str = Field(max_length=254, description="Emptied when the round closes.")
+    lang: str = Field(max_length=2)
+    params: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    link_kind: str | None = Field(default=None, max_length=20)
+    link_ref: int | None = None
+    round_id: int | None = Field(default=None, sa_column=_fk("round.id", nullable=True))
+    status: str = Field(default=OutboxStatus.pending, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Recipient(SQLModel, table=True):
+    """The address a personal invitation was e-mailed to, kept only while its round is open."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("invitation.id", ondelete="CASCADE"), nullable=False, unique=True))
+    email: str = Field(max_length=254)
+    lang: str = Field(max_length=2)
+    last_reminded_on: date | None = None

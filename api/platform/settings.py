@@ -32,6 +32,25 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     sqlite_busy_timeout_ms: int = 15_000
 
+    # E-mail: an empty smtp_host means mail is not configured (links are handed out by hand).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_timeout_seconds: float = 30.0
+    smtp_ca_file: str = Field(default="", description=(
+        "A CA bundle to trust for the SMTP server (an institution's own CA); empty: the system's."))
+    mail_from: str = Field(default="Kennisster <kennisster@localhost>",
+                           description="The From of every mail, e.g. 'Kennisster <noreply@hs.nl>'.")
+    mail_worker: bool = Field(default=True, description="Send mail from a thread of the app process; "
+                              "False when `kennisster worker` runs on its own.")
+    mail_poll_seconds: float = Field(default=10.0, gt=0)
+    mail_batch_size: int = Field(default=20, ge=1, description="Mails sent per SMTP connection.")
+    mail_lease_seconds: int = Field(default=600, ge=1, description=(
+        "How long a claimed mail is a worker's; after that, a worker that died is assumed gone."))
+    mail_max_attempts: int = Field(default=6, ge=1)
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
@@ -52,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def mail_configured(self) -> bool:
+        return bool(self.smtp_host)
 
 
 def _kept_secret(data_dir: Path) -> str:

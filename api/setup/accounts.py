@@ -48,25 +48,67 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_account(*, session: Session, email: str, password: str, role: str, name: str = "",
+def create_account(*, session: Session, email: str, password: str | None, role: str, name: str = "",
                    institutions: list[Institution] = ()) -> Account:
+    """`password` None makes an invited account: it cannot log in until it sets one by its link."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise InvalidInput("Give a valid e-mail address as the account name.")
     if role not in AccountRole.__members__:
         raise InvalidInput(f"Role must be one of {', '.join(AccountRole.__members__)}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if password is not None:
+        check_new_password(password)
     if session.exec(select(Account).where(Account.email == email)).first():
         raise Conflict(f"An account {email} already exists.")
     account = Account(email=email, name=name.strip(), role=role,
-                      password_hash=_hasher.hash(password))
+                      password_hash=_hasher.hash(password) if password is not None else "")
     session.add(account)
     session.flush()
     session.add_all(AccountInstitution(account_id=account.id, institution_id=inst.id)
                     for inst in institutions)
     session.flush()
     return account
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                           code="password_too_short", minimum=MIN_PASSWORD_LENGTH)
+    if len(password) > 1024:
+        raise InvalidInput("A password has at most 1024 characters.", code="password_too_long")
+
+
+def set_password(*, session: Session, account: Account, password: str) -> None:
+    """A new password, and every session of the account ends (flush only)."""
+    check_new_password(password)
+    account.password_hash = _hasher.hash(password)
+    end_sessions(session=session, account=account)
+
+
+def check_password(account: Account, password: str) -> bool:
+    """Whether `password` is the account's own (an empty hash, never set, matches nothing)."""
+    try:
+        return bool(account.password_hash) and _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def end_sessions(*, session: Session, account: Account) -> None:
+    """Every signed cookie of this account stops working (flush only)."""
+    account.session_version += 1
+    session.add(account)
+    session.flush()
+
+
+def account_status(account: Account) -> str:
+    """invited (no password yet), active or revoked."""
+    if account.revoked_at is not None:
+        return "revoked"
+    return "active" if account.password_hash else "invited"
+
+
+def find_account(*, session: Session, email: str) -> Account | None:
+    return session.exec(select(Account).where(Account.email == normalise_email(email))).first()
 
 
 def grant(*, session: Session, account: Account, institution: Institution) -> None:
@@ -139,7 +181,7 @@ def authenticate(*, session: Session, email: str, password: str, client: str,
     account = session.exec(select(Account).where(Account.email == normalise_email(email))).first()
     try:
         _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
-        ok = account is not None
+        ok = account is not None and account.revoked_at is None
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
@@ -162,6 +204,6 @@ class SessionClaim:
 
 def account_for_claim(*, session: Session, claim: SessionClaim) -> Account | None:
     account = session.get(Account, claim.account_id)
-    if account is None or account.session_version != claim.version:
+    if account is None or account.session_version != claim.version or account.revoked_at:
         return None
     return account

@@ -7,10 +7,19 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from api.platform.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
-from api.platform.models import Institution, PublishedQuestionnaire, Response, Round, utcnow
+from api.platform.models import (
+    Account,
+    Institution,
+    PublishedQuestionnaire,
+    Response,
+    Round,
+    utcnow,
+)
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import releases
-from api.setup.institutions import checked_name
+from api.setup import audit
+from api.setup.institutions import NAME_MAX, checked_name
+from api.survey import mailing
 
 
 def publish(*, session: Session, questionnaire: Questionnaire) -> None:
@@ -74,17 +83,98 @@ def open_round(
 
 
 def close_round(*, session: Session, round_: Round, default_k: int,
-                at: datetime | None = None) -> Round:
+                at: datetime | None = None, actor: Account | None = None) -> Round:
     """Close the round and make its final release: what the rule allows is published, and what
-    it does not stays out of every number for good."""
+    it does not stays out of every number for good. `actor` None is the command line."""
     at = at or utcnow()
     if round_.closes_at is not None and round_.closes_at <= at:
-        raise Conflict(f"Round {round_.id} already closed on {round_.closes_at:%Y-%m-%d %H:%M} UTC.")
+        raise Conflict(f"Round {round_.id} already closed on {round_.closes_at:%Y-%m-%d %H:%M} UTC.",
+                       code="round_already_closed")
     if at <= round_.opens_at:
-        raise InvalidInput("A round cannot close before it opens.")
+        raise InvalidInput("A round cannot close before it opens.", code="close_before_open")
+    audit.record(session=session, actor=actor, action="round.closed",
+                 institution=round_.institution_id, detail=f"{round_.name} (round {round_.id})")
     round_.closes_at = at
     session.add(round_)
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+    mailing.forget_addresses(session, now=at)
+    session.commit()
+    return round_
+
+
+def _checked_moments(opens_at: datetime, closes_at: datetime | None, now: datetime) -> None:
+    if closes_at is None:
+        return
+    if closes_at <= opens_at:
+        raise InvalidInput("A round must close after it opens.", code="close_before_open")
+    if closes_at <= now:
+        raise InvalidInput("The closing moment has passed already.", code="close_in_past")
+
+
+def start_round(
+    *, session: Session, catalog: Catalog, actor: Account | None, institution: Institution,
+    name: str, slug: str, version: str, opens_at: datetime | None, closes_at: datetime | None,
+    remind_days_before_close: int | None = None, now: datetime | None = None,
+) -> Round:
+    """The coordinator's "open a round" (page and CLI): the round, one audit event, one commit.
+    The opening moment may lie ahead; no opening moment is now, no closing moment open-ended (the
+    page always asks for one). Links are made afterwards, per unit. `remind_days_before_close`
+    schedules the reminder to whoever was invited by e-mail and has not answered yet."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A round needs a name.", code="name_missing")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(f"A round name has at most {NAME_MAX} characters.", code="name_too_long",
+                           max=NAME_MAX)
+    if catalog.get(slug, version) is None:
+        raise InvalidInput(f"There is no questionnaire {slug}/{version}.",
+                           code="questionnaire_unknown")
+    now = now or utcnow()
+    opens_at = opens_at or now
+    _checked_moments(opens_at, closes_at, now)
+    if remind_days_before_close is not None and not (
+            1 <= remind_days_before_close <= mailing.MAX_REMIND_DAYS):
+        raise InvalidInput(f"Remind between 1 and {mailing.MAX_REMIND_DAYS} days before closing.",
+                           code="remind_days", max=mailing.MAX_REMIND_DAYS)
+    if remind_days_before_close is not None and closes_at is None:
+        raise InvalidInput("A reminder before closing needs a closing moment.",
+                           code="remind_without_close")
+    round_ = open_round(session=session, catalog=catalog, institution=institution, name=name,
+                        slug=slug, version=version, opens_at=opens_at, closes_at=closes_at)
+    if remind_days_before_close is not None:
+        mailing.schedule_reminder(session, round_=round_, days_before_close=remind_days_before_close)
+    closes = f"{closes_at:%Y-%m-%d %H:%M} UTC" if closes_at else "open-ended"
+    audit.record(session=session, actor=actor, action="round.opened", institution=institution,
+                 detail=f"{round_.name} (round {round_.id}, {slug}/{version}, "
+                        f"{opens_at:%Y-%m-%d %H:%M} UTC – {closes}"
+                        + (f", reminder {remind_days_before_close} days before closing"
+                           if remind_days_before_close else "") + ")")
+    session.commit()
+    return round_
+
+
+def extend_round(*, session: Session, actor: Account | None, round_: Round, closes_at: datetime,
+                 now: datetime | None = None) -> Round:
+    """Move the closing moment of a round that has not closed yet to later.
+
+    A closed round stays closed: its final release has been made, and what waited then was left
+    out of every number for good; reopening it would publish those respondents after all."""
+    now = now or utcnow()
+    if round_.status(now) == "closed":
+        raise Conflict(f"Round {round_.id} is closed and cannot be reopened.",
+                       code="round_closed_final")
+    _checked_moments(round_.opens_at, closes_at, now)
+    if round_.closes_at is not None and closes_at <= round_.closes_at:
+        raise InvalidInput("Extending means a later closing moment.", code="extend_not_later")
+    before = round_.closes_at
+    round_.closes_at = closes_at
+    session.add(round_)
+    audit.record(session=session, actor=actor, action="round.extended",
+                 institution=round_.institution_id,
+                 detail=f"{round_.name} (round {round_.id}): closes "
+                        f"{before:%Y-%m-%d %H:%M} → {closes_at:%Y-%m-%d %H:%M} UTC"
+                 if before else f"{round_.name} (round {round_.id}): closes "
+                                f"{closes_at:%Y-%m-%d %H:%M} UTC")
     session.commit()
     return round_
 

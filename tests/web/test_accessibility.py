@@ -1,4 +1,4 @@
-"""Accessibility of the survey, results and dashboard pages: axe-core in a real headless chromium.
+"""Accessibility of the survey, results, dashboard and admin pages: axe-core in a real headless chromium.
 
 axe-core comes from the npm registry (pinned in package.json; `npm ci` at the repository root) and
 is injected from node_modules/axe-core/axe.min.js into each page: no CDN, no network. Every page
@@ -27,7 +27,13 @@ import pytest
 from sqlmodel import select
 
 from api.platform.models import Round
-from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
+from api.setup.demo import (
+    DEMO_BOARD_EMAIL,
+    DEMO_BOARD_PASSWORD,
+    DEMO_COORDINATOR_EMAIL,
+    DEMO_PASSWORD,
+    load_demo,
+)
 from tests.builders import make_institution, make_round, make_unit, personal_link
 from tests.web.browser import BROWSER_REQUIRED, needs_chromium
 
@@ -398,4 +404,163 @@ def test_the_dashboard_of_both_demo_rounds_has_no_serious_axe_violations_and_wor
     assert page.locator("#summary-title").inner_text() == first.name
     assert page.locator("figure.chart svg").count() == 3
     audit.page(page, f"dashboard first round {view}")
+    audit.check()
+
+
+# --- the coordinator's area: institution and units ------------------------------------------------
+
+def log_in_as_coordinator(page, live_server: str, slug: str) -> None:
+    """The demo coordinator runs one institution: the admin home leads straight to it."""
+    page.goto(f"{live_server}/login?next=/beheer")
+    page.locator("#email").fill(DEMO_COORDINATOR_EMAIL)
+    page.locator("#password").fill(DEMO_PASSWORD)
+    navigate(page, page.locator("form.login button[type=submit]").click, f"/beheer/{slug}")
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_institution_page_has_no_serious_axe_violations_also_with_a_refused_k(
+    live_server, page, demo, view, audit, tmp_path
+):
+    slug, _ = demo
+    log_in_as_coordinator(page, live_server, slug)
+    assert page.locator(".admin-counts li").count() == 5
+    audit.page(page, f"admin institution {view}")
+
+    page.locator("#anonymity_k").fill("3")  # the demo has releases: k may only go up
+    navigate(page, page.locator("form.admin-form button[type=submit]").click, f"/beheer/{slug}",
+             status=422)
+    assert page.locator("#anonymity_k-error").count() == 1
+    audit.page(page, f"admin institution with error {view}")
+
+
+# --- the coordinator's rounds and invitations -----------------------------------------------------
+
+COORDINATOR_EMAIL, COORDINATOR_PASSWORD = "coordinator@alfa.nl", "een-lang-wachtwoord-42"
+
+
+@pytest.fixture
+def running_round(session, catalog, settings) -> tuple[str, int, int]:
+    """An institution with a coordinator, two units and an open round with a shared link."""
+    from api.platform.models import AccountRole
+    from api.setup import accounts
+    from api.survey import invitations
+
+    institution = make_institution(session, "Hogeschool Alfa")
+    unit = make_unit(session, institution, "Practoraat Data")
+    make_unit(session, institution, "Practoraat Zorg")
+    round_ = make_round(session, catalog, institution)
+    invitations.ensure_shared(session=session, secret_key=settings.secret_key, round_=round_,
+                              unit=unit)
+    accounts.create_account(session=session, email=COORDINATOR_EMAIL, password=COORDINATOR_PASSWORD,
+                            role=AccountRole.coordinator, institutions=[institution])
+    session.commit()
+    return institution.slug, round_.id, unit.id
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_rounds_and_invitations_pages_have_no_serious_axe_violations(
+    live_server, page, running_round, view, audit
+):
+    slug, round_id, unit_id = running_round
+    page.goto(f"{live_server}/login?next=/beheer/{slug}/metingen")
+    page.locator("#email").fill(COORDINATOR_EMAIL)
+    page.locator("#password").fill(COORDINATOR_PASSWORD)
+    navigate(page, page.locator("form.login button[type=submit]").click, f"/beheer/{slug}/metingen")
+    audit.page(page, f"admin rounds {view}")
+
+    page.locator("#name").fill("Meting najaar")
+    page.locator("#opens_date").fill("2031-10-01")
+    page.locator("#closes_date").fill("2031-09-01")
+    navigate(page, page.locator("form.admin-form button[type=submit]").click,
+             f"/beheer/{slug}/metingen", status=422)
+    assert page.locator(".error-summary[role=alert] li a").count() == 1
+    audit.page(page, f"admin rounds with error {view}")
+
+    page.goto(f"{live_server}/beheer/{slug}/metingen/{round_id}")
+    assert page.locator("tbody tr[data-unit]").count() == 2
+    audit.page(page, f"admin round {view}")
+    page.screenshot(path=REPORTS / f"admin-round-{view}.png", full_page=True)
+    page.goto(f"{live_server}/beheer/{slug}/metingen/{round_id}/eenheden/{unit_id}")
+    assert page.locator(".qr-code svg").count() == 1
+    audit.page(page, f"admin round unit {view}")
+    page.screenshot(path=REPORTS / f"admin-round-unit-{view}.png", full_page=True)
+    page.goto(f"{live_server}/beheer/{slug}/metingen/{round_id}/eenheden/{unit_id}/poster")
+    assert page.locator("#print-button").is_visible()  # the script shows the button
+    audit.page(page, f"admin round poster {view}")
+    page.emulate_media(media="print")
+    page.screenshot(path=REPORTS / f"admin-round-poster-print-{view}.png", full_page=True)
+    audit.check()
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_units_page_has_no_serious_axe_violations_with_a_refused_delete_and_import(
+    live_server, page, demo, view, audit, tmp_path
+):
+    slug, _ = demo
+    log_in_as_coordinator(page, live_server, slug)
+    page.goto(f"{live_server}/beheer/{slug}/eenheden")
+    assert page.locator("ul.unit-tree li").count() > 1
+    audit.page(page, f"admin units {view}")
+    if view == "phone":  # the narrowest phone: nothing wider than the screen
+        page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+    first = page.locator("ul.unit-tree details.unit-actions").first
+    first.locator("summary").click()
+    audit.page(page, f"admin units with a unit open {view}")
+    navigate(page, first.locator("form", has=page.locator("button", has_text="Verwijderen"))
+             .locator("button").click, "/verwijderen", status=409)
+    assert page.locator("#refusal form button").count() == 1  # archive offered
+    audit.page(page, f"admin units with a refused delete {view}")
+
+    bad = tmp_path / "fout.csv"
+    bad.write_text("naam;soort;bovenliggende\nNieuw team;club;Bestaat niet\n;team;\n",
+                   encoding="utf-8")
+    page.goto(f"{live_server}/beheer/{slug}/eenheden")
+    page.locator("#file").set_input_files(str(bad))
+    navigate(page, page.locator("form[enctype] button[type=submit]").click,
+             f"/beheer/{slug}/eenheden/upload", status=422)
+    assert page.locator("table.import-problems tbody tr").count() == 3
+    audit.page(page, f"admin units with a refused import {view}")
+
+
+def test_the_e_mail_invitation_forms_and_delivery_status_have_no_serious_axe_violations(
+    app, session, settings, page, running_round, view, audit
+):
+    """The unit page of an installation that sends mail: the address forms, the mail's preview,
+    and the round's delivery status with a failed message (no worker runs: nothing is sent)."""
+    from api.mail import outbox
+    from api.main import create_app
+    from api.platform.models import Outbox
+    from tests.live import threaded_server
+
+    slug, round_id, unit_id = running_round
+    mailing = create_app(settings.model_copy(update={"smtp_host": "127.0.0.1", "mail_worker": False}),
+                         warm_charts=False)
+    with threaded_server(mailing) as server:
+        page.goto(f"{server}/login?next=/beheer/{slug}/metingen/{round_id}/eenheden/{unit_id}")
+        page.locator("#email").fill(COORDINATOR_EMAIL)
+        page.locator("#password").fill(COORDINATOR_PASSWORD)
+        navigate(page, page.locator("form.login button[type=submit]").click, f"/eenheden/{unit_id}")
+        assert page.locator("textarea#addresses").count() == 1
+        page.locator("details.mail-preview summary").first.click()
+        audit.page(page, f"admin unit e-mail {view}")
+
+        page.locator("#addresses").fill("an@alfa.nl\nbert-at-alfa.nl")
+        navigate(page, page.locator("form[action$=uitnodigen] button[type=submit]").click,
+                 "/uitnodigen", status=422)
+        assert page.locator("#addresses-error").count() == 1
+        audit.page(page, f"admin unit e-mail with error {view}")
+
+        page.locator("#addresses").fill("an@alfa.nl\nbert@alfa.nl")
+        navigate(page, page.locator("form[action$=uitnodigen] button[type=submit]").click,
+                 f"/eenheden/{unit_id}?done=invited&n=2")
+        first = session.exec(select(Outbox).order_by(Outbox.id)).first()
+        outbox.mark_failed(session, first.id, error="550 mailbox unavailable", permanent=True)
+        session.commit()
+        page.goto(f"{server}/beheer/{slug}/metingen/{round_id}")
+        page.locator("section[aria-labelledby=mail] details summary").click()
+        assert page.locator("section[aria-labelledby=mail] details tbody tr").count() == 1
+        audit.page(page, f"admin round delivery status {view}")
+    mailing.state.engine.dispose()
     audit.check()

@@ -2,12 +2,15 @@
 
 Each area's routes live in their own module; all of them require a coordinator or administrator
 (`web.access.ManagerAccount`) and name the institution in the URL, checked on every request.
+The prefix is given when each area is included (not on this router), so the admin home can be
+`/beheer` itself: FastAPI refuses a route whose path and include prefix are both empty.
 """
 
 from fastapi import APIRouter
 
-from web.admin import accounts, audit, institution, rounds
+from web.admin import accounts, audit, institution, rounds, units
 
-router = APIRouter(prefix="/beheer", tags=["admin"], include_in_schema=False)
-for area in (institution, rounds, accounts, audit):
-    router.include_router(area.router)
+PREFIX = "/beheer"
+router = APIRouter(tags=["admin"], include_in_schema=False)
+for area in (institution, units, rounds, accounts, audit):
+    router.include_router(area.router, prefix=PREFIX)

@@ -1,4 +1,5 @@
-"""Login and logout of board members, coordinators and administrators."""
+"""Login and logout of board members, coordinators and administrators; choosing a password by a
+one-time link, a forgotten password, and changing it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.platform.db import SessionDep
-from api.platform.deps import FormPairs
-from api.setup import accounts
-from web.access import SESSION_COOKIE, SESSION_MAX_AGE, serializer
-from web.pages import render
+from api.platform.deps import FormPairs, SettingsDep
+from api.platform.errors import DomainError
+from api.platform.models import Account
+from api.setup import account_admin, account_links, accounts
+from web.access import SESSION_COOKIE, SESSION_MAX_AGE, CurrentAccount, current_account, serializer
+from web.pages import language, render
 
 router = APIRouter(tags=["auth"], include_in_schema=False)
 
@@ -47,7 +50,11 @@ def login(request: Request, session: SessionDep, form: FormPairs):
         if "retry_after" in exc.params:
             page.headers["Retry-After"] = str(exc.params["retry_after"])
         return page
-    response = RedirectResponse(target, status_code=303)
+    return _logged_in(request, RedirectResponse(target, status_code=303), account)
+
+
+def _logged_in(request: Request, response, account):
+    """Give this browser a session cookie for the account's current session version."""
     response.set_cookie(
         SESSION_COOKIE, serializer(request).dumps({"a": account.id, "v": account.session_version}),
         max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
@@ -55,8 +62,113 @@ def login(request: Request, session: SessionDep, form: FormPairs):
     return response
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/logout", name="logout")
-def logout(request: Request):
-    response = RedirectResponse(request.url_for("login"), status_code=303)
+def logout(request: Request, session: SessionDep):
+    """Ends the session on the server too: a copied cookie no longer opens anything."""
+    account = current_account(request, session)
+    if account is not None:
+        account_admin.log_out(session=session, account=account)
+    response = RedirectResponse(request.url_for("login").include_query_params(uit="1"),
+                                status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+# --- a one-time link: choose a password ------------------------------------------------------
+
+def _link_page(request: Request, template: str, context: dict, status_code: int = 200):
+    page = render(request, template, context, status_code=status_code)
+    page.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+def _link_gone(request: Request, exc: DomainError):
+    return _link_page(request, "auth/link_gone.html", {"code": exc.code},
+                      status_code=exc.status_code)
+
+
+@router.get("/account/activeren/{token}", name="account_set_password",
+            response_class=HTMLResponse)
+def set_password_page(request: Request, token: str, session: SessionDep):
+    try:
+        row = account_links.check(session, token=token)
+    except (account_links.LinkUnknown, account_links.LinkGone) as exc:
+        return _link_gone(request, exc)
+    return _link_page(request, "auth/set_password.html", {
+        "token": token, "purpose": row.purpose, "errors": {},
+        "email": session.get(Account, row.account_id).email,
+        "minimum": accounts.MIN_PASSWORD_LENGTH})
+
+
+@router.post("/account/activeren/{token}", name="account_set_password_post")
+def set_password(request: Request, token: str, session: SessionDep, form: FormPairs):
+    data = dict(form)
+    try:
+        account = account_links.redeem(session, token=token, password=data.get("password", ""),
+                                       repeat=data.get("repeat", ""))
+    except (account_links.LinkUnknown, account_links.LinkGone) as exc:
+        session.rollback()
+        return _link_gone(request, exc)
+    except DomainError as exc:
+        session.rollback()
+        row = account_links.check(session, token=token)
+        field = "repeat" if exc.params.get("field") == "repeat" else "password"
+        return _link_page(request, "auth/set_password.html", {
+            "token": token, "purpose": row.purpose, "errors": {field: (exc.code, exc.params)},
+            "email": session.get(Account, row.account_id).email,
+            "minimum": accounts.MIN_PASSWORD_LENGTH}, status_code=422)
+    return _logged_in(request, RedirectResponse(request.url_for("dashboards"), status_code=303),
+                      account)
+
+
+# --- a forgotten password --------------------------------------------------------------------
+
+@router.get("/wachtwoord-vergeten", name="password_forgotten", response_class=HTMLResponse)
+def forgotten_page(request: Request):
+    return render(request, "auth/forgotten.html", {"sent": False, "email": ""})
+
+
+@router.post("/wachtwoord-vergeten", name="password_forgotten_post", response_class=HTMLResponse)
+def forgotten(request: Request, session: SessionDep, form: FormPairs, settings: SettingsDep):
+    """The same page and status whether or not the address has an account, was throttled, or
+    was revoked: the answer tells nobody which addresses exist."""
+    email = dict(form).get("email", "")[:254]
+    if email.strip():
+        account_admin.request_reset(session=session, email=email, client=_client(request),
+                                    lang=language(request), secret_key=settings.secret_key)
+    return render(request, "auth/forgotten.html", {"sent": bool(email.strip()), "email": ""})
+
+
+# --- change your password --------------------------------------------------------------------
+
+def _change_page(request: Request, *, errors: dict | None = None, done: bool = False,
+                 status_code: int = 200):
+    return render(request, "auth/change_password.html", {
+        "errors": errors or {}, "done": done, "minimum": accounts.MIN_PASSWORD_LENGTH},
+        status_code=status_code)
+
+
+@router.get("/account/wachtwoord", name="password_change", response_class=HTMLResponse)
+def change_page(request: Request, account: CurrentAccount):
+    return _change_page(request, done=request.query_params.get("done") == "changed")
+
+
+@router.post("/account/wachtwoord", name="password_change_post")
+def change(request: Request, session: SessionDep, account: CurrentAccount, form: FormPairs):
+    data = dict(form)
+    try:
+        account_admin.change_password(session=session, account=account,
+                                      current=data.get("current", "")[:1024],
+                                      new=data.get("new", ""), repeat=data.get("repeat", ""))
+    except DomainError as exc:
+        session.rollback()
+        field = exc.params.get("field", "current")
+        return _change_page(request, errors={field: (exc.code, exc.params)}, status_code=422)
+    response = RedirectResponse(request.url_for("password_change").include_query_params(
+        done="changed"), status_code=303)
+    return _logged_in(request, response, account)
