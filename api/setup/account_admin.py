@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from api.mail import outbox
+from api.mail import outbox, worker
 from api.platform.db import dialect_insert
 from api.platform.errors import Conflict, DomainError, InvalidInput, NotFound
 from api.platform.models import (
@@ -112,6 +112,7 @@ def invite(*, session: Session, actor: Account | None, institution: Institution,
         audit.record(session=session, actor=actor, action="account_invited",
                      institution=institution, detail=f"{clean} ({role})")
         session.commit()
+        worker.wake()  # the mail goes out now, not at the next poll
         return Invited(account=account, token=token, existing=False, mailed=mailed)
     if existing.role == AccountRole.admin:
         raise Conflict("This address is an administrator: it sees every institution already.",
@@ -134,6 +135,7 @@ def invite(*, session: Session, actor: Account | None, institution: Institution,
     audit.record(session=session, actor=actor, action="account_granted",
                  institution=institution, detail=f"{clean} ({role})")
     session.commit()
+    worker.wake()  # the mail goes out now, not at the next poll
     return Invited(account=existing, token=token, existing=True, mailed=mailed)
 
 
@@ -230,6 +232,7 @@ def request_reset(*, session: Session, email: str, client: str, lang: str, secre
                      institution=account_links.audit_institution(session, account),
                      detail=account.email)
     session.commit()
+    worker.wake()  # the mail goes out now, not at the next poll
     return token
 
 
@@ -245,6 +248,7 @@ def send_reset(*, session: Session, actor: Account | None, email: str, lang: str
                  institution=account_links.audit_institution(session, account),
                  detail=account.email)
     session.commit()
+    worker.wake()  # the mail goes out now, not at the next poll
     return token
 
 

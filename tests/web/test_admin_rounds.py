@@ -589,7 +589,8 @@ def test_the_command_line_opens_extends_invites_and_closes_through_the_same_audi
     refused(kennisster("invite", round_id, "Practoraat Kunde"), "closed")
     round_ = session.get(Round, round_id)
     assert round_.remind_days_before_close == 3
-    events = [(e.actor, e.action) for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    events = [(e.actor, e.action) for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))
+              if e.action.startswith(("round.", "invitations."))]  # setting up is audited too
     session.commit()
     assert events == [("cli", "round.opened"), ("cli", "round.extended"),
                       ("cli", "invitations.created"), ("cli", "round.closed")]
