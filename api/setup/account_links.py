@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select, update
@@ -94,6 +95,20 @@ def check(session: Session, *, token: str, now: datetime | None = None) -> Accou
             or account.revoked_at is not None):
         raise LinkGone("This link was used already or has expired.")
     return row
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    """What the set-password page shows about a link that still works."""
+
+    purpose: str
+    email: str
+
+
+def open_link(session: Session, *, token: str) -> OpenLink:
+    """The page's view of a working link, or LinkUnknown / LinkGone."""
+    row = check(session, token=token)
+    return OpenLink(purpose=row.purpose, email=session.get(Account, row.account_id).email)
 
 
 def redeem(session: Session, *, token: str, password: str, repeat: str | None = None,

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.platform.db import SessionDep
 from api.platform.deps import FormPairs, SettingsDep
 from api.platform.errors import DomainError
-from api.platform.models import Account
 from api.setup import account_admin, account_links, accounts
 from web.access import SESSION_COOKIE, SESSION_MAX_AGE, CurrentAccount, current_account, serializer
 from web.pages import language, render
@@ -96,12 +95,11 @@ def _link_gone(request: Request, exc: DomainError):
             response_class=HTMLResponse)
 def set_password_page(request: Request, token: str, session: SessionDep):
     try:
-        row = account_links.check(session, token=token)
+        link = account_links.open_link(session, token=token)
     except (account_links.LinkUnknown, account_links.LinkGone) as exc:
         return _link_gone(request, exc)
     return _link_page(request, "auth/set_password.html", {
-        "token": token, "purpose": row.purpose, "errors": {},
-        "email": session.get(Account, row.account_id).email,
+        "token": token, "purpose": link.purpose, "errors": {}, "email": link.email,
         "minimum": accounts.MIN_PASSWORD_LENGTH})
 
 
@@ -116,12 +114,11 @@ def set_password(request: Request, token: str, session: SessionDep, form: FormPa
         return _link_gone(request, exc)
     except DomainError as exc:
         session.rollback()
-        row = account_links.check(session, token=token)
+        link = account_links.open_link(session, token=token)
         field = "repeat" if exc.params.get("field") == "repeat" else "password"
         return _link_page(request, "auth/set_password.html", {
-            "token": token, "purpose": row.purpose, "errors": {field: (exc.code, exc.params)},
-            "email": session.get(Account, row.account_id).email,
-            "minimum": accounts.MIN_PASSWORD_LENGTH}, status_code=422)
+            "token": token, "purpose": link.purpose, "errors": {field: (exc.code, exc.params)},
+            "email": link.email, "minimum": accounts.MIN_PASSWORD_LENGTH}, status_code=422)
     return _logged_in(request, RedirectResponse(request.url_for("dashboards"), status_code=303),
                       account)
 
