@@ -20,6 +20,7 @@ from api.platform.questionnaires import load_catalog
 from api.platform.settings import Settings, get_settings
 from api.results import releases
 from api.setup.rounds import check_published
+from api.survey import mailing
 from web import charts
 
 log = logging.getLogger("kennisster")
@@ -38,6 +39,10 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
                 check_published(session=session, catalog=catalog)
             with session_scope(engine, write=True) as session:  # anything left waiting
                 releases.release_all_due(session=session, default_k=settings.anonymity_k)
+            with session_scope(engine, write=True) as session:
+                # rounds that closed by their clock while no mail worker ran keep no addresses
+                mailing.forget_addresses(session)
+                session.commit()
         else:
             log.warning("The database has no tables yet: run `kennisster migrate` first.")
         if warm_charts:

@@ -42,7 +42,7 @@ def check_invitable(*, round_: Round, unit: Unit) -> None:
         raise NotFound("No such unit in this round.")
     if unit.archived_at is not None:
         raise Conflict(f"Unit {unit.name!r} is archived; it takes no new invitations.",
-                       code="unit_archived")
+                       code="unit_archived", name=unit.name)
     if round_.status(utcnow()) == "closed":
         raise Conflict(f"Round {round_.id} is closed; nobody can be invited to it any more.",
                        code="round_closed_final")
