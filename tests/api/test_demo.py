@@ -1,0 +1,52 @@
+"""The demo is loaded in one transaction: `kennisster up` interrupted half-way leaves nothing, and
+the next run loads the whole demo, with a board and a coordinator login."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from api.platform.models import Account, AccountRole, Institution, Response
+from api.setup import access
+from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_COORDINATOR_EMAIL, demo_size, load_demo
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _count(session, model) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_an_interrupted_demo_leaves_nothing_and_the_next_run_loads_it_whole(session, catalog,
+                                                                           settings):
+    seen = 0
+
+    def stop_half_way(n: int) -> None:
+        nonlocal seen
+        seen += n
+        if seen >= demo_size() // 2:
+            raise Interrupted  # as a Ctrl-C or a killed process would, mid-load
+
+    with pytest.raises(Interrupted):
+        load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                  default_k=settings.anonymity_k, advance=stop_half_way)
+    session.rollback()
+    assert (_count(session, Institution), _count(session, Response), _count(session, Account)) == (
+        0, 0, 0)
+
+    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                            default_k=settings.anonymity_k)
+    assert institution is not None
+    assert _count(session, Response) == demo_size()
+    roles = dict(session.exec(select(Account.email, Account.role)).all())
+    assert roles == {DEMO_BOARD_EMAIL: AccountRole.bestuur,
+                     DEMO_COORDINATOR_EMAIL: AccountRole.coordinator}
+    coordinator = session.exec(select(Account).where(Account.email == DEMO_COORDINATOR_EMAIL)).one()
+    assert [i.id for i in access.managed_institutions(session=session, account=coordinator)] == [
+        institution.id]
+    # a second run changes nothing
+    assert load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                     default_k=settings.anonymity_k) is None
+    assert _count(session, Response) == demo_size()
