@@ -230,7 +230,7 @@ def test_the_dashboard_prints_to_a_multi_page_a4_pdf_and_the_board_logs_out(
         assert len(pdf) > 50_000
         page.emulate_media(media="screen")
 
-        with page.expect_navigation(url="**/login"):
+        with page.expect_navigation(url="**/login?uit=1"):
             page.locator("form.logout button[type=submit]").click()
         assert "ks_session" not in {c["name"] for c in context.cookies()}
         page.goto(f"{live_server}/dashboard/{slug}")
