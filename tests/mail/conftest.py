@@ -6,21 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from api.platform.settings import Settings
 from tests.api.test_cli import kennisster, runner  # noqa: F401  (the command line, as a fixture)
-from tests.mail.smtp import Inbox, SmtpServer, free_port, with_smtp
+from tests.mail.smtp import SmtpServer, running_smtp, with_smtp
 
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield SmtpServer(inbox=inbox, port=port)
-    controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -108,6 +109,21 @@ class SmtpServer:
     @property
     def received(self) -> list[Received]:
         return self.inbox.received
+
+
+@contextmanager
+def running_smtp() -> Iterator[SmtpServer]:
+    """A real aiosmtpd server on a free loopback port until the block ends."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer(inbox=inbox, port=port)
+    finally:
+        controller.stop()
 
 
 def with_smtp(settings: Settings, port: int, **more) -> Settings:

@@ -524,6 +524,7 @@ def test_the_units_page_has_no_serious_axe_violations_with_a_refused_delete_and_
     audit.page(page, f"admin units with a refused import {view}")
 
 
+@pytest.mark.parametrize(("view", "known"), views())
 def test_the_e_mail_invitation_forms_and_delivery_status_have_no_serious_axe_violations(
     app, session, settings, page, running_round, view, audit
 ):

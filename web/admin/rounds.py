@@ -151,6 +151,8 @@ def _round_page(request: Request, session: Session, settings: Settings, institut
     done = request.query_params.get("done")
     page = render(request, "admin/round.html", {
         "institution": institution, "section": "rounds", "round": round_, "status": status,
+        "questionnaire": request.app.state.catalog.get(round_.questionnaire_slug,
+                                                       round_.questionnaire_version),
         "release": gate.release_state(session=session, round_=round_, now=now),
         "participation": inviting.participation(session=session, round_=round_,
                                                 institution=institution,
