@@ -565,3 +565,62 @@ def test_the_e_mail_invitation_forms_and_delivery_status_have_no_serious_axe_vio
         audit.page(page, f"admin round delivery status {view}")
     mailing.state.engine.dispose()
     audit.check()
+
+
+# --- accounts, the audit log and the password pages ------------------------------------------------
+
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_accounts_audit_and_password_pages_have_no_serious_axe_violations(
+    live_server, page, demo, view, audit, session, settings
+):
+    """What a coordinator and an invited board member see around accounts: the accounts page
+    with a refused invitation, the audit log, changing a password with a wrong current one, the
+    forgotten-password page before and after asking, a one-time link's page and a used link."""
+    from api.platform.models import AccountRole
+    from api.setup import account_links, accounts
+
+    slug, _ = demo
+    log_in_as_coordinator(page, live_server, slug)
+    navigate(page, lambda: page.goto(f"{live_server}/beheer/{slug}/accounts"),
+             f"/beheer/{slug}/accounts")
+    audit.page(page, f"admin accounts {view}")
+    invite = page.locator("form.invite-account")
+    invite.locator("#email").fill("geen-adres")
+    navigate(page, invite.locator("button[type=submit]").click, f"/beheer/{slug}/accounts",
+             status=422)
+    audit.page(page, f"admin accounts with error {view}")
+    page.goto(f"{live_server}/beheer/{slug}/logboek")
+    audit.page(page, f"admin audit log {view}")
+
+    page.goto(f"{live_server}/account/wachtwoord")
+    page.locator("#current").fill("niet-het-wachtwoord")
+    page.locator("#new").fill("een-nieuw-lang-wachtwoord")
+    page.locator("#repeat").fill("een-nieuw-lang-wachtwoord")
+    navigate(page, page.locator("form.login button[type=submit]").click, "/account/wachtwoord",
+             status=422)
+    audit.page(page, f"change password with error {view}")
+
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/wachtwoord-vergeten")
+    audit.page(page, f"forgotten password {view}")
+    page.locator("#email").fill("niemand@rivierenland.demo")
+    navigate(page, page.locator("form.login button[type=submit]").click, "/wachtwoord-vergeten")
+    audit.page(page, f"forgotten password sent {view}")
+
+    invited = accounts.create_account(session=session, email=f"nieuw-{view}@rivierenland.demo",
+                                      password=None, role=AccountRole.bestuur)
+    token = account_links.issue(session, account=invited, purpose="invite",
+                                secret_key=settings.secret_key)
+    plain = account_links.plain_token(settings.secret_key, token)
+    session.commit()
+    page.goto(f"{live_server}/account/activeren/{plain}")
+    audit.page(page, f"set password {view}")
+    page.locator("#password").fill("een-lang-wachtwoord-42")
+    page.locator("#repeat").fill("een-ander-wachtwoord-42")
+    navigate(page, page.locator("form.login button[type=submit]").click,
+             f"/account/activeren/{plain}", status=422)
+    audit.page(page, f"set password with error {view}")
+    page.goto(f"{live_server}/account/activeren/geen-echte-link")
+    audit.page(page, f"unknown link {view}")
+    audit.check()
