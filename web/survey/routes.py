@@ -185,9 +185,12 @@ def _thanks_page(request: Request, session, settings, ctx: SurveyContext, token:
     k = gate.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
     unit = gate.unit_total(session=session, round_id=ctx.round.id, unit_id=ctx.unit.id, k=k)
     total = gate.round_total(session=session, round_id=ctx.round.id, k=k)
+    release = gate.release_state(session=session, round_=ctx.round)
+    # End the transaction before drawing: after a submit this request's session writes, and on
+    # SQLite a writing session's transaction holds the database's one write lock.
+    session.commit()
     star = survey_star(ctx=ctx, own=own, unit=unit, total=total, lang=language(request))
     return render(request, "survey/thanks.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "own": own, "star": star, "k": k,
-        "counted": counted, "first": first,
-        "release": gate.release_state(session=session, round_=ctx.round),
+        "counted": counted, "first": first, "release": release,
     })
