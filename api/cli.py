@@ -30,6 +30,7 @@ from api.setup import (
     institutions,
     inviting,
     rounds,
+    token_admin,
     tokens,
     units,
 )
@@ -446,8 +447,8 @@ def token_create(
     """Create a bearer token; it is printed once and only its hash is kept."""
     with _use_case(write=True) as session:
         chosen = [institutions.get_institution(session=session, ref=ref) for ref in institution]
-        token, plain = tokens.create_token(session=session, name=name,
-                                           scopes=scope or ["read"], institutions=chosen)
+        token, plain = token_admin.create(session=session, actor=None, name=name,
+                                          scopes=scope or ["read"], institutions=chosen)
     console.print(f"Token {token.id} ({token.scopes}) for {', '.join(i.slug for i in chosen)}:")
     typer.echo(plain)
 
@@ -468,7 +469,7 @@ def token_list() -> None:
 def token_revoke(token_id: int) -> None:
     """Revoke a token: it answers 401 from now on."""
     with _use_case(write=True) as session:
-        token = tokens.revoke_token(session=session, token_id=token_id)
+        token = token_admin.revoke(session=session, actor=None, token_id=token_id)
     console.print(f"Revoked token {token.id} ({token.name})")
 
 

@@ -75,7 +75,7 @@ class Row:
     method: str
     route: str  # the app's path template this row exercises
     url: str  # placeholders: {A} {B} {a_round} {a_closed} {b_round} {a_unit} {b_unit} {a_link} {b_link}
-    # {board_b_account}
+    # {board_b_account} {b_token}
     expected: dict[str, str]
     form: dict[str, str] | None = None  # posted as a page form, with the browser's CSRF token
     json: dict | None = None
@@ -336,7 +336,24 @@ ADMIN_ACCOUNTS_ROWS: list[Row] = [
         form={"current": "niet-het-wachtwoord", "new": PASSWORD + "x", "repeat": PASSWORD + "x"}),
 ]
 
-MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS
+# --- the coordinator's area: API tokens (branch admin-tokens) -----------------------------------
+# Making a token on A answers the page that shows it once; revoking aims at B's token through
+# A's URL, or at no token at all, so the consultant's token keeps working for the later rows; the
+# real revoking is in tests/web/test_admin_tokens.py.
+ADMIN_TOKENS_ROWS: list[Row] = [
+    Row("GET", "/beheer/{slug}/tokens", "/beheer/{A}/tokens", ADMIN_A),
+    Row("GET", "/beheer/{slug}/tokens", "/beheer/{B}/tokens", ADMIN_B),
+    Row("POST", "/beheer/{slug}/tokens", "/beheer/{A}/tokens", ADMIN_A,
+        form={"name": "Bureau Matrix", "scopes": "read"}),
+    Row("POST", "/beheer/{slug}/tokens", "/beheer/{B}/tokens", {**ADMIN_B, "admin": "422"},
+        form={"name": "Bureau Matrix"}),  # no scope chosen
+    Row("POST", "/beheer/{slug}/tokens/{token_id}/intrekken",
+        "/beheer/{A}/tokens/{b_token}/intrekken", ADMIN_NOWHERE, form={"confirm": "yes"}),
+    Row("POST", "/beheer/{slug}/tokens/{token_id}/intrekken",
+        "/beheer/{B}/tokens/999999/intrekken", ADMIN_NOWHERE, form={"confirm": "yes"}),
+]
+
+MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS + ADMIN_TOKENS_ROWS
 
 
 # --- the app's routes ---------------------------------------------------------------------------
@@ -431,6 +448,8 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
              for name, round_, unit in (("a_link", a_round, a_unit), ("b_link", b_round, b_unit))}
     consultant = tokens.create_token(session=session, name="Onderzoeksbureau Alfa",
                                      scopes=["read", "import"], institutions=[a])[1]
+    b_token = tokens.create_token(session=session, name="Onderzoeksbureau Beta",
+                                  scopes=["read"], institutions=[b])[0]
     account_ids = {}
     for email, role, granted in (("bestuur@alfa.nl", AccountRole.bestuur, [a]),
                                  ("bestuur@beta.nl", AccountRole.bestuur, [b]),
@@ -442,7 +461,8 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
 
     values = {"A": a.slug, "B": b.slug, "a_round": str(a_round.id), "a_closed": str(a_closed.id),
               "b_round": str(b_round.id), "a_unit": str(a_unit.id), "b_unit": str(b_unit.id),
-              "board_b_account": str(account_ids["bestuur@beta.nl"]), **links}
+              "board_b_account": str(account_ids["bestuur@beta.nl"]), "b_token": str(b_token.id),
+              **links}
     visitors = {role: Visitor(TestClient(app)) for role in ROLES}
     respondent = visitors["respondent"].client
     assert respondent.get(f"/s/{links['a_link']}").status_code == 200

@@ -33,12 +33,18 @@ class TokenGrant:
             raise Forbidden(f"This token has no {scope!r} scope.")
 
 
-def create_token(*, session: Session, name: str, scopes: list[str],
-                 institutions: list[Institution]) -> tuple[ApiToken, str]:
-    name = checked_name(name, "A token")
+def issue_token(*, session: Session, name: str, scopes: list[str],
+                institutions: list[Institution]) -> tuple[ApiToken, str]:
+    """The building block: a new token, flushed only (the use case commits)."""
+    try:
+        name = checked_name(name, "A token")
+    except InvalidInput as exc:
+        exc.params["field"] = "name"
+        raise
     unknown = set(scopes) - SCOPES
     if not scopes or unknown:
-        raise InvalidInput(f"Scopes must be one or more of: {', '.join(sorted(SCOPES))}.")
+        raise InvalidInput(f"Scopes must be one or more of: {', '.join(sorted(SCOPES))}.",
+                           code="token_scopes_invalid", field="scopes")
     if not institutions:
         raise InvalidInput("A token needs at least one institution.")
     plain = PREFIX + secrets.token_urlsafe(32)
@@ -47,28 +53,47 @@ def create_token(*, session: Session, name: str, scopes: list[str],
     session.flush()
     session.add_all(ApiTokenInstitution(token_id=token.id, institution_id=inst.id)
                     for inst in institutions)
-    session.commit()
+    session.flush()
     return token, plain
+
+
+def create_token(*, session: Session, name: str, scopes: list[str],
+                 institutions: list[Institution]) -> tuple[ApiToken, str]:
+    """A new token, committed (for tests and scripts; people use `token_admin.create`)."""
+    made = issue_token(session=session, name=name, scopes=scopes, institutions=institutions)
+    session.commit()
+    return made
+
+
+def token_institutions(*, session: Session, token: ApiToken) -> list[Institution]:
+    return list(session.exec(select(Institution).join(
+        ApiTokenInstitution, ApiTokenInstitution.institution_id == Institution.id).where(
+        ApiTokenInstitution.token_id == token.id).order_by(Institution.slug)))
 
 
 def list_tokens(*, session: Session) -> list[tuple[ApiToken, list[Institution]]]:
     result = []
     for token in session.exec(select(ApiToken).order_by(ApiToken.id)):
-        insts = session.exec(select(Institution).join(
-            ApiTokenInstitution, ApiTokenInstitution.institution_id == Institution.id).where(
-            ApiTokenInstitution.token_id == token.id).order_by(Institution.slug)).all()
-        result.append((token, list(insts)))
+        result.append((token, token_institutions(session=session, token=token)))
     return result
 
 
-def revoke_token(*, session: Session, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(f"No token {token_id}.")
+def withdraw(*, session: Session, token: ApiToken) -> ApiToken:
+    """The building block: the token answers 401 from now on (flushed only)."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.add(token)
-        session.commit()
+        session.flush()
+    return token
+
+
+def revoke_token(*, session: Session, token_id: int) -> ApiToken:
+    """Revoke and commit (for tests and scripts; people use `token_admin.revoke`)."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"No token {token_id}.")
+    withdraw(session=session, token=token)
+    session.commit()
     return token
 
 
