@@ -35,6 +35,18 @@ def star_spec(dash: Dashboard, lang: str, *, compare: list[int] = (), previous: 
                              scale_max=q.scale.max, thresholds=_thresholds(dash, lang))
 
 
+def unit_star_spec(dash: Dashboard, lang: str, unit_id: int, *, size: int = 200) -> dict | None:
+    """One unit's own star, for the small multiples on the page and in the report; None when the
+    unit is hidden (fewer than k), so no caller can draw a star the gate did not publish."""
+    unit = dash.unit(unit_id)
+    if unit is None or not unit.shown:
+        return None
+    q = dash.questionnaire
+    return charts.radar_spec([charts.Series(unit.label, unit.means())], knobs=_knobs(dash, lang),
+                             scale_min=q.scale.min, scale_max=q.scale.max,
+                             thresholds=_thresholds(dash, lang), size=size)
+
+
 def roles_spec(dash: Dashboard, lang: str) -> dict:
     series = [charts.Series(role.label, role.means()) for role in dash.roles if role.shown]
     q = dash.questionnaire
