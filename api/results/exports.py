@@ -92,7 +92,8 @@ def to_csv(table: Table, *, dialect: Dialect = MACHINE, labels: Labels | None = 
 
 
 def to_xlsx(table: Table, *, labels: Labels, title: str, sheet_name: str,
-            widths: Sequence[tuple[str, int]] = (("text", 34),)) -> bytes:
+            widths: Sequence[tuple[str, int]] = (("text", 34), ("flag", 18), ("knob", 14), ("band", 16))
+            ) -> bytes:
     """A sheet a board member can read: a title, a bold frozen header, numbers as numbers with
     their format, and the band colours on each knob's band and mean."""
     keep = _visible(table, labels)
@@ -124,7 +125,13 @@ def to_xlsx(table: Table, *, labels: Labels, title: str, sheet_name: str,
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width_of.get(column.kind, 12)
     sheet.row_dimensions[2].height = 45
-    sheet.freeze_panes = "B3"
+    # the header row and everything up to the group's name stay in view while scrolling
+    names = [i for i, c in enumerate(columns, start=1) if c.kind == "text"]
+    sheet.freeze_panes = f"{get_column_letter((names[0] if names else 0) + 1)}3"
+    sheet.page_setup.orientation = "landscape"  # printed, the table fits the page's width
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "2:2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
