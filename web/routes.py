@@ -8,10 +8,12 @@ from web.auth import routes as auth
 from web.csrf import verify_csrf
 from web.dashboard import routes as dashboard
 from web.pages import render
+from web.survey import own as own_results
 from web.survey import routes as survey
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 router.include_router(survey.router)
+router.include_router(own_results.router)
 router.include_router(auth.router)
 router.include_router(dashboard.router)
 router.include_router(admin.router)

@@ -223,6 +223,25 @@ class OpenAnswer(SQLModel, table=True):
     text: str = Field(max_length=4000)
 
 
+class OwnResult(SQLModel, table=True):
+    """A respondent's own knob scores behind a private results link.
+
+    The link's secret is made at submit and shown once; only its hash is kept. Nothing here
+    names the invitation, the draft, the response or a time: the row can be reached by its
+    secret alone, and the invitation link can never reach it.
+    """
+
+    __tablename__ = "own_result"
+
+    id: int = Field(default_factory=random_id, sa_column=sa.Column(BigId, primary_key=True,
+                                                                    autoincrement=False))
+    secret_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("round.id", ondelete="CASCADE"),
+                                              nullable=False))
+    unit_id: int = Field(sa_column=_fk("unit.id"))
+    scores: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
 class AccountRole(StrEnum):
     bestuur = "bestuur"  # reads the dashboards of the institutions it is granted
     coordinator = "coordinator"  # sets up and runs rounds of the institutions it is granted
