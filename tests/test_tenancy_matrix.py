@@ -33,8 +33,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from api.platform.models import AccountRole
 from api.plans import actions as plan
+from api.platform.models import AccountRole
 from api.setup import accounts, tokens
 from api.survey import invitations
 from tests.builders import all_answers, make_institution, make_round, make_unit, stored_response
@@ -158,6 +158,8 @@ MATRIX = [
         API_A),
     Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{A}/trend?unit={a_unit}",
         API_A),
+    Row("GET", "/api/v1/institutions/{slug}/actions", "/api/v1/institutions/{A}/actions", API_A),
+    Row("GET", "/api/v1/institutions/{slug}/actions", "/api/v1/institutions/{B}/actions", API_B),
     Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{a_round}/responses",
         but("401", consultant="201"), json=IMPORT_A),
     # ... on B's objects, and A's objects asked with B's unit

@@ -160,7 +160,10 @@ class PlanView:
 
 
 def plan_view(*, session: Session, catalog: Catalog, institution: Institution,
-              shown: Round | None, default_k: int) -> PlanView:
+              shown: Round | None, default_k: int, latest: bool = False) -> PlanView:
+    """The plan under `shown`, or under the latest opened round with `latest=True` (the API)."""
+    if latest:
+        shown = latest_round(session=session, institution=institution)
     return PlanView(round=shown, items=progress(session=session, catalog=catalog,
                                                 institution=institution, shown=shown,
                                                 default_k=default_k),

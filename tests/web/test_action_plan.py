@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from api.platform.models import Action, AuditEvent, Institution
 from api.results.dashboard import build_dashboard
-from tests.builders import csrf_of, make_institution, make_round, make_unit
+from tests.builders import csrf_of, make_institution, make_round, make_token, make_unit
 from tests.web.test_dashboard import (
     K,
     login,
@@ -63,7 +63,7 @@ def two_rounds(session, catalog, questionnaire):
     for i in range(5):
         respond(session, questionnaire, round1, small, scored_answers(
             questionnaire, dict.fromkeys(KNOBS, 2 + i % 2)))
-    for i in range(3):
+    for _ in range(3):
         respond(session, questionnaire, round2, small, scored_answers(
             questionnaire, dict.fromkeys(KNOBS, 4)))
     publish(session)
@@ -336,3 +336,45 @@ def test_the_action_plan_downloads_as_csv_and_xlsx_with_the_change_of_each_actio
     headers = values[header_row]
     first = dict(zip(headers, body[0], strict=False))
     assert first["Verandering"] == change.difference
+
+
+def test_the_api_lists_only_the_token_institutions_actions_with_their_change_in_the_latest_round(
+        client, session, catalog, settings, two_rounds):
+    w = two_rounds
+    slug = w["slug"]
+    login(client, w["board"])
+    make_action(client, slug, round=str(w["round1"]), title="Erken bijdragen", status="klaar")
+    make_action(client, slug, round=str(w["round1"]), unit=str(w["small"]), title="Klein")
+    client.cookies.clear()
+    change = change_on_dashboard(session, catalog, settings, w, "beloningen")
+    institution, other = (session.get(Institution, w["institution"]),
+                          session.exec(select(Institution).where(
+                              Institution.slug == "roc-elders")).one())
+    ours, theirs = make_token(session, [institution]), make_token(session, [other])
+    session.rollback()
+
+    response = client.get(f"/api/v1/institutions/{slug}/actions",
+                          headers={"Authorization": f"Bearer {ours}"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == 2 and [a["title"] for a in body["items"]] == ["Erken bijdragen",
+                                                                          "Klein"]
+    first, second = body["items"]
+    assert first["progress"] == {"round_id": w["round2"], "standing": "measured", "change": {
+        "difference": change.difference, "ci_low": change.low, "ci_high": change.high,
+        "clear": True}}
+    assert second["progress"] == {"round_id": w["round2"], "standing": "hidden", "change": None}
+    assert (first["status"], first["unit_id"], second["unit_id"]) == ("klaar", None, w["small"])
+    paged = client.get(f"/api/v1/institutions/{slug}/actions?limit=1&offset=1",
+                       headers={"Authorization": f"Bearer {ours}"})
+    assert [a["title"] for a in paged.json()["items"]] == ["Klein"]
+
+    for token in (theirs,):
+        refused = client.get(f"/api/v1/institutions/{slug}/actions",
+                             headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 404
+    assert client.get("/api/v1/institutions/roc-elders/actions",
+                      headers={"Authorization": f"Bearer {theirs}"}).json()["items"] == []
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/institutions/{slug}/actions" in schema["paths"]
+    assert "ActionOut" in schema["components"]["schemas"]
