@@ -44,6 +44,8 @@ def test_the_board_makes_an_action_from_a_suggestion_and_reads_the_plan_at_every
         section.screenshot(path=str(SCREENSHOTS / f"actions-section-{width}-{backend}.png"))
 
         page.goto(f"{live_server}/dashboard/{slug}?round={first.id}")
+        page.locator("article.knob-advice").first.screenshot(
+            path=str(SCREENSHOTS / f"actions-advice-{width}-{backend}.png"))
         link = page.locator("article.knob-advice a.make-action").first
         with page.expect_navigation(url=re.compile(r"/acties/nieuw\?")):
             link.click()
