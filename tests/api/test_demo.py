@@ -56,8 +56,8 @@ def test_the_demo_boards_action_plan_meets_the_second_round_with_progress_lines(
                                                                               settings):
     """Four actions made after the first round: a practoraat's clear rise, the institution's
     clear rise, one within the noise, and one for a practoraat too small in round 2 to show."""
-    from api.platform.models import Action
     from api.plans import progress
+    from api.platform.models import Action
 
     institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
                             default_k=settings.anonymity_k)
