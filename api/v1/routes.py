@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, ValidationError
 from sqlmodel import Session, select
 
+from api.plans import progress
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -170,6 +171,18 @@ def list_rounds(slug: Slug, request: Request, response: Response, session: Sessi
     items = [present.round_out(r, gate.release_state(session=session, round_=r))
              for r, _ in found[offset:offset + limit]]
     return _page(request, items, len(found), limit, offset, response)
+
+
+@router.get("/institutions/{slug}/actions", response_model=schemas.Page[schemas.ActionOut],
+            summary="The action plan, each action with its change up to the latest round")
+def list_actions(slug: Slug, request: Request, response: Response, session: SessionDep,
+                 token: ReadGrant, catalog: CatalogDep, settings: SettingsDep,
+                 limit: Limit = 50, offset: Offset = 0):
+    institution = _institution(session, token, slug)
+    view = progress.plan_view(session=session, catalog=catalog, institution=institution,
+                              shown=None, default_k=settings.anonymity_k, latest=True)
+    items = [present.action_out(item, view.round) for item in view.items[offset:offset + limit]]
+    return _page(request, items, len(view.items), limit, offset, response)
 
 
 @router.get("/rounds/{round_id}/scores", response_model=schemas.ScoresOut,

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.plans import progress
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.models import Account
@@ -95,6 +96,8 @@ def dashboard(
         "dash": dash, "q": dash.questionnaire, "svgs": svgs, "units": _sorted_units(
             dash, sort, order == "desc"), "sort": sort, "order": order, "compare": compare,
         "previous": previous, "chart_query": chart_query,
+        "plan": progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
+                                   shown=dash.round, default_k=settings.anonymity_k),
     })
     page.headers.update(PRIVATE)
     return page
