@@ -65,7 +65,7 @@ def radar_spec(
     scale_min: int = 1,
     scale_max: int = 5,
     thresholds: Sequence[tuple[float, str]] = (),
-    title: str = "",
+    title: str | Sequence[str] = "",
     size: int = 300,
     legend: bool = True,
 ) -> dict:
@@ -87,6 +87,7 @@ def radar_spec(
             rows.append({"series": s.label, "idx": index, "knob": label, "score": score,
                          "order": order, "x": x, "y": y, "line": "dashed" if s.dashed else "solid",
                          "description": f"{s.label}, {label}: {score:.2f}"})
+    title = title if isinstance(title, str) else tuple(title)  # lines; hashable for the cache
     spec = json.loads(_radar_template(tuple(knobs), scale_min, scale_max, tuple(thresholds),
                                       title, size, legend))
     if rows:
@@ -112,7 +113,7 @@ def radar_spec(
 
 @lru_cache(maxsize=128)
 def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max: int,
-                    thresholds: tuple[tuple[float, str], ...], title: str, size: int,
+                    thresholds: tuple[tuple[float, str], ...], title: str | tuple[str, ...], size: int,
                     legend: bool) -> str:
     count = len(knobs)
     ring_rows, spoke_rows, label_rows, threshold_rows = [], [], [], []
@@ -200,8 +201,9 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
     # one colour scale for lines and points, so the legend merges colour and dash per series
     chart = alt.layer(*layers).properties(width=width, height=height).configure_view(stroke=None)
     if title:
-        chart = chart.properties(title=alt.TitleParams(title, fontSize=LEGEND_PX, anchor="start",
-                                                       limit=width))
+        chart = chart.properties(title=alt.TitleParams(
+            list(title) if isinstance(title, tuple) else title, fontSize=LEGEND_PX,
+            anchor="start", limit=width))
     return json.dumps(chart.to_dict(validate=False))  # the spec is ours and tested
 
 
@@ -227,7 +229,7 @@ def warm_up() -> None:
 
 def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
                thresholds: Sequence[tuple[float, str]] = (), width: int = 110,
-               title: str = "") -> dict:
+               title: str | Sequence[str] = "") -> dict:
     """Each knob across rounds: the mean with its 95% interval, one small panel per knob, all
     panels in one row (five knobs leave no empty panel).
 
@@ -259,5 +261,6 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
         columns=max(len(knobs), 1),
     ).configure_view(stroke="#d5dae1").configure_axis(labelFontSize=SMALL_PX)
     if title:
-        chart = chart.properties(title=alt.TitleParams(title, fontSize=LEGEND_PX, anchor="start"))
+        chart = chart.properties(title=alt.TitleParams(
+            title if isinstance(title, str) else list(title), fontSize=LEGEND_PX, anchor="start"))
     return chart.to_dict(validate=False)  # the spec is ours and tested; validation costs ~70 ms

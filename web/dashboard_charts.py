@@ -20,18 +20,19 @@ def _thresholds(dash: Dashboard, lang: str) -> list[tuple[float, str]]:
     return [(band.min, band.name.get(lang)) for band in dash.questionnaire.bands[1:]]
 
 
-def download_title(dash: Dashboard, lang: str) -> str:
-    """What a downloaded chart says it shows, since it travels without the page around it."""
+def download_title(dash: Dashboard, lang: str) -> list[str]:
+    """What a downloaded chart says it shows, since it travels without the page around it:
+    institution and round, then the release (two lines, so neither is cut off)."""
+    first = translate(lang, "charts.download_title", institution=dash.institution.name,
+                      round=dash.round.name)
     if not dash.release.number:
-        return translate(lang, "charts.download_title_none", institution=dash.institution.name,
-                         round=dash.round.name)
-    return translate(lang, "charts.download_title", institution=dash.institution.name,
-                     round=dash.round.name, number=dash.release.number,
-                     when=local_time(dash.release.published_at, lang))
+        return [first, translate(lang, "charts.download_release_none")]
+    return [first, translate(lang, "charts.download_release", number=dash.release.number,
+                             when=local_time(dash.release.published_at, lang))]
 
 
 def star_spec(dash: Dashboard, lang: str, *, compare: list[int] = (), previous: bool = False,
-              title: str = "") -> dict:
+              title: str | list[str] = "") -> dict:
     """The institution's star, with chosen units and/or the previous round (dashed) laid over
     it."""
     series = []
@@ -92,7 +93,7 @@ def unit_star_svg(dash: Dashboard, lang: str, unit_id: int) -> str | None:
     return svg
 
 
-def roles_spec(dash: Dashboard, lang: str, *, title: str = "") -> dict:
+def roles_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "") -> dict:
     series = [charts.Series(role.label, role.means()) for role in dash.roles if role.shown]
     q = dash.questionnaire
     return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
@@ -120,7 +121,7 @@ def trend_rows(dash: Dashboard, lang: str) -> list[dict]:
     return rows
 
 
-def trend_chart_spec(dash: Dashboard, lang: str, *, title: str = "") -> dict:
+def trend_chart_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "") -> dict:
     q = dash.questionnaire
     return charts.trend_spec(trend_rows(dash, lang), scale_min=q.scale.min,
                              scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
