@@ -32,9 +32,9 @@ RING_NUMBER_COLOR = "#5b6472"
 LABEL_RADIUS_EXTRA = 0.9
 MIN_TEXT_PX = 11
 # a chart is never shown below MIN_SHOWN_SCALE of its own size (kennisster.css keeps the star at
-# least 306 px wide and never shrinks the trend on screen), so 14 px stays at least 11 px
-MIN_SHOWN_SCALE = 0.8
-KNOB_LABEL_PX = 15
+# least 280 px wide and never shrinks the trend on screen), so 14 px stays at least 11 px
+MIN_SHOWN_SCALE = 0.8  # 280 of about 350 px
+KNOB_LABEL_PX = 14
 LEGEND_PX = 14
 SMALL_PX = 14  # ring numbers, band names, axis labels
 DASH = [6, 4]
@@ -66,8 +66,9 @@ def radar_spec(
     scale_max: int = 5,
     thresholds: Sequence[tuple[float, str]] = (),
     title: str | Sequence[str] = "",
-    size: int = 300,
+    size: int = 280,
     legend: bool = True,
+    band_key: str = "",
 ) -> dict:
     """An Altair radar chart as a Vega-Lite dict; `knobs` is a list of (key, label).
 
@@ -89,7 +90,7 @@ def radar_spec(
                          "description": f"{s.label}, {label}: {score:.2f}"})
     title = title if isinstance(title, str) else tuple(title)  # lines; hashable for the cache
     spec = json.loads(_radar_template(tuple(knobs), scale_min, scale_max, tuple(thresholds),
-                                      title, size, legend))
+                                      title, size, legend, band_key))
     if rows:
         spec["datasets"] = {"stars": rows}
         # one legend shows each series in its colour and dash: colour and dash get the same
@@ -114,7 +115,7 @@ def radar_spec(
 @lru_cache(maxsize=128)
 def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max: int,
                     thresholds: tuple[tuple[float, str], ...], title: str | tuple[str, ...], size: int,
-                    legend: bool) -> str:
+                    legend: bool, band_key: str) -> str:
     count = len(knobs)
     ring_rows, spoke_rows, label_rows, threshold_rows = [], [], [], []
     number_rows, band_label_rows = [], []
@@ -128,12 +129,6 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
         for i in range(count + 1):
             x, y = _point(value, i % count, count)
             threshold_rows.append({"band": name, "order": i, "x": x, "y": y})
-        # the band's name on its ring's bottom edge, which runs level between two spokes; a
-        # small star has too little room between the rings: its caption names the bands
-        if size < BAND_LABEL_MIN_SIZE:
-            continue
-        _, y = _point(value * math.cos(math.pi / count), count / 2, count)
-        band_label_rows.append({"text": f"{name} {value:g}".replace(".", ","), "x": 0, "y": y})
     for i, (key, label) in enumerate(knobs):
         for radius, order in ((0, 0), (scale_max, 1)):
             x, y = _point(radius, i, count)
@@ -143,7 +138,7 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
         label_rows.append({"label": label, "x": x, "y": y, "align": align})
 
     extent = scale_max + LABEL_RADIUS_EXTRA + 1.4
-    side = 1.6  # labels run sideways, so x gets more room than y
+    side = 1.2  # labels run sideways, so x gets more room than y
     # keep the aspect so the star stays round
     x_enc = alt.X("x:Q", scale=alt.Scale(domain=[-extent - side, extent + side]), axis=None)
     unit = size / (2 * extent - 1.2)  # pixels per score point, the same along x and y
@@ -151,6 +146,19 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
     # below the star only as much room as its lowest label needs (no blank band above the legend)
     lowest = min(math.cos(2 * math.pi * i / count) for i in range(count))
     bottom = max(-extent + 0.6, lowest * (scale_max + LABEL_RADIUS_EXTRA) - 0.9)
+    if thresholds and size >= BAND_LABEL_MIN_SIZE:
+        # the key of the band rings, one line under the star: a grey dashed stroke, then the
+        # bands and where they start ("Aandacht nodig 2,5 · Sterk 3,5"); on the rings themselves
+        # the names would run over the lines; a small star leaves its caption to name them
+        bottom -= 1.1
+        left = -extent - side + 0.2
+        names = " · ".join(f"{name} {value:g}".replace(".", ",") for value, name in thresholds)
+        band_label_rows.append({"text": f"{band_key}: {names}" if band_key else names,
+                                "x": left + 1.1, "y": bottom + 0.4})
+        band_key_rows = [{"x": left, "y": bottom + 0.4, "order": 0},
+                         {"x": left + 0.9, "y": bottom + 0.4, "order": 1}]
+    else:
+        band_key_rows = []
     height = round(unit * (extent - 0.6 - bottom))
     y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[bottom, extent - 0.6]), axis=None)
 
@@ -176,9 +184,11 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
             strokeDash=[2, 3], strokeWidth=1.4, color=BAND_COLOR, aria=False).encode(
             x_enc, y_enc, detail="band:N", order="order:Q"))
     if band_label_rows:
+        layers.append(alt.Chart(alt.Data(values=band_key_rows)).mark_line(
+            strokeDash=[2, 3], strokeWidth=1.4, color=BAND_COLOR, aria=False).encode(
+            x_enc, y_enc, order="order:Q"))
         layers.append(alt.Chart(alt.Data(values=band_label_rows)).mark_text(
-            fontSize=SMALL_PX, fontStyle="italic", color=BAND_COLOR, align="center", baseline="bottom",
-            dy=-2,
+            fontSize=SMALL_PX, color=BAND_COLOR, align="left", baseline="middle",
             aria=False).encode(x_enc, y_enc, text="text:N"))
     layers.append(numbers)
     # the stars come from the named dataset "stars"; colours follow the order of the series

@@ -51,7 +51,7 @@ def star_spec(dash: Dashboard, lang: str, *, compare: list[int] = (), previous: 
     q = dash.questionnaire
     return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
                              scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
-                             title=title)
+                             title=title, band_key=translate(lang, "charts.band_key"))
 
 
 def unit_star_spec(dash: Dashboard, lang: str, unit_id: int, *, size: int = 200) -> dict | None:
@@ -98,7 +98,7 @@ def roles_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "") -> di
     q = dash.questionnaire
     return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
                              scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
-                             title=title)
+                             title=title, band_key=translate(lang, "charts.band_key"))
 
 
 def trend_rows(dash: Dashboard, lang: str) -> list[dict]:

@@ -45,6 +45,7 @@ def survey_star(*, ctx: SurveyContext, own: dict[str, float], unit: Published,
         series, knobs=[(kn.key, kn.name.get(lang)) for kn in q.knobs],
         scale_min=q.scale.min, scale_max=q.scale.max,
         thresholds=[(band.min, band.name.get(lang)) for band in q.bands[1:]],
+        band_key=translate(lang, "charts.band_key"),
     )
     return Star(svg=charts.render_svg(spec) if series else "", rows=rows, own_shown=bool(own),
                 unit_shown=unit.shown,
