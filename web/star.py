@@ -45,6 +45,7 @@ def survey_spec(*, questionnaire: Questionnaire, unit_name: str, institution_nam
         series, knobs=[(kn.key, kn.name.get(lang)) for kn in q.knobs],
         scale_min=q.scale.min, scale_max=q.scale.max,
         thresholds=[(band.min, band.name.get(lang)) for band in q.bands[1:]], title=title,
+        band_key=translate(lang, "charts.band_key"),
     )
     return spec, rows, bool(series)
 
