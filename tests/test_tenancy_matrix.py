@@ -130,6 +130,8 @@ MATRIX = [
         "/dashboard/{A}/rounds/{a_round}/units.csv", DASH_A),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
         "/dashboard/{A}/rounds/{a_round}/units.xlsx", DASH_A),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/report.pdf",
+        "/dashboard/{A}/rounds/{a_round}/report.pdf", DASH_A),
     # ... on B's objects, and A's slug with B's round
     Row("GET", "/dashboard/{slug}", "/dashboard/{B}", DASH_B),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
@@ -141,6 +143,10 @@ MATRIX = [
         "/dashboard/{A}/rounds/{b_round}/charts/star.svg", DASH_NOWHERE),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
         "/dashboard/{A}/rounds/{b_round}/units.xlsx", DASH_NOWHERE),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/report.pdf",
+        "/dashboard/{B}/rounds/{b_round}/report.pdf", DASH_B),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/report.pdf",
+        "/dashboard/{A}/rounds/{b_round}/report.pdf", DASH_NOWHERE),
     # --- /api/v1, on A's objects -----------------------------------------------------------------
     Row("GET", "/api/v1/questionnaires", "/api/v1/questionnaires", API_A),
     Row("GET", "/api/v1/questionnaires/{slug}/{version}",
@@ -157,6 +163,8 @@ MATRIX = [
         API_A),
     Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{A}/trend?unit={a_unit}",
         API_A),
+    Row("GET", "/api/v1/rounds/{round_id}/report.pdf", "/api/v1/rounds/{a_round}/report.pdf?lang=en",
+        API_A),
     Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{a_round}/responses",
         but("401", consultant="201"), json=IMPORT_A),
     # ... on B's objects, and A's objects asked with B's unit
@@ -166,6 +174,8 @@ MATRIX = [
     Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{B}/trend", API_B),
     Row("GET", "/api/v1/rounds/{round_id}/scores", "/api/v1/rounds/{b_round}/scores", API_B),
     Row("GET", "/api/v1/rounds/{round_id}/compare", "/api/v1/rounds/{b_round}/compare", API_B),
+    Row("GET", "/api/v1/rounds/{round_id}/report.pdf", "/api/v1/rounds/{b_round}/report.pdf",
+        API_B),
     Row("GET", "/api/v1/compare/institutions", "/api/v1/compare/institutions?institution={B}",
         API_B),
     Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{b_round}/responses",

@@ -18,6 +18,7 @@ from web.access import CurrentAccount
 from web.dashboard_charts import CHARTS
 from web.i18n import translate
 from web.pages import language, local_time, render
+from web.report.pdf import report_pdf
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 SORTABLE = {"name", "n", "spread"}
@@ -139,3 +140,17 @@ def table_download(
         when=local_time(dash.release.published_at, language(request)))
     return Response(exports.to_xlsx(headers, rows, title=title), media_type=XLSX,
                     headers=disposition)
+
+
+@router.get("/{slug}/rounds/{round_id}/report.pdf", name="dashboard_report")
+def report_download(
+    slug: str, round_id: RoundId, request: Request, session: SessionDep, catalog: CatalogDep,
+    settings: SettingsDep, account: CurrentAccount,
+):
+    """The round's whole report as a PDF, in the reader's language (`?lang=en` overrides)."""
+    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
+    lang = language(request)
+    name = (f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-"
+            f"{translate(lang, 'report.file_name')}.pdf")
+    return Response(report_pdf(dash, lang), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
