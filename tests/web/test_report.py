@@ -155,3 +155,23 @@ def test_a_board_member_of_another_institution_gets_no_report(client, session, r
                           f"{report_world['round'].id}/report.pdf")
     assert response.status_code == 404
     assert "application/pdf" not in response.headers["content-type"]
+
+
+def test_a_round_with_too_few_responses_still_gives_a_report_without_numbers(client, session,
+                                                                             catalog):
+    questionnaire = catalog.require("galbraith-star", "1.0")
+    institution = make_institution(session, "Hogeschool Beginstad")
+    unit = make_unit(session, institution, "Practoraat Eerste")
+    round_ = make_round(session, catalog, institution)
+    for i in range(3):
+        stored_response(session, questionnaire, round_, unit, answers=varied(questionnaire, i))
+    create_account(session=session, email=BOARD, password=PASSWORD, role="bestuur",
+                   institutions=[institution])
+    session.commit()
+    web_login(client, BOARD, PASSWORD)
+    response = client.get(f"/dashboard/{institution.slug}/rounds/{round_.id}/report.pdf?lang=en")
+    assert response.status_code == 200
+    text = flat(" ".join(pdf_pages(response.content)))
+    assert "This round has too few responses to show results (at least 5 needed)." in text
+    assert "Practoraat Eerste too few responses" in text
+    assert not re.search(r"\d\.\d\d", text)  # not one score, interval or sd

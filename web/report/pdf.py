@@ -93,7 +93,7 @@ def bullets(items: list[dict | str]) -> dict:
 def table(header: list[str], rows: list[list[dict | str]], *, columns: list[str],
           caption: str = "", align: list[str] | None = None) -> dict:
     """`columns` are Typst track sizes as a word ("auto", "1fr", "2fr"); a cell is text or
-    {"text", "fill" (hex colour), "colspan", "strong"}."""
+    {"text", "fill" (hex colour), "colspan", "rowspan", "strong", "muted"}."""
     return {"type": "table", "caption": caption, "header": header, "columns": columns,
             "align": align or ["left"] * len(columns),
             "rows": [[c if isinstance(c, dict) else {"text": c} for c in row] for row in rows]}
@@ -304,9 +304,11 @@ class _Report:
             blocks.append(paragraph(t("dashboard.trend_none")))
         rows = []
         for key, name in self.knobs:
-            for point in d.trend:
+            for order, point in enumerate(d.trend):
                 s = point.group.cells[key].summary if point.group.shown else None
-                label = [{"text": name, "strong": True}, point.round.name]
+                # the knob's name spans its rounds
+                label = ([{"text": name, "strong": True, "rowspan": len(d.trend)}]
+                         if order == 0 else []) + [point.round.name]
                 if s is None:
                     rows.append([*label, self.suppressed(3)])
                 else:
