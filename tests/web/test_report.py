@@ -16,10 +16,14 @@ from pypdf import PdfReader
 from api.results import scoring
 from api.setup.accounts import create_account
 from tests.builders import make_institution, make_round, make_unit, stored_response, web_login
+from web.i18n import translate
 
 PASSWORD = "een-lang-wachtwoord-42"
 BOARD = "bestuur@rapportstad.nl"
 MARKUP = '#read("/etc/passwd") *vet* $x$ <label> @ref _schuin_ `code` \\ #let a = 1'
+SECTION_TITLES = ("report.star_title", "report.units_title", "report.heatmap_title",
+                  "dashboard.chart_roles", "dashboard.chart_trend", "report.quality_title",
+                  "dashboard.advice_title", "dashboard.open_title", "report.method_title")
 TEXTS = {"nl": {"too_few": "te weinig reacties", "page": "pagina {n} van {m}"},
          "en": {"too_few": "too few responses", "page": "page {n} of {m}"}}
 
@@ -141,8 +145,12 @@ def test_every_page_says_which_page_of_how_many(client, report_world, lang):
     _, response = download(client, report_world, lang)
     pages = pdf_pages(response.content)
     assert len(pages) > 1
+    titles = [translate(lang, key) for key in SECTION_TITLES]
     for number, page in enumerate(pages, start=1):
-        assert TEXTS[lang]["page"].format(n=number, m=len(pages)) in page
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        assert lines[-1] == TEXTS[lang]["page"].format(n=number, m=len(pages))
+        # no section heading is left alone at the foot of a page
+        assert not any(lines[-2] == f"{i} {title}" for i, title in enumerate(titles, start=1))
 
 
 def test_a_board_member_of_another_institution_gets_no_report(client, session, report_world):
