@@ -28,6 +28,8 @@ from itertools import combinations
 
 from bs4 import BeautifulSoup
 
+from api.results import tables
+
 Group = tuple[str, object]  # ("institution", None) | ("unit", id) | ("role", key)
 MEASURE_N = "n"
 LONG_NUMBER = re.compile(r"\d[.,]\d{3,}")
@@ -187,8 +189,13 @@ def _read_dashboard(snapshot: Snapshot, board, *, slug: str, round_id: int,
                 else:
                     assert _num(text) == snapshot.numbers[(key, cell["data-knob"])][1]
     download = board.get(f"/dashboard/{slug}/rounds/{round_id}/units.csv")
-    for row in csv.DictReader(io.StringIO(download.text)):
-        if row["kind"] == "institution":
+    # the Dutch Excel file: semicolons, decimal commas, Dutch headers in the API's column order
+    keys = [c.key for c in tables.group_columns(knobs) if not c.machine_only]
+    lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
+    for line in lines[1:]:
+        row = dict(zip(keys, line, strict=True))
+        row["suppressed"] = "true" if row["suppressed"] == "te weinig reacties" else "false"
+        if row["group_type"] == "instelling":
             _same_as_api(snapshot, ("institution", None), row, knobs, "units.csv")
 
 

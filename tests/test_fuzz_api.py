@@ -383,10 +383,11 @@ INSTITUTION = ("GET", "/api/v1/institutions/{slug}")
 UNITS = ("GET", "/api/v1/institutions/{slug}/units")
 ROUNDS = ("GET", "/api/v1/institutions/{slug}/rounds")
 TREND = ("GET", "/api/v1/institutions/{slug}/trend")
+ACTIONS = ("GET", "/api/v1/institutions/{slug}/actions")
 SCORES = ("GET", "/api/v1/rounds/{round_id}/scores")
 COMPARE = ("GET", "/api/v1/rounds/{round_id}/compare")
 COMPARE_INSTITUTIONS = ("GET", "/api/v1/compare/institutions")
-SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND)
+SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND, ACTIONS)
 REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
 ROUND_OPERATIONS = (SCORES, COMPARE, REPORT)
 
@@ -457,7 +458,7 @@ def _triggers() -> list[Trigger]:
         Trigger(COMPARE_INSTITUTIONS, 404, "other institution", _with(
             COMPARE_INSTITUTIONS, query=lambda w: {"institution": [w.other_slug]})),
         *[Trigger(e, 422, "limit 0", _with(e, query={"limit": 0}))
-          for e in (Q, INSTITUTIONS, UNITS, ROUNDS)],
+          for e in (Q, INSTITUTIONS, UNITS, ROUNDS, ACTIONS)],
         Trigger(SCORES, 422, "unknown group_by", _with(SCORES, query={"group_by": "everything"})),
         Trigger(COMPARE, 422, "round id not a number", _with(COMPARE, path_parameters={
             "round_id": "first"})),

@@ -1,50 +1,49 @@
-"""The units × knobs table as CSV and XLSX, built from the same dashboard data as the page.
+"""Writing a `Table` as CSV or XLSX, in the dialect its reader needs.
 
-Column names are stable and machine-friendly, so consultants can load the file into their own
-tools; suppressed groups keep their row, with `suppressed` true and every number empty.
+The API's CSV is for programs: stable column names, comma, decimal point, bands as keys. A
+person's download follows their language: Dutch Excel splits on semicolons and reads "3,42" as a
+number, so Dutch files use both; the XLSX holds numbers as numbers with two decimals, band
+colours and a frozen header row. The words in a person's headers come from a `Labels` object
+the caller passes (the web layer knows the messages).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from api.results import gate
-from api.results.dashboard import Dashboard, GroupView
+from api.results.tables import Column, Table
 
 BAND_FILLS = {"urgent": "F6C8C4", "aandacht": "FCE3B0", "sterk": "CDE8D1"}
-
-
-def units_table(dash: Dashboard) -> tuple[list[str], list[list[object]]]:
-    knobs = [knob.key for knob in dash.questionnaire.knobs]
-    headers = ["group", "kind", "n", "invited", "response_rate", "suppressed"]
-    for knob in knobs:
-        headers += [f"{knob}_mean", f"{knob}_sd", f"{knob}_ci_low", f"{knob}_ci_high",
-                    f"{knob}_n", f"{knob}_band"]
-    headers += ["weakest_knob", "spread"]
-
-    def row(group: GroupView, kind: str) -> list[object]:
-        values: list[object] = [group.label, kind, group.n if group.shown else None,
-                                group.invited if group.shown else None,
-                                gate.rounded(group.rate), not group.shown]
-        for knob in knobs:
-            cell = group.cells[knob]
-            s = cell.summary
-            values += [gate.rounded(s.mean) if s else None, gate.rounded(s.sd) if s else None,
-                       gate.rounded(s.ci_low) if s else None, gate.rounded(s.ci_high) if s else None,
-                       s.n if s else None, cell.band.key if cell.band else None]
-        values += [group.alignment.weakest if group.alignment else None,
-                   gate.rounded(group.alignment.spread) if group.alignment else None]
-        return values
-
-    rows = [row(dash.total, "institution")] + [row(u, u.kind) for u in dash.units]
-    return headers, rows
-
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_FORMATS = {"score": "0.00", "share": "0%", "count": "0"}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    decimal: str
+    bom: bool  # Excel reads a CSV as UTF-8 only when it starts with a byte order mark
+
+
+MACHINE = Dialect(",", ".", bom=False)
+DUTCH_EXCEL = Dialect(";", ",", bom=True)
+ENGLISH_EXCEL = Dialect(",", ".", bom=True)
+
+
+class Labels(Protocol):
+    """The words a person reads: a header per column and a text for keys and flags."""
+
+    def header(self, column: Column) -> str: ...
+
+    def value(self, column: Column, raw: object) -> object: ...
 
 
 def safe_cell(value: object) -> object:
@@ -54,32 +53,85 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def to_csv(headers: list[str], rows: list[list[object]]) -> str:
+def _number(value: float, kind: str, dialect: Dialect, human: bool) -> str:
+    if kind == "share" and human:
+        return f"{round(value * 100)}%"
+    text = f"{value:.2f}" if kind in ("score", "share") else str(value)
+    return text.replace(".", dialect.decimal)
+
+
+def _csv_cell(column: Column, value: object, dialect: Dialect, labels: Labels | None) -> str:
+    if value is None:
+        return ""
+    if column.kind in ("score", "share", "count") and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        return _number(value, column.kind, dialect, labels is not None)
+    if labels is not None:
+        value = labels.value(column, value)
+    elif isinstance(value, bool):
+        value = "true" if value else "false"
+    return str(safe_cell(value))
+
+
+def _visible(table: Table, labels: Labels | None) -> list[int]:
+    return [i for i, c in enumerate(table.columns) if labels is None or not c.machine_only]
+
+
+def to_csv(table: Table, *, dialect: Dialect = MACHINE, labels: Labels | None = None) -> str:
+    """Without `labels`, the machine form: column keys and raw keys. With them, a person's."""
+    keep = _visible(table, labels)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool)
-                         else safe_cell(v) for v in row])
+    if dialect.bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=dialect.delimiter, lineterminator="\r\n")
+    writer.writerow([labels.header(table.columns[i]) if labels else table.columns[i].key
+                     for i in keep])
+    for row in table.rows:
+        writer.writerow([_csv_cell(table.columns[i], row[i], dialect, labels) for i in keep])
     return out.getvalue()
 
 
-def to_xlsx(headers: list[str], rows: list[list[object]], *, title: str) -> bytes:
+def to_xlsx(table: Table, *, labels: Labels, title: str, sheet_name: str,
+            widths: Sequence[tuple[str, int]] = (("text", 34), ("flag", 18), ("knob", 14), ("band", 16))
+            ) -> bytes:
+    """A sheet a board member can read: a title, a bold frozen header, numbers as numbers with
+    their format, and the band colours on each knob's band and mean."""
+    keep = _visible(table, labels)
+    columns = [table.columns[i] for i in keep]
     book = Workbook()
     sheet = book.active
-    sheet.title = "units x knobs"
+    sheet.title = sheet_name[:31]
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(headers)
+    sheet.append([labels.header(c) for c in columns])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
-        for cell, header in zip(sheet[sheet.max_row], headers, strict=True):
-            if header.endswith("_band") and cell.value in BAND_FILLS:
-                cell.fill = PatternFill("solid", fgColor=BAND_FILLS[cell.value])
-    sheet.freeze_panes = "B3"
-    sheet.column_dimensions["A"].width = 36
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in table.rows:
+        values = [row[i] for i in keep]
+        sheet.append([v if c.kind in NUMBER_FORMATS or v is None
+                      else safe_cell(labels.value(c, v)) for c, v in zip(columns, values,
+                                                                          strict=True)])
+        cells = sheet[sheet.max_row]
+        bands = {c.knob: v for c, v in zip(columns, values, strict=True) if c.kind == "band"}
+        for cell, column in zip(cells, columns, strict=True):
+            if column.kind in NUMBER_FORMATS:
+                cell.number_format = NUMBER_FORMATS[column.kind]
+            fill = BAND_FILLS.get(bands.get(column.knob)) if column.part in ("mean", "band") \
+                else None
+            if fill:
+                cell.fill = PatternFill("solid", fgColor=fill)
+    width_of = dict(widths)
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width_of.get(column.kind, 12)
+    sheet.row_dimensions[2].height = 45
+    # the header row and everything up to the group's name stay in view while scrolling
+    names = [i for i, c in enumerate(columns, start=1) if c.kind == "text"]
+    sheet.freeze_panes = f"{get_column_letter((names[0] if names else 0) + 1)}3"
+    sheet.page_setup.orientation = "landscape"  # printed, the table fits the page's width
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "2:2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

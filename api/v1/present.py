@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from api.plans.progress import Progress
 from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Questionnaire
+from api.results import tables
 from api.results.dashboard import GroupView
 from api.results.releases import ReleaseState
 from api.results.scoring import Change
@@ -56,6 +58,17 @@ def change_out(change: Change) -> schemas.ChangeOut:
                              ci_high=change.high, clear=change.clear)
 
 
+def action_out(item: Progress, shown: Round | None) -> schemas.ActionOut:
+    a = item.action
+    return schemas.ActionOut(
+        id=a.id, round_id=a.round_id, unit_id=a.unit_id, knob=a.knob, title=a.title,
+        suggestion=a.suggestion_id, owner=a.owner, due_on=a.due_on, status=a.status,
+        notes=a.notes, created_at=a.created_at, updated_at=a.updated_at,
+        progress=schemas.ActionProgressOut(
+            round_id=shown.id if shown else None, standing=item.standing,
+            change=change_out(item.change) if item.change else None))
+
+
 def questionnaire_out(q: Questionnaire) -> schemas.QuestionnaireOut:
     data = q.model_dump(mode="json")
     return schemas.QuestionnaireOut(
@@ -65,18 +78,10 @@ def questionnaire_out(q: Questionnaire) -> schemas.QuestionnaireOut:
         suggestions=data["suggestions"], comparable_with=q.comparable_with)
 
 
-def group_columns(knobs: list[str]) -> list[str]:
-    columns = ["group_type", "group_id", "group_name", "suppressed", "n"]
-    for knob in knobs:
-        columns += [f"{knob}_{part}" for part in ("n", "mean", "sd", "ci_low", "ci_high", "band")]
-    return columns + ["weakest", "strongest", "spread"]
+ROUND_COLUMNS = [tables.Column("round_id", "id", "round_id"),
+                 tables.Column("round_name", "text", "round_name")]
+INSTITUTION_COLUMNS = [tables.Column("institution", "text", "institution"), *ROUND_COLUMNS]
 
 
-def group_row(group: schemas.GroupScoresOut, knobs: list[str]) -> list[object]:
-    row: list[object] = [group.group.type, group.group.id, group.group.name, group.suppressed,
-                         group.n]
-    for knob in knobs:
-        stats = (group.knobs or {}).get(knob)
-        row += ([stats.n, stats.mean, stats.sd, stats.ci_low, stats.ci_high, stats.band]
-                if stats else [None] * 6)
-    return row + [group.weakest, group.strongest, group.spread]
+def difference_columns(knobs: list[str]) -> list[tables.Column]:
+    return [tables.Column(f"{k}_difference", "score", "difference", knob=k) for k in knobs]

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, ValidationError
 from sqlmodel import Session, select
 
+from api.plans import progress
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -23,7 +24,7 @@ from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
-from api.results import exports, gate
+from api.results import exports, gate, tables
 from api.results.dashboard import Dashboard, build_dashboard, comparable
 from api.setup import tokens
 from api.survey import imports
@@ -94,8 +95,8 @@ def _k(settings: Settings, institution: Institution) -> int:
     return gate.threshold(default_k=settings.anonymity_k, institution=institution)
 
 
-def _csv(name: str, headers: list[str], rows: list[list[object]]) -> Response:
-    return Response(exports.to_csv(headers, rows), media_type="text/csv; charset=utf-8",
+def _csv(name: str, table: tables.Table) -> Response:
+    return Response(exports.to_csv(table), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
@@ -106,7 +107,12 @@ def _page(request: Request, items: list, total: int, limit: int, offset: int, re
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}}
+def _csv_response(**columns: list[tables.Column]) -> dict:
+    return {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                  "description": "JSON, or " + tables.described(**columns)}}
+
+
+CSV_RESPONSE = _csv_response()
 
 
 @router.get("/questionnaires", response_model=schemas.Page[schemas.QuestionnaireSummary],
@@ -168,6 +174,18 @@ def list_rounds(slug: Slug, request: Request, response: Response, session: Sessi
     return _page(request, items, len(found), limit, offset, response)
 
 
+@router.get("/institutions/{slug}/actions", response_model=schemas.Page[schemas.ActionOut],
+            summary="The action plan, each action with its change up to the latest round")
+def list_actions(slug: Slug, request: Request, response: Response, session: SessionDep,
+                 token: ReadGrant, catalog: CatalogDep, settings: SettingsDep,
+                 limit: Limit = 50, offset: Offset = 0):
+    institution = _institution(session, token, slug)
+    view = progress.plan_view(session=session, catalog=catalog, institution=institution,
+                              shown=None, default_k=settings.anonymity_k, latest=True)
+    items = [present.action_out(item, view.round) for item in view.items[offset:offset + limit]]
+    return _page(request, items, len(view.items), limit, offset, response)
+
+
 @router.get("/rounds/{round_id}/scores", response_model=schemas.ScoresOut,
             responses=CSV_RESPONSE, summary="Scores of a round per unit, per role or in total")
 def round_scores(round_id: RoundId, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
@@ -180,8 +198,8 @@ def round_scores(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
     groups = [present.group_out(v, group_by) for v in views]
     knobs = [k.key for k in dash.questionnaire.knobs]
     if format == "csv":
-        return _csv(f"kennisster-round-{round_id}-{group_by}", present.group_columns(knobs),
-                    [present.group_row(g, knobs) for g in groups])
+        return _csv(f"kennisster-round-{round_id}-{group_by}",
+                    tables.groups_table([(v, group_by) for v in views], knobs))
     return schemas.ScoresOut(round=present.round_out(round_, dash.release),
                              questionnaire=dash.questionnaire.ref, k=dash.k, group_by=group_by,
                              groups=groups)
@@ -208,7 +226,7 @@ def round_report(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
 
 
 @router.get("/rounds/{round_id}/compare", response_model=schemas.CompareOut,
-            responses=CSV_RESPONSE,
+            responses=_csv_response(extra=present.difference_columns(["<knob>"])),
             summary="Units × knobs with each unit's difference from the institution")
 def compare_units(round_id: RoundId, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
                   settings: SettingsDep,
@@ -221,7 +239,7 @@ def compare_units(round_id: RoundId, session: SessionDep, token: ReadGrant, cata
     if unknown:
         raise NotFound(f"Unit(s) {sorted(unknown)} have no responses or invitations in this round.")
     total = present.group_out(dash.total, "institution")
-    rows = []
+    rows, views = [], []
     for view in dash.units:
         if unit and view.key not in unit:
             continue
@@ -231,20 +249,20 @@ def compare_units(round_id: RoundId, session: SessionDep, token: ReadGrant, cata
                               if c.mean is not None and dash.total.cells[k].mean is not None
                               else None for k, c in view.cells.items()}
         rows.append(row)
+        views.append(view)
     knobs = [k.key for k in dash.questionnaire.knobs]
     if format == "csv":
-        headers = present.group_columns(knobs) + [f"{k}_difference" for k in knobs]
-        table = [present.group_row(g, knobs) + [
-            None if not g.difference or g.difference[k] is None else g.difference[k]
-            for k in knobs] for g in rows]
-        return _csv(f"kennisster-round-{round_id}-compare", headers,
-                    [present.group_row(total, knobs) + [None] * len(knobs)] + table)
+        differences = [[None] * len(knobs)] + [
+            [(g.difference or {}).get(k) for k in knobs] for g in rows]
+        return _csv(f"kennisster-round-{round_id}-compare", tables.groups_table(
+            [(dash.total, "institution")] + [(v, "unit") for v in views], knobs,
+            extra=present.difference_columns(knobs), extra_values=differences))
     return schemas.CompareOut(round=present.round_out(round_, dash.release),
                               k=dash.k, institution=total, units=rows)
 
 
 @router.get("/compare/institutions", response_model=schemas.InstitutionsCompareOut,
-            responses=CSV_RESPONSE,
+            responses=_csv_response(lead=present.INSTITUTION_COLUMNS),
             summary="Institution-level scores of several institutions, latest round of each")
 def compare_institutions(
     session: SessionDep, token: ReadGrant, catalog: CatalogDep, settings: SettingsDep,
@@ -254,7 +272,7 @@ def compare_institutions(
 ):
     chosen = ([_institution(session, token, slug) for slug in institution] if institution
               else _institutions(session, token))
-    result = []
+    result, views = [], []
     for inst in chosen:
         candidates = [r for r, _ in gate.rounds_of(session=session, institution=inst)
                       if r.questionnaire_slug == questionnaire and r.opens_at <= utcnow()]
@@ -265,20 +283,19 @@ def compare_institutions(
             institution=present.institution_out(inst, dash.k),
             round=present.round_out(dash.round, dash.release),
             scores=present.group_out(dash.total, "institution")))
+        views.append((dash.total, "institution"))
     latest = catalog.latest(questionnaire)
     if latest is None:
         raise NotFound(f"No questionnaire {questionnaire!r}.")
     if format == "csv":
-        knobs = [k.key for k in latest.knobs]
-        return _csv("kennisster-institutions", ["institution", "round_id", "round_name"]
-                    + present.group_columns(knobs),
-                    [[r.institution.slug, r.round.id, r.round.name]
-                     + present.group_row(r.scores, knobs) for r in result])
+        return _csv("kennisster-institutions", tables.groups_table(
+            views, [k.key for k in latest.knobs], lead=present.INSTITUTION_COLUMNS,
+            lead_values=[[r.institution.slug, r.round.id, r.round.name] for r in result]))
     return schemas.InstitutionsCompareOut(questionnaire=questionnaire, institutions=result)
 
 
 @router.get("/institutions/{slug}/trend", response_model=schemas.TrendOut, responses={
-    **CSV_RESPONSE, 409: {"model": schemas.Problem,
+    **_csv_response(lead=present.ROUND_COLUMNS), 409: {"model": schemas.Problem,
                           "description": "Rounds use versions whose knobs are not comparable"}},
     summary="Scores across rounds of one questionnaire, for the institution or one unit")
 def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
@@ -312,6 +329,7 @@ def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep
         if unit_row is None or unit_row.institution_id != institution.id:
             raise NotFound(f"No unit {unit} in this institution.")
     points: list[schemas.TrendPointOut] = []
+    views = []
     previous = None
     for round_, _ in chosen:
         dash = _dashboard(session, catalog, settings, institution, round_.id)
@@ -326,13 +344,13 @@ def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep
                       if c.summary is not None and previous.cells[k].summary is not None}
         points.append(schemas.TrendPointOut(round=present.round_out(round_, dash.release),
                                             scores=group, change=change))
+        views.append((view, group.group.type))
         previous = view
     knobs = [k.key for k in reference.knobs]
     if format == "csv":
-        return _csv(f"kennisster-{slug}-trend", ["round_id", "round_name"]
-                    + present.group_columns(knobs),
-                    [[p.round.id, p.round.name] + present.group_row(p.scores, knobs)
-                     for p in points])
+        return _csv(f"kennisster-{slug}-trend", tables.groups_table(
+            views, knobs, lead=present.ROUND_COLUMNS,
+            lead_values=[[p.round.id, p.round.name] for p in points]))
     unit_out = (schemas.UnitOut(id=unit_row.id, name=unit_row.name, kind=unit_row.kind,
                                 parent_id=unit_row.parent_id) if unit_row else None)
     return schemas.TrendOut(questionnaire=q_slug, versions=versions, unit=unit_out, points=points)

@@ -407,6 +407,39 @@ def test_the_dashboard_of_both_demo_rounds_has_no_serious_axe_violations_and_wor
     audit.check()
 
 
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_action_plan_form_edit_and_delete_pages_have_no_serious_axe_violations(
+    live_server, page, demo, view, audit
+):
+    """The form prefilled from a first-round suggestion, with its error summary, the edit form
+    and the delete confirmation (the dashboard's Actieplan section is checked with the dashboard)."""
+    slug, (first, _latest) = demo
+    log_in(page, live_server, slug)
+    assert page.locator("#actieplan li.action-item").count() == 4
+    edit = page.locator("#actieplan li.action-item a.button").first.get_attribute("href")
+    delete = page.locator("#actieplan li.action-item a.danger").first.get_attribute("href")
+
+    page.goto(f"{live_server}/dashboard/{slug}?round={first.id}")
+    with page.expect_navigation(url=re.compile(r"/acties/nieuw\?")):
+        page.locator("article.knob-advice a.make-action").first.click()
+    assert page.locator(".action-suggestion").count() == 1
+    audit.page(page, f"action form from a suggestion {view}")
+    page.locator("#title").fill("")
+    page.locator("#due_on").evaluate("e => { e.type = 'text'; e.value = '2027-02-30'; }")
+    navigate(page, page.locator("form.action-form button[type=submit]").click,
+             f"/dashboard/{slug}/acties", status=422)
+    assert page.locator(".error-summary[role=alert] li a").count() == 2
+    audit.page(page, f"action form with errors {view}")
+
+    page.goto(edit)  # url_for gives absolute links
+    assert page.locator("#title").input_value() != ""
+    audit.page(page, f"action edit form {view}")
+    page.goto(delete)
+    assert page.locator("main form button.danger").count() == 1
+    audit.page(page, f"action delete confirmation {view}")
+    audit.check()
+
+
 # --- the coordinator's area: institution and units ------------------------------------------------
 
 def log_in_as_coordinator(page, live_server: str, slug: str) -> None:

@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
 from api.platform.questionnaires import Questionnaire
-from api.results import releases, scoring
+from api.results import exports, releases, scoring
 from api.setup.accounts import create_account
 from api.survey.responses import record_response
 from tests.builders import make_institution, make_round, make_unit
@@ -139,19 +139,40 @@ def close(shown: str, value: float) -> bool:
     return len(decimals) == 2 and abs(float(f"{whole}.{decimals}") - value) <= 0.005 + 1e-9
 
 
+KNOB_NL = {"strategie": "Strategie", "structuur": "Structuur", "processen": "Processen",
+           "beloningen": "Beloningen", "mensen": "Mensen"}
+PART_NL = {"n": "n", "mean": "gemiddelde", "sd": "standaardafwijking", "ci_low": "95%-interval van",
+           "ci_high": "95%-interval tot", "band": "band"}
+GROUP, KIND, NUMBERS, N = "Groep", "Soort", "Cijfers", "Reacties (n)"
+HIDDEN, SHOWN = "te weinig reacties", "getoond"
+
+
+def col(knob: str, part: str) -> str:
+    """A knob's column as a Dutch reader sees it in the download: 'Strategie: gemiddelde'."""
+    return f"{KNOB_NL[knob]}: {PART_NL[part]}"
+
+
 def csv_rows(response) -> dict[str, dict[str, str]]:
-    return {row["group"]: row for row in csv.DictReader(io.StringIO(response.text))}
+    """The dashboard's CSV as Dutch Excel reads it: a BOM, semicolons, decimal commas."""
+    assert response.content.startswith("\ufeff".encode())
+    reader = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
+    return {row[GROUP]: row for row in reader}
+
+
+def nl_float(cell: str) -> float:
+    assert "." not in cell, cell
+    return float(cell.replace(",", "."))
 
 
 def xlsx_rows(response) -> dict[str, dict[str, object]]:
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     headers = rows[1]
-    return {row[0]: dict(zip(headers, row, strict=True)) for row in rows[2:]}
+    return {row[1]: dict(zip(headers, row, strict=True)) for row in rows[2:]}
 
 
 def number_columns(headers) -> list[str]:
-    return [h for h in headers if h not in ("group", "kind", "suppressed")]
+    return [h for h in headers if h not in (GROUP, KIND, NUMBERS)]
 
 
 def unit_order(html: BeautifulSoup) -> list[int]:
@@ -408,16 +429,16 @@ def test_a_waiting_unit_keeps_its_row_in_the_csv_without_any_number(client, smal
     assert 'filename="' in response.headers["content-disposition"]
     rows = csv_rows(response)
     headers = list(next(iter(rows.values())))
-    assert rows["Practoraat Klein"]["suppressed"] == "true"
-    assert {col: rows["Practoraat Klein"][col] for col in number_columns(headers)} == {
-        col: "" for col in number_columns(headers)}
+    assert rows["Practoraat Klein"][NUMBERS] == HIDDEN
+    assert {c: rows["Practoraat Klein"][c] for c in number_columns(headers)} == {
+        c: "" for c in number_columns(headers)}
     for name, n in (("Practoraat Groot", "10"), ("Practoraat Middel", "6")):
-        assert rows[name]["suppressed"] == "false"
-        assert rows[name]["n"] == n
-        assert all(rows[name][f"{knob}_mean"] for knob in KNOBS)
+        assert rows[name][NUMBERS] == SHOWN
+        assert rows[name][N] == n
+        assert all(rows[name][col(knob, "mean")] for knob in KNOBS)
     total = rows["Hogeschool Anoniem"]
-    assert (total["kind"], total["suppressed"], total["n"]) == ("institution", "false", "16")
-    assert all(total[f"{knob}_mean"] for knob in KNOBS)
+    assert (total[KIND], total[NUMBERS], total[N]) == ("instelling", SHOWN, "16")
+    assert all(total[col(knob, "mean")] for knob in KNOBS)
 
 
 def test_a_waiting_unit_keeps_its_row_in_the_xlsx_without_any_number(client, small_groups):
@@ -427,15 +448,15 @@ def test_a_waiting_unit_keeps_its_row_in_the_xlsx_without_any_number(client, sma
     assert response.headers["content-type"] == XLSX
     rows = xlsx_rows(response)
     headers = list(next(iter(rows.values())))
-    assert rows["Practoraat Klein"]["suppressed"] is True
-    assert {col: rows["Practoraat Klein"][col] for col in number_columns(headers)} == {
-        col: None for col in number_columns(headers)}
+    assert rows["Practoraat Klein"][NUMBERS] == HIDDEN
+    assert {c: rows["Practoraat Klein"][c] for c in number_columns(headers)} == {
+        c: None for c in number_columns(headers)}
     for name, n in (("Practoraat Groot", 10), ("Practoraat Middel", 6)):
-        assert rows[name]["suppressed"] is False
-        assert rows[name]["n"] == n
-        assert all(isinstance(rows[name][f"{knob}_mean"], float) for knob in KNOBS)
-    assert rows["Hogeschool Anoniem"]["n"] == 16
-    assert rows["Hogeschool Anoniem"]["suppressed"] is False
+        assert rows[name][NUMBERS] == SHOWN
+        assert rows[name][N] == n
+        assert all(isinstance(rows[name][col(knob, "mean")], float) for knob in KNOBS)
+    assert rows["Hogeschool Anoniem"][N] == 16
+    assert rows["Hogeschool Anoniem"][NUMBERS] == SHOWN
 
 
 def test_the_star_draws_no_series_for_a_waiting_unit_even_when_asked_to(client, small_groups):
@@ -530,12 +551,12 @@ def test_a_knob_only_a_few_of_a_unit_answered_waits_and_the_unit_is_shown_withou
 
     rows = csv_rows(client.get(f"/dashboard/{slug}/rounds/{round_id}/units.csv"))
     cc_row = rows["Practoraat Cc"]
-    assert (cc_row["suppressed"], cc_row["n"]) == ("false", "5")
-    assert [cc_row[f"strategie_{c}"] for c in ("mean", "sd", "ci_low", "ci_high", "n",
-                                               "band")] == [""] * 6
-    assert cc_row["structuur_mean"] != ""
-    assert float(rows["Practoraat Bb"]["strategie_mean"]) == 4.0
-    assert float(rows["Practoraat Aa"]["strategie_mean"]) == 2.0
+    assert (cc_row[NUMBERS], cc_row[N]) == (SHOWN, "5")
+    assert [cc_row[col("strategie", c)] for c in ("mean", "sd", "ci_low", "ci_high", "n",
+                                                  "band")] == [""] * 6
+    assert cc_row[col("structuur", "mean")] != ""
+    assert rows["Practoraat Bb"][col("strategie", "mean")] == "4,00"
+    assert rows["Practoraat Aa"][col("strategie", "mean")] == "2,00"
 
 
 def test_sorting_ascending_by_a_knob_puts_units_without_that_score_last(client, knob_gaps):
@@ -604,8 +625,8 @@ def test_groups_published_under_a_smaller_k_are_hidden_once_the_institution_rais
         assert row.select("td[data-knob]") == []
     assert text(html.select_one("#kpi-n")) == "7"
     rows = csv_rows(client.get(f"/dashboard/{institution.slug}/rounds/{round_.id}/units.csv"))
-    assert (rows["Trio"]["suppressed"], rows["Vier"]["suppressed"]) == ("true", "true")
-    assert rows["Trio"]["n"] == rows["Vier"]["n"] == ""
+    assert (rows["Trio"][NUMBERS], rows["Vier"][NUMBERS]) == (HIDDEN, HIDDEN)
+    assert rows["Trio"][N] == rows["Vier"][N] == ""
 
 
 def test_a_round_below_k_shows_no_result_anywhere(client, session, catalog, questionnaire):
@@ -633,8 +654,8 @@ def test_a_round_below_k_shows_no_result_anywhere(client, session, catalog, ques
 
     rows = csv_rows(client.get(f"/dashboard/{institution.slug}/rounds/{round_.id}/units.csv"))
     for row in rows.values():
-        assert row["suppressed"] == "true"
-        assert all(row[col] == "" for col in number_columns(row))
+        assert row[NUMBERS] == HIDDEN
+        assert all(row[c] == "" for c in number_columns(row))
     svg = client.get(f"/dashboard/{institution.slug}/rounds/{round_.id}/charts/star.svg",
                      params={"compare": unit.id}).text
     assert "Hogeschool Weinig" not in svg and "Practoraat Weinig" not in svg
@@ -714,16 +735,16 @@ def test_the_csv_holds_the_scoring_modules_numbers_to_two_decimals(client, score
     for name, answers in groups.items():
         expected = expected_summaries(questionnaire, answers)
         row = rows[name]
-        assert row["n"] == str(len(answers))
+        assert row[N] == str(len(answers))
         for knob in KNOBS:
             s = expected[knob]
             for column, value in (("mean", s.mean), ("sd", s.sd), ("ci_low", s.ci_low),
                                   ("ci_high", s.ci_high)):
-                cell = row[f"{knob}_{column}"]
-                assert len(cell.partition(".")[2]) <= 2, (name, knob, column, cell)
-                assert float(cell) == pytest.approx(value, abs=0.005 + 1e-9), (name, knob, column)
-            assert row[f"{knob}_n"] == str(s.n)
-    assert rows["Hogeschool Rekenwerk"]["strategie_mean"] == "3.31"  # 43/13, by hand
+                cell = row[col(knob, column)]
+                assert len(cell.partition(",")[2]) == 2, (name, knob, column, cell)
+                assert nl_float(cell) == pytest.approx(value, abs=0.005 + 1e-9), (name, knob)
+            assert row[col(knob, "n")] == str(s.n)
+    assert rows["Hogeschool Rekenwerk"][col("strategie", "mean")] == "3,31"  # 43/13, by hand
 
 
 # --- open answers ----------------------------------------------------------------------------
@@ -931,9 +952,55 @@ def test_the_dashboard_speaks_english_when_asked(client, small_groups):
     assert text(again.select_one("#star-title")) == "The institution's star"
 
 
-def test_a_unit_name_that_looks_like_a_formula_is_exported_as_text(client, session, catalog):
-    from api.results.exports import safe_cell, to_csv
+def test_a_unit_name_that_looks_like_a_formula_is_exported_as_text(client, session, catalog,
+                                                                    questionnaire):
+    institution = make_institution(session, "Hogeschool Formule")
+    unit = make_unit(session, institution, '=HYPERLINK("http://x")')
+    round_ = make_round(session, catalog, institution)
+    for i in range(5):
+        respond(session, questionnaire, round_, unit, varied_answers(questionnaire, i))
+    publish(session)
+    make_account(session, "bestuur@formule.nl", institutions=[institution])
+    login(client, "bestuur@formule.nl")
+    base = f"/dashboard/{institution.slug}/rounds/{round_.id}/units"
+    assert "'=HYPERLINK(\"http://x\")" in csv_rows(client.get(f"{base}.csv"))
+    assert "'=HYPERLINK(\"http://x\")" in xlsx_rows(client.get(f"{base}.xlsx"))
 
-    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
-    assert safe_cell("Practoraat Zorg") == "Practoraat Zorg"
-    assert to_csv(["group"], [["+1+1"], [-1.5]]).splitlines() == ["group", "'+1+1", "-1.5"]
+
+def test_a_dutch_board_member_gets_dutch_excel_files_and_an_english_one_english(
+        client, small_groups, questionnaire):
+    """Dutch Excel splits on semicolons and reads decimal commas; the XLSX keeps numbers as
+    numbers with two decimals, colours the bands and freezes its header."""
+    g = small_groups
+    base = f"/dashboard/{g.slug}/rounds/{g.round_id}/units"
+    dutch = client.get(f"{base}.csv")
+    header = dutch.content.decode("utf-8-sig").splitlines()[0].split(";")
+    assert header[:4] == ["Soort", "Groep", "Cijfers", "Reacties (n)"]
+    assert "Strategie: gemiddelde" in header and "Strategie: 95%-interval van" in header
+    assert header[-5:] == ["Zwakste knop", "Sterkste knop", "Spreiding (hoogste − laagste)",
+                           "Uitgenodigd", "Respons"]
+    total = csv_rows(dutch)["Hogeschool Anoniem"]
+    assert "," in total[col("strategie", "mean")]
+    assert total[col("strategie", "band")] in {b.name.get("nl") for b in questionnaire.bands}
+    assert total["Zwakste knop"] in KNOB_NL.values()
+
+    book = load_workbook(io.BytesIO(client.get(f"{base}.xlsx").content))
+    sheet = book.active
+    assert sheet.title == "Practoraten × knoppen"
+    assert sheet.freeze_panes == "C3"  # type and name stay in view
+    assert sheet["A1"].value.startswith("Hogeschool Anoniem — ")
+    headers = [c.value for c in sheet[2]]
+    mean = sheet.cell(row=3, column=headers.index("Strategie: gemiddelde") + 1)
+    band = sheet.cell(row=3, column=headers.index("Strategie: band") + 1)
+    assert isinstance(mean.value, float) and mean.number_format == "0.00"
+    assert mean.fill.fgColor.rgb.endswith(exports.BAND_FILLS[next(
+        b.key for b in questionnaire.bands if b.name.get("nl") == band.value)])
+
+    english = client.get(f"{base}.csv", params={"lang": "en"})
+    header = english.content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[:4] == ["Type", "Group", "Numbers", "Responses (n)"]
+    assert "Strategy: mean" in header
+    english_xlsx = client.get(f"{base}.xlsx", params={"lang": "en"})
+    english_sheet = load_workbook(io.BytesIO(english_xlsx.content)).active
+    assert english_sheet.title == "Practorates × knobs"
+    assert [c.value for c in english_sheet[2]][:2] == ["Type", "Group"]

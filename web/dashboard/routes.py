@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.plans import progress
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.models import Account
-from api.results import exports
 from api.results.dashboard import Dashboard, build_dashboard
+from api.results.tables import units_table
 from api.setup import access
-from web import charts
+from web import charts, spreadsheets
 from web.access import CurrentAccount
 from web.dashboard_charts import CHARTS
 from web.i18n import translate
@@ -22,7 +23,6 @@ from web.report.pdf import report_pdf
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 SORTABLE = {"name", "n", "spread"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PRIVATE = {"Cache-Control": "private, no-store"}
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id can name nothing
 RoundId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -97,6 +97,8 @@ def dashboard(
         "dash": dash, "q": dash.questionnaire, "svgs": svgs, "units": _sorted_units(
             dash, sort, order == "desc"), "sort": sort, "order": order, "compare": compare,
         "previous": previous, "chart_query": chart_query,
+        "plan": progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
+                                   shown=dash.round, default_k=settings.anonymity_k),
     })
     page.headers.update(PRIVATE)
     return page
@@ -129,17 +131,18 @@ def table_download(
     session: SessionDep, catalog: CatalogDep, settings: SettingsDep, account: CurrentAccount,
 ):
     dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
-    headers, rows = exports.units_table(dash)
+    lang = language(request)
+    table = units_table(dash)
     name = f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-units.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
     if fmt == "csv":
-        return Response(exports.to_csv(headers, rows), media_type="text/csv; charset=utf-8",
-                        headers=disposition)
+        return Response(spreadsheets.csv_for(table, lang, dash.questionnaire),
+                        media_type="text/csv; charset=utf-8", headers=disposition)
     title = f"{dash.institution.name} — {dash.round.name} — " + translate(
-        language(request), "release.as_of", counted=dash.release.counted,
-        when=local_time(dash.release.published_at, language(request)))
-    return Response(exports.to_xlsx(headers, rows, title=title), media_type=XLSX,
-                    headers=disposition)
+        lang, "release.as_of", counted=dash.release.counted,
+        when=local_time(dash.release.published_at, lang))
+    return Response(spreadsheets.xlsx_for(table, lang, dash.questionnaire, title=title),
+                    media_type=spreadsheets.XLSX, headers=disposition)
 
 
 @router.get("/{slug}/rounds/{round_id}/report.pdf", name="dashboard_report")

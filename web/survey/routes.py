@@ -168,7 +168,7 @@ def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     done = survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token),
                          default_k=settings.anonymity_k)
     return _thanks_page(request, session, settings, ctx, token, own=done.own,
-                        counted=done.counted, first=done.first)
+                        counted=done.counted, first=done.first, secret=done.results_secret)
 
 
 @router.get("/{token}/bedankt", name="survey_thanks", response_class=HTMLResponse)
@@ -181,7 +181,8 @@ def thanks(token: str, request: Request, session: SessionDep, catalog: CatalogDe
 
 
 def _thanks_page(request: Request, session, settings, ctx: SurveyContext, token: str, *,
-                 own: dict[str, float], counted: bool | None, first: bool):
+                 own: dict[str, float], counted: bool | None, first: bool,
+                 secret: str | None = None):
     k = gate.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
     unit = gate.unit_total(session=session, round_id=ctx.round.id, unit_id=ctx.unit.id, k=k)
     total = gate.round_total(session=session, round_id=ctx.round.id, k=k)
@@ -189,8 +190,16 @@ def _thanks_page(request: Request, session, settings, ctx: SurveyContext, token:
     # End the transaction before drawing: after a submit this request's session writes, and on
     # SQLite a writing session's transaction holds the database's one write lock.
     session.commit()
-    star = survey_star(ctx=ctx, own=own, unit=unit, total=total, lang=language(request))
-    return render(request, "survey/thanks.html", {
+    star = survey_star(questionnaire=ctx.questionnaire, unit_name=ctx.unit.name,
+                       institution_name=ctx.institution.name, own=own, unit=unit, total=total,
+                       lang=language(request))
+    page = render(request, "survey/thanks.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "own": own, "star": star, "k": k,
         "counted": counted, "first": first, "release": release,
+        # the host the respondent reached, as every other link on the page
+        "results_url": str(request.url_for("own_result", secret=secret)) if secret else None,
+        "secret": secret,
     })
+    if secret:  # the page holds the private link: no cache may keep it
+        page.headers["Cache-Control"] = "no-store"
+    return page

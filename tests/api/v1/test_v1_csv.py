@@ -20,7 +20,7 @@ client, session, world = use_shared_world()
 GROUP_COLUMNS = (["group_type", "group_id", "group_name", "suppressed", "n"]
                  + [f"{k}_{p}" for k in KNOBS for p in ("n", "mean", "sd", "ci_low", "ci_high",
                                                          "band")]
-                 + ["weakest", "strongest", "spread"])
+                 + ["weakest", "strongest", "spread", "invited", "response_rate"])
 
 
 def both(client, url: str, token: str, **params):
