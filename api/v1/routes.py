@@ -221,7 +221,9 @@ def round_report(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
                     else "nl")
     dash = _dashboard(session, catalog, settings, institution, round_id, lang=lang, details=True)
     name = f"kennisster-{institution.slug}-{round_id}-stand{dash.release.number}-{lang}.pdf"
-    return Response(report_pdf(dash, lang), media_type="application/pdf",
+    plan = progress.plan_view(session=session, catalog=catalog, institution=institution,
+                              shown=dash.round, default_k=settings.anonymity_k)
+    return Response(report_pdf(dash, lang, plan=plan), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

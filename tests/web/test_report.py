@@ -13,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
+from api.plans.actions import ActionInput, create_action
 from api.results import scoring
 from api.setup.accounts import create_account
 from tests.builders import make_institution, make_round, make_unit, stored_response, web_login
@@ -21,9 +22,11 @@ from web.i18n import translate
 PASSWORD = "een-lang-wachtwoord-42"
 BOARD = "bestuur@rapportstad.nl"
 MARKUP = '#read("/etc/passwd") *vet* $x$ <label> @ref _schuin_ `code` \\ #let a = 1'
+ACTION = "Deel *ambities* #hardop"
 SECTION_TITLES = ("report.star_title", "report.units_title", "report.heatmap_title",
                   "dashboard.chart_roles", "dashboard.chart_trend", "report.quality_title",
-                  "dashboard.advice_title", "dashboard.open_title", "report.method_title")
+                  "dashboard.advice_title", "dashboard.open_title", "actions.title",
+                  "report.method_title")
 TEXTS = {"nl": {"too_few": "te weinig reacties", "page": "pagina {n} van {m}"},
          "en": {"too_few": "too few responses", "page": "page {n} of {m}"}}
 
@@ -65,9 +68,12 @@ def report_world(session, catalog):
     small_answers = knob_answers(questionnaire, 1)
     for _ in range(3):
         stored_response(session, questionnaire, latest, small, answers=small_answers)
-    create_account(session=session, email=BOARD, password=PASSWORD, role="bestuur",
-                   institutions=[institution])
+    board = create_account(session=session, email=BOARD, password=PASSWORD, role="bestuur",
+                           institutions=[institution])
     session.commit()
+    create_action(session=session, catalog=catalog, actor=board, institution=institution,
+                  data=ActionInput(round=earlier.id, knob="strategie", unit=None, title=ACTION,
+                                   owner="Onderzoeksleider", status="bezig"))
     return {"institution": institution, "round": latest, "small": small,
             "small_scores": scoring.knob_scores(small_answers, questionnaire),
             "questionnaire": questionnaire}
@@ -78,7 +84,8 @@ def pdf_pages(content: bytes) -> list[str]:
 
 
 def flat(text: str) -> str:
-    return " ".join(text.split())
+    """The text on one line; a word Typst hyphenated at a line's end joined again."""
+    return " ".join(re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", text).split())
 
 
 def download(client, world, lang: str):
@@ -183,3 +190,12 @@ def test_a_round_with_too_few_responses_still_gives_a_report_without_numbers(cli
     assert "This round has too few responses to show results (at least 5 needed)." in text
     assert "Practoraat Eerste too few responses" in text
     assert not re.search(r"\d\.\d\d", text)  # not one score, interval or sd
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_an_action_of_the_earlier_round_stands_with_its_change_as_on_the_dashboard(
+        client, report_world, lang):
+    html, response = download(client, report_world, lang)
+    line = " ".join(html.select_one(".action-progress").get_text(" ").split())
+    assert ACTION in line and "[" in line  # a change with its interval, since the action
+    assert line in flat(" ".join(pdf_pages(response.content)))

@@ -155,5 +155,7 @@ def report_download(
     lang = language(request)
     name = (f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-"
             f"{translate(lang, 'report.file_name')}.pdf")
-    return Response(report_pdf(dash, lang), media_type="application/pdf",
+    plan = progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
+                              shown=dash.round, default_k=settings.anonymity_k)
+    return Response(report_pdf(dash, lang, plan=plan), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})

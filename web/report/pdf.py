@@ -25,6 +25,7 @@ from pathlib import Path
 
 import typst
 
+from api.plans.progress import PlanView, Progress
 from api.platform.questionnaires import Band
 from api.results.dashboard import Cell, Dashboard, GroupView
 from web import charts, dashboard_charts
@@ -37,9 +38,10 @@ BAND_FILLS = {"urgent": "#f6c8c4", "aandacht": "#fce3b0", "sterk": "#cde8d1"}
 _SVG_SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
 
 
-def report_pdf(dash: Dashboard, lang: str) -> bytes:
-    """The whole report of `dash` in `lang` ("nl" or "en") as PDF bytes."""
-    data = json.dumps(report_document(dash, lang), ensure_ascii=False)
+def report_pdf(dash: Dashboard, lang: str, *, plan: PlanView | None = None) -> bytes:
+    """The whole report of `dash` in `lang` ("nl" or "en") as PDF bytes, with the action plan
+    read against this round when `plan` is given."""
+    data = json.dumps(report_document(dash, lang, plan=plan), ensure_ascii=False)
     # dated by its release, not by the clock: the same release gives the same bytes (and ETag)
     moment = dash.release.published_at or dash.round.opens_at
     return typst.compile(str(TEMPLATE), format="pdf", root=str(TEMPLATE.parent),
@@ -47,11 +49,12 @@ def report_pdf(dash: Dashboard, lang: str) -> bytes:
                          timestamp=int(moment.timestamp()))
 
 
-def report_document(dash: Dashboard, lang: str) -> dict:
+def report_document(dash: Dashboard, lang: str, *, plan: PlanView | None = None) -> dict:
     """Everything the template shows, as plain JSON-ready data (no markup anywhere)."""
     r = _Report(dash, lang)
     sections = [r.star(), r.unit_stars(), r.heatmap(), r.roles(), r.trend(), r.quality(),
-                r.advice(), r.open_answers(), r.method()]
+                r.advice(), r.open_answers(),
+                r.action_plan(plan) if plan is not None else None, r.method()]
     return {
         "lang": lang,
         "title": r.t("report.title"),
@@ -423,6 +426,52 @@ class _Report:
                 {"text": text, "count": t("report.open_times", n=n) if n > 1 else ""}
                 for text, n in counted.items()]))
         return section(t("dashboard.open_title"), blocks)
+
+    # the action plan ---------------------------------------------------------------------
+
+    def action_plan(self, plan: PlanView) -> dict:
+        """Each action with its knob's change for its group since the round it was made after,
+        in the dashboard's words (actions.* messages)."""
+        t = self.t
+        blocks = [paragraph(t("actions.lead"))]
+        if not plan.items:
+            blocks.append(paragraph(t("actions.none")))
+        for item in plan.items:
+            a = item.action
+            knob = self.q.knob_by_key[a.knob].name.get(self.lang) if a.knob in self.q.knob_by_key \
+                else a.knob
+            group = plan.group(a) or t("actions.whole_institution",
+                                       institution=self.dash.institution.name)
+            meta = [knob, group, t("actions.made_after", baseline=item.baseline.name)]
+            if a.owner:
+                meta.append(t("actions.owner_is", owner=a.owner))
+            if a.due_on:
+                meta.append(t("actions.due_is", due=a.due_on.strftime("%d-%m-%Y")))
+            blocks.append(paragraph(f"{a.title} ({t('actions.status_' + str(a.status))})",
+                                    style="strong"))
+            blocks.append(paragraph(" · ".join(meta), style="note"))
+            blocks.append(paragraph(self._progress_line(item, knob, group)))
+            if a.notes:
+                blocks.append(paragraph(a.notes, style="note"))
+        return section(t("actions.title"), blocks)
+
+    def _progress_line(self, item: Progress, knob: str, group: str) -> str:
+        t, a, c = self.t, item.action, item.change
+        status = t("actions.status_" + str(a.status))
+        if item.standing == "measured" and c is not None:
+            difference = _nl_number(f"{c.difference:+.2f}", self.lang)
+            line = (t("actions.line_measured", knob=knob, difference=difference,
+                      low=self.num(c.low), high=self.num(c.high), title=a.title, status=status)
+                    if c.low is not None else
+                    t("actions.line_no_interval", knob=knob, difference=difference,
+                      title=a.title, status=status))
+            return line + (f" — {t('actions.within_noise')}" if item.within_noise else "")
+        if item.standing == "hidden":
+            return t("actions.line_hidden", knob=knob, group=group, k=self.dash.k,
+                     baseline=item.baseline.name)
+        if item.standing == "not_comparable":
+            return t("actions.line_not_comparable", baseline=item.baseline.name)
+        return t("actions.line_not_yet", baseline=item.baseline.name)
 
     # how the numbers are made --------------------------------------------------------------
 
