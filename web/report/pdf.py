@@ -495,7 +495,7 @@ class _Report:
             paragraph(t("report.method_anonymity", k=self.dash.k)),
             paragraph(t("release.explained", k=self.dash.k)),
         ]
-        return section(t("report.method_title"), blocks)
+        return section(t("report.method_title"), blocks, new_page=True)
 
     def _band_range(self, band: Band, following: Band | None) -> str:
         low = _nl_number(f"{band.min:.1f}", self.lang)
