@@ -388,7 +388,8 @@ SCORES = ("GET", "/api/v1/rounds/{round_id}/scores")
 COMPARE = ("GET", "/api/v1/rounds/{round_id}/compare")
 COMPARE_INSTITUTIONS = ("GET", "/api/v1/compare/institutions")
 SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND, ACTIONS)
-ROUND_OPERATIONS = (SCORES, COMPARE)
+REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
+ROUND_OPERATIONS = (SCORES, COMPARE, REPORT)
 
 IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
                               "answers": {"str1": 4, "str2": 3, "str3": "dk"}}]}
@@ -464,6 +465,7 @@ def _triggers() -> list[Trigger]:
         Trigger(COMPARE_INSTITUTIONS, 422, "unknown format", _with(COMPARE_INSTITUTIONS, query={
             "format": "xml"})),
         Trigger(TREND, 422, "unit not a number", _with(TREND, query={"unit": "all"})),
+        Trigger(REPORT, 422, "unknown language", _with(REPORT, query={"lang": "de"})),
         Trigger(IMPORT, 422, "no rows", _with(IMPORT, body={"responses": []})),
         Trigger(IMPORT, 422, "unknown unit and item", _with(IMPORT, body={"responses": [
             {"unit": "Nergens", "role": "practor", "answers": {"xyz": 9}}]})),

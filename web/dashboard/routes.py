@@ -20,6 +20,7 @@ from web.access import CurrentAccount
 from web.dashboard_charts import CHARTS, download_title, trend_rows, unit_star_svg
 from web.i18n import translate
 from web.pages import language, local_time, render
+from web.report.pdf import report_pdf
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 SORTABLE = {"name", "n", "spread"}
@@ -153,3 +154,19 @@ def table_download(
         when=local_time(dash.release.published_at, lang))
     return Response(spreadsheets.xlsx_for(table, lang, dash.questionnaire, title=title),
                     media_type=spreadsheets.XLSX, headers=disposition)
+
+
+@router.get("/{slug}/rounds/{round_id}/report.pdf", name="dashboard_report")
+def report_download(
+    slug: str, round_id: RoundId, request: Request, session: SessionDep, catalog: CatalogDep,
+    settings: SettingsDep, account: CurrentAccount,
+):
+    """The round's whole report as a PDF, in the reader's language (`?lang=en` overrides)."""
+    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
+    lang = language(request)
+    name = (f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-"
+            f"{translate(lang, 'report.file_name')}.pdf")
+    plan = progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
+                              shown=dash.round, default_k=settings.anonymity_k)
+    return Response(report_pdf(dash, lang, plan=plan), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
