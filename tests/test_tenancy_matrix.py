@@ -116,6 +116,9 @@ MATRIX = [
     Row("POST", "/s/{token}/afronden", "/s/{a_link}/afronden",
         but("422", respondent="200"), form={}),
     Row("GET", "/s/{token}/bedankt", "/s/{a_link}/bedankt", DRAFT_ONLY),
+    # the private results link opens by its secret alone: no session or invitation opens another's
+    Row("GET", "/mijn/{secret}", "/mijn/" + "z" * 32, every("404")),
+    Row("GET", "/mijn/{secret}/ster.{fmt}", "/mijn/" + "z" * 32 + "/ster.svg", every("404")),
     # --- the dashboard, on A's objects ----------------------------------------------------------
     Row("GET", "/dashboard", "/dashboard",
         but(NO_SESSION, board_a="303→dash A", board_b="303→dash B", coordinator_a="303→dash A",

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlmodel import select
 
 from api.platform.models import Round, Unit
@@ -76,6 +77,8 @@ def check_parses(response, media: str) -> None:
         assert len(rows) > 1 and len(rows[0]) > 5 and all(len(r) == len(rows[0]) for r in rows)
     elif media == XLSX:
         assert load_workbook(io.BytesIO(body)).active.max_row > 1
+    elif media == "application/pdf":
+        assert len(PdfReader(io.BytesIO(body)).pages) > 1
     elif media == "text/html":
         BeautifulSoup(response.text, "html.parser").select_one("h1")
     else:
@@ -103,8 +106,9 @@ def test_every_download_link_on_the_dashboard_works_with_every_overlay(client, d
     links = {a["href"] for a in page.select("a[href]")
              if a.has_attr("download") or urlsplit(a["href"]).path.startswith("/dashboard/")}
     downloads = {href for href in links if page.select_one(f'a[href="{href}"][download]')}
-    # star, roles, trend as SVG and PNG; the units table and the action plan as CSV and XLSX
-    assert len(downloads) == 3 * 2 + 2 + 2, downloads
+    # star, roles, trend as SVG and PNG; the units table and the action plan as CSV and XLSX;
+    # the PDF report
+    assert len(downloads) == 3 * 2 + 2 + 2 + 1, downloads
     for href in sorted(links):
         assert "%5B" not in href and "None" not in href, href  # no list or None in one parameter
         response = client.get(href)
