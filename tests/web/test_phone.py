@@ -172,6 +172,8 @@ def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, chro
     page = context.new_page()
     seen = Checker(page, width)
     try:
+        page.goto(f"{live_server}/")
+        seen.look("home")
         page.goto(f"{live_server}/login?next=/beheer")
         seen.look("login")
         page.locator("#email").fill(DEMO_COORDINATOR_EMAIL)
@@ -186,6 +188,8 @@ def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, chro
         submit_and_wait(page, page.locator("form.login button[type=submit]"))
         assert page.url.endswith(f"/beheer/{slug}"), page.url
         seen.look("admin institution")
+        page.goto(f"{live_server}/")
+        seen.look("home as coordinator")
         page.goto(f"{live_server}/account/wachtwoord")
         seen.look("account password")
         for path in ("eenheden", "metingen", "accounts", "logboek", "tokens"):
