@@ -8,7 +8,6 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from api.platform.models import Account
 from web.access import current_account
-
 from web.admin import routes as admin
 from web.auth import routes as auth
 from web.csrf import verify_csrf
