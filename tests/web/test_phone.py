@@ -249,6 +249,7 @@ def test_the_first_question_page_tells_keyboard_users_how_and_tab_follows_the_pa
     page = context.new_page()
     try:
         page.goto(f"{live_server}/s/{token}")
+        assert "pijltjestoetsen" in page.locator("#keyboard-hint").inner_text()  # the role question
         page.locator('input[name="role"]').first.check()
         submit_and_wait(page, page.locator("form button[type=submit]").first)
         hint = page.locator("#keyboard-hint")
