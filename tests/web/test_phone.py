@@ -182,6 +182,8 @@ def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, chro
         seen.look("login error")
         page.goto(f"{live_server}/wachtwoord-vergeten")
         seen.look("forgotten password")
+        page.goto(f"{live_server}/account/activeren/geen-echte-link")
+        seen.look("unknown account link")
         page.goto(f"{live_server}/login?next=/beheer")
         page.locator("#email").fill(DEMO_COORDINATOR_EMAIL)
         page.locator("#password").fill(DEMO_PASSWORD)
