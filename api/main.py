@@ -61,20 +61,22 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
         engine.dispose()
 
     app = FastAPI(title="Kennisster", version="0.1.0", lifespan=lifespan,
-                  docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json",
-                  redoc_url=None)
+                  docs_url=None, redoc_url=None,  # web/api_docs.py serves both without a CDN
+                  openapi_url=f"{API_PREFIX}/openapi.json")
     app.state.settings = settings
     app.state.catalog = catalog
     app.state.engine = engine
 
     from api.v1.etag import add_etags
     from api.v1.routes import router as api_router
+    from web.api_docs import add_api_docs
     from web.pages import error_page
     from web.routes import router as web_router
 
     app.include_router(api_router)
     app.include_router(web_router)
     add_etags(app, prefix=API_PREFIX)
+    add_api_docs(app, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
               name="static")
 

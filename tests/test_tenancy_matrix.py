@@ -100,9 +100,11 @@ MATRIX = [
     # form token (refused, nothing changes); tests/web/test_passwords.py logs out for real
     Row("POST", "/logout", "/logout", every("403"), json={}),
     Row("GET", "/static", "/static/kennisster.css", every("200")),
+    Row("GET", "/static/api-docs", "/static/api-docs/swagger-ui-bundle.js", every("200")),
+    Row("GET", "/favicon.ico", "/favicon.ico", every("200")),
     Row("GET", "/api/v1/docs", "/api/v1/docs", every("200")),
+    Row("GET", "/api/v1/redoc", "/api/v1/redoc", every("200")),
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every("200")),
-    Row("GET", "/docs/oauth2-redirect", "/docs/oauth2-redirect", every("200")),
     # --- the survey: public by its link, in the survey's own order -------------------------------
     Row("GET", "/s/{token}", "/s/{a_link}", every("200")),
     Row("GET", "/s/{token}", "/s/{b_link}", every("200")),

@@ -85,7 +85,8 @@ def start(token: str, request: Request, session: SessionDep, catalog: CatalogDep
 
 
 def _knob_page(request: Request, ctx: SurveyContext, token: str, knob: str, *,
-               values: dict, open_values: dict, errors: dict, status_code: int = 200):
+               values: dict, open_values: dict, errors: dict, status_code: int = 200,
+               saved: bool = False):
     steps = _steps(ctx)
     return render(request, "survey/knob.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token,
@@ -95,6 +96,7 @@ def _knob_page(request: Request, ctx: SurveyContext, token: str, knob: str, *,
         "values": values, "open_values": open_values, "errors": errors,
         "step": steps.index(knob) + 1, "steps": len(steps) + 1,
         "previous": steps[steps.index(knob) - 1] if steps.index(knob) > 0 else None,
+        "saved": saved, "link": str(request.url_for("survey_intro", token=token)),
     }, status_code=status_code)
 
 
@@ -109,8 +111,10 @@ def knob_page(token: str, knob: str, request: Request, session: SessionDep, cata
     if draft is None or draft.role is None or not _known_knob(ctx, knob):
         return _redirect(request, "survey_intro", token=token)
     values = {item_id: ("dk" if v is None else str(v)) for item_id, v in draft.answers.items()}
+    # ?saved=1: back from "save and continue later", the page says the answers are kept
     return _knob_page(request, ctx, token, knob, values=values,
-                      open_values=dict(draft.open_answers), errors={})
+                      open_values=dict(draft.open_answers), errors={},
+                      saved=request.query_params.get("saved") == "1")
 
 
 @router.post("/{token}/k/{knob}", name="survey_knob_save")
@@ -141,7 +145,8 @@ def knob_save(token: str, knob: str, request: Request, session: SessionDep,
     if action == "next" and position + 1 < len(steps):
         return _redirect(request, "survey_knob", token=token, knob=steps[position + 1])
     if action == "save":
-        return _redirect(request, "survey_knob", token=token, knob=knob)
+        saved = request.url_for("survey_knob", token=token, knob=knob).include_query_params(saved=1)
+        return RedirectResponse(saved, status_code=303)
     return _redirect(request, "survey_finish", token=token)
 
 
