@@ -155,7 +155,11 @@ def test_every_survey_page_fits_a_phone_and_keeps_its_answer_labels_whole(
         # the demo's names fit: the score table needs no scrolling of its own either
         assert page.evaluate(TABLE_FITS) is True
         seen.look(f"survey thanks {lang}")
+        private = page.locator("#results-link").get_attribute("href")
 
+        page.goto(private)  # the private results link, later: the own star beside the groups
+        assert page.locator('td[data-series="own"]').count() > 0
+        seen.look(f"private results link {lang}")
         page.goto(f"{live_server}/s/{token}")
         seen.look(f"survey used link {lang}")
         page.goto(f"{live_server}/s/geen-echte-link")
