@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from api.platform.body_limits import FILE_MAX_BYTES
 from api.platform.errors import InvalidInput
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
+from api.platform.text import check_text
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -26,7 +28,7 @@ CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 FORM_MAX_FIELDS = 200
 UPLOAD_SUFFIX = "/upload"  # the only routes that take a file: admin imports of units and addresses
-UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_MAX_BYTES = FILE_MAX_BYTES
 
 
 def _takes_file(request: Request) -> bool:
@@ -37,14 +39,31 @@ async def form_pairs(request: Request) -> list[tuple[str, str]]:
     """The posted form as (name, value) pairs, repeats kept so a tampered form can be named.
 
     Files are refused and the number of fields is bounded: no page needs either, except an
-    upload route (its path ends in `/upload`), which takes one file.
+    upload route (its path ends in `/upload`), which takes one file. Every name and value passes
+    the one text check (`api.platform.text`): a control character is refused before any route
+    sees it.
     """
     form = await request.form(max_files=1 if _takes_file(request) else 0,
                               max_fields=FORM_MAX_FIELDS)
-    return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    for name, value in pairs:
+        check_text(name, field=name, multiline=False)
+        check_text(value, field=name)
+    return pairs
 
 
 FormPairs = Annotated[list[tuple[str, str]], Depends(form_pairs)]
+
+
+def check_url_text(request: Request) -> None:
+    """Query strings and path parameters hold no control characters (a path not even a line
+    break): a dependency of every route (`create_app`), so no route can forget it."""
+    for name, value in request.query_params.multi_items():
+        check_text(name, field=name, multiline=False)
+        check_text(value, field=name)
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            check_text(value, field=name, multiline=False)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from api.platform.errors import DomainError, RoundClosed
 from api.platform.models import Response, Round, Unit, utcnow
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Questionnaire
+from api.platform.text import bad_character
 from api.results import releases
 from api.survey.answering import OPEN_ANSWER_MAX, clean_text
 from api.survey.responses import record_response
@@ -59,6 +60,11 @@ def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, obj
     if "\x00" in text:
         raise ImportRejected("The file contains NUL bytes; it is not a CSV text file.",
                              [RowProblem(0, None, "NUL bytes in the file")])
+    character = bad_character(text)  # the one text rule of every way in (api.platform.text)
+    if character is not None:
+        raise ImportRejected(f"The file holds an invisible control character ({character}); "
+                             "nothing was imported.",
+                             [RowProblem(0, None, f"control character {character}")])
     try:
         sample = text[:4096]
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
