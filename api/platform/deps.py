@@ -43,16 +43,30 @@ async def form_pairs(request: Request) -> list[tuple[str, str]]:
     the one text check (`api.platform.text`): a control character is refused before any route
     sees it.
     """
-    form = await request.form(max_files=1 if _takes_file(request) else 0,
-                              max_fields=FORM_MAX_FIELDS)
-    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    pairs = await _pairs(request)
     for name, value in pairs:
-        check_text(name, field=name, multiline=False)
         check_text(value, field=name)
     return pairs
 
 
+async def _pairs(request: Request) -> list[tuple[str, str]]:
+    form = await request.form(max_files=1 if _takes_file(request) else 0,
+                              max_fields=FORM_MAX_FIELDS)
+    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    for name, _ in pairs:
+        check_text(name, field=name, multiline=False)
+    return pairs
+
+
+async def form_fields(request: Request) -> list[tuple[str, str]]:
+    """`form_pairs` for a page that shows a message at each field (the survey): the names are
+    checked here, each value by the page's own parser with the same rule (`text.bad_character`),
+    so the form comes back with the answers kept and the message beside the field."""
+    return await _pairs(request)
+
+
 FormPairs = Annotated[list[tuple[str, str]], Depends(form_pairs)]
+FormFields = Annotated[list[tuple[str, str]], Depends(form_fields)]
 
 
 def check_url_text(request: Request) -> None:
