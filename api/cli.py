@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -646,6 +648,18 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     serve(host=host, port=port)
 
 
+def _program() -> str:
+    """How to type `kennisster` in this shell: the virtualenv's own script, since `kennisster`
+    alone is not on PATH outside the venv; relative to the working directory when under it (the
+    README runs everything from the repository root), else absolute."""
+    bin_dir = Path(sys.executable).parent  # not resolved: the venv's python is a symlink
+    script = bin_dir / "kennisster"
+    program = [script] if script.exists() else [Path(sys.executable), "-m", "api.cli"]
+    with suppress(ValueError):  # outside the working directory: the absolute path
+        program[0] = program[0].relative_to(Path.cwd())
+    return shlex.join(str(part) for part in program)
+
+
 def _print_tour(*, host: str, port: int) -> None:
     from sqlmodel import select
 
@@ -653,6 +667,7 @@ def _print_tour(*, host: str, port: int) -> None:
     from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_COORDINATOR_EMAIL, DEMO_INSTITUTION, DEMO_PASSWORD
 
     settings = get_settings()
+    prog = _program()
     if "KENNISSTER_BASE_URL" not in os.environ:  # the links point where this server listens
         settings = settings.model_copy(update={"base_url": f"http://{host}:{port}"})
     with _use_case(write=True) as session:
@@ -674,8 +689,13 @@ def _print_tour(*, host: str, port: int) -> None:
         f"    login bestuur:    {DEMO_BOARD_EMAIL} / {DEMO_PASSWORD}",
         f"  Beheer / admin:     {settings.base_url}/beheer",
         f"    login coördinator: {DEMO_COORDINATOR_EMAIL} / {DEMO_PASSWORD}",
-        f"  API docs:           {settings.base_url}/api/v1/docs",
-        f"  Meer links:         kennisster invite {round_.id} {unit.id} -n 5",
+        f"  API docs:           {settings.base_url}/api/v1/docs  (ReDoc: {settings.base_url}/api/v1/redoc)",
+        "  Meer persoonlijke links / more personal links:",
+        f"    {prog} invite {round_.id} {shlex.quote(unit.name)} -n 5",
+        f"    ({round_.id} = meting / round {round_.name!r}; dan de eenheid / unit, naam of nummer;"
+        " -n = aantal links / number of links)",
+        f"  Alle metingen / all rounds:  {prog} round list {inst.slug}",
+        f"  Alle eenheden / all units:   {prog} unit list {inst.slug}",
         "",
     ]
     for line in lines:

@@ -18,7 +18,7 @@ from api.platform.body_limits import BodyLimit, BodyTooLarge, Limit
 from api.platform.db import make_engine, session_scope
 from api.platform.deps import check_url_text
 from api.platform.errors import DomainError, LoginRequired
-from api.platform.headers import SecurityHeaders
+from api.platform.headers import REDOC_CSP, SecurityHeaders
 from api.platform.questionnaires import load_catalog
 from api.platform.settings import Settings, get_settings
 from api.results import releases
@@ -64,19 +64,21 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
         engine.dispose()
 
     app = FastAPI(title="Kennisster", version="0.1.0", lifespan=lifespan,
-                  docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json",
-                  redoc_url=None, dependencies=[Depends(check_url_text)])
+                  docs_url=None, redoc_url=None,  # web/api_docs.py serves both without a CDN
+                  openapi_url=f"{API_PREFIX}/openapi.json", dependencies=[Depends(check_url_text)])
     app.state.settings = settings
     app.state.catalog = catalog
     app.state.engine = engine
 
     from api.v1.etag import add_etags
     from api.v1.routes import router as api_router
+    from web.api_docs import add_api_docs
     from web.pages import error_page
     from web.routes import router as web_router
 
     app.include_router(api_router)
     app.include_router(web_router)
+    add_api_docs(app, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
               name="static")
 
@@ -93,14 +95,13 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
         return error_page(request, status_code=413, code="body_too_large", params={"size": size})
 
     build_stack = app.build_middleware_stack
-    docs_paths = [p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p]
     # innermost middleware: a body passing its limit is raised from inside the route and
     # answered by the handlers below; an outer BaseHTTPMiddleware (ETags) would wrap it
     app.add_middleware(BodyLimit, refuse=refuse_body)
     add_etags(app, prefix=API_PREFIX)
     # Security headers wrap even the server-error middleware, so a 500 page carries them too.
     app.build_middleware_stack = lambda: SecurityHeaders(
-        build_stack(), docs_paths=docs_paths,
+        build_stack(), policies={f"{API_PREFIX}/redoc": REDOC_CSP},
         https_behind_proxy=settings.base_url.startswith("https://"))
 
     @app.exception_handler(DomainError)

@@ -383,11 +383,13 @@ INSTITUTION = ("GET", "/api/v1/institutions/{slug}")
 UNITS = ("GET", "/api/v1/institutions/{slug}/units")
 ROUNDS = ("GET", "/api/v1/institutions/{slug}/rounds")
 TREND = ("GET", "/api/v1/institutions/{slug}/trend")
+ACTIONS = ("GET", "/api/v1/institutions/{slug}/actions")
 SCORES = ("GET", "/api/v1/rounds/{round_id}/scores")
 COMPARE = ("GET", "/api/v1/rounds/{round_id}/compare")
 COMPARE_INSTITUTIONS = ("GET", "/api/v1/compare/institutions")
-SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND)
-ROUND_OPERATIONS = (SCORES, COMPARE)
+SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND, ACTIONS)
+REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
+ROUND_OPERATIONS = (SCORES, COMPARE, REPORT)
 
 IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
                               "answers": {"str1": 4, "str2": 3, "str3": "dk"}}]}
@@ -456,13 +458,14 @@ def _triggers() -> list[Trigger]:
         Trigger(COMPARE_INSTITUTIONS, 404, "other institution", _with(
             COMPARE_INSTITUTIONS, query=lambda w: {"institution": [w.other_slug]})),
         *[Trigger(e, 422, "limit 0", _with(e, query={"limit": 0}))
-          for e in (Q, INSTITUTIONS, UNITS, ROUNDS)],
+          for e in (Q, INSTITUTIONS, UNITS, ROUNDS, ACTIONS)],
         Trigger(SCORES, 422, "unknown group_by", _with(SCORES, query={"group_by": "everything"})),
         Trigger(COMPARE, 422, "round id not a number", _with(COMPARE, path_parameters={
             "round_id": "first"})),
         Trigger(COMPARE_INSTITUTIONS, 422, "unknown format", _with(COMPARE_INSTITUTIONS, query={
             "format": "xml"})),
         Trigger(TREND, 422, "unit not a number", _with(TREND, query={"unit": "all"})),
+        Trigger(REPORT, 422, "unknown language", _with(REPORT, query={"lang": "de"})),
         Trigger(IMPORT, 422, "no rows", _with(IMPORT, body={"responses": []})),
         Trigger(IMPORT, 422, "unknown unit and item", _with(IMPORT, body={"responses": [
             {"unit": "Nergens", "role": "practor", "answers": {"xyz": 9}}]})),

@@ -33,6 +33,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
+from api.plans import actions as plan
 from api.platform.models import AccountRole
 from api.setup import accounts, tokens
 from api.survey import invitations
@@ -75,7 +76,7 @@ class Row:
     method: str
     route: str  # the app's path template this row exercises
     url: str  # placeholders: {A} {B} {a_round} {a_closed} {b_round} {a_unit} {b_unit} {a_link} {b_link}
-    # {board_b_account} {b_token}
+    # {board_b_account} {b_token} {a_action} {b_action}
     expected: dict[str, str]
     form: dict[str, str] | None = None  # posted as a page form, with the browser's CSRF token
     json: dict | None = None
@@ -99,9 +100,11 @@ MATRIX = [
     # form token (refused, nothing changes); tests/web/test_passwords.py logs out for real
     Row("POST", "/logout", "/logout", every("403"), json={}),
     Row("GET", "/static", "/static/kennisster.css", every("200")),
+    Row("GET", "/static/api-docs", "/static/api-docs/swagger-ui-bundle.js", every("200")),
+    Row("GET", "/favicon.ico", "/favicon.ico", every("200")),
     Row("GET", "/api/v1/docs", "/api/v1/docs", every("200")),
+    Row("GET", "/api/v1/redoc", "/api/v1/redoc", every("200")),
     Row("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", every("200")),
-    Row("GET", "/docs/oauth2-redirect", "/docs/oauth2-redirect", every("200")),
     # --- the survey: public by its link, in the survey's own order -------------------------------
     Row("GET", "/s/{token}", "/s/{a_link}", every("200")),
     Row("GET", "/s/{token}", "/s/{b_link}", every("200")),
@@ -115,6 +118,9 @@ MATRIX = [
     Row("POST", "/s/{token}/afronden", "/s/{a_link}/afronden",
         but("422", respondent="200"), form={}),
     Row("GET", "/s/{token}/bedankt", "/s/{a_link}/bedankt", DRAFT_ONLY),
+    # the private results link opens by its secret alone: no session or invitation opens another's
+    Row("GET", "/mijn/{secret}", "/mijn/" + "z" * 32, every("404")),
+    Row("GET", "/mijn/{secret}/ster.{fmt}", "/mijn/" + "z" * 32 + "/ster.svg", every("404")),
     # --- the dashboard, on A's objects ----------------------------------------------------------
     Row("GET", "/dashboard", "/dashboard",
         but(NO_SESSION, board_a="303→dash A", board_b="303→dash B", coordinator_a="303→dash A",
@@ -130,6 +136,8 @@ MATRIX = [
         "/dashboard/{A}/rounds/{a_round}/units.csv", DASH_A),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
         "/dashboard/{A}/rounds/{a_round}/units.xlsx", DASH_A),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/report.pdf",
+        "/dashboard/{A}/rounds/{a_round}/report.pdf", DASH_A),
     # ... on B's objects, and A's slug with B's round
     Row("GET", "/dashboard/{slug}", "/dashboard/{B}", DASH_B),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
@@ -141,6 +149,10 @@ MATRIX = [
         "/dashboard/{A}/rounds/{b_round}/charts/star.svg", DASH_NOWHERE),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/units.{fmt}",
         "/dashboard/{A}/rounds/{b_round}/units.xlsx", DASH_NOWHERE),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/report.pdf",
+        "/dashboard/{B}/rounds/{b_round}/report.pdf", DASH_B),
+    Row("GET", "/dashboard/{slug}/rounds/{round_id}/report.pdf",
+        "/dashboard/{A}/rounds/{b_round}/report.pdf", DASH_NOWHERE),
     # --- /api/v1, on A's objects -----------------------------------------------------------------
     Row("GET", "/api/v1/questionnaires", "/api/v1/questionnaires", API_A),
     Row("GET", "/api/v1/questionnaires/{slug}/{version}",
@@ -157,6 +169,10 @@ MATRIX = [
         API_A),
     Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{A}/trend?unit={a_unit}",
         API_A),
+    Row("GET", "/api/v1/rounds/{round_id}/report.pdf", "/api/v1/rounds/{a_round}/report.pdf?lang=en",
+        API_A),
+    Row("GET", "/api/v1/institutions/{slug}/actions", "/api/v1/institutions/{A}/actions", API_A),
+    Row("GET", "/api/v1/institutions/{slug}/actions", "/api/v1/institutions/{B}/actions", API_B),
     Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{a_round}/responses",
         but("401", consultant="201"), json=IMPORT_A),
     # ... on B's objects, and A's objects asked with B's unit
@@ -166,6 +182,8 @@ MATRIX = [
     Row("GET", "/api/v1/institutions/{slug}/trend", "/api/v1/institutions/{B}/trend", API_B),
     Row("GET", "/api/v1/rounds/{round_id}/scores", "/api/v1/rounds/{b_round}/scores", API_B),
     Row("GET", "/api/v1/rounds/{round_id}/compare", "/api/v1/rounds/{b_round}/compare", API_B),
+    Row("GET", "/api/v1/rounds/{round_id}/report.pdf", "/api/v1/rounds/{b_round}/report.pdf",
+        API_B),
     Row("GET", "/api/v1/compare/institutions", "/api/v1/compare/institutions?institution={B}",
         API_B),
     Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{b_round}/responses",
@@ -353,7 +371,42 @@ ADMIN_TOKENS_ROWS: list[Row] = [
         "/beheer/{B}/tokens/999999/intrekken", ADMIN_NOWHERE, form={"confirm": "yes"}),
 ]
 
+# --- the action plan under the dashboard (branch actions) ----------------------------------------
+# Board members, coordinators and admins make the plan of the institutions they read; the rows
+# make, change and keep A's action (deleting aims at A's action through B's slug, so nothing goes).
+ACTION_FORM = {"round": "{a_closed}", "knob": "beloningen", "unit": "", "title": "Erken bijdragen",
+               "suggestion": "bel_s1", "owner": "Lector", "due_on": "2027-03-01",
+               "status": "bezig", "notes": "", "back_round": ""}
+TO_DASH_A = but(NO_SESSION, board_a="303→dash A", board_b="404", coordinator_a="303→dash A",
+                admin="303→dash A")
+ACTIONS = "/dashboard/{slug}/acties"
+ACTION = ACTIONS + "/{action_id}"
+ACTION_ROWS: list[Row] = [
+    Row("GET", ACTIONS + "/nieuw", "/dashboard/{A}/acties/nieuw?knob=beloningen&suggestion=bel_s1",
+        DASH_A),
+    Row("GET", ACTIONS + "/nieuw", "/dashboard/{B}/acties/nieuw", DASH_B),
+    Row("POST", ACTIONS, "/dashboard/{A}/acties", TO_DASH_A, form=ACTION_FORM),
+    Row("POST", ACTIONS, "/dashboard/{B}/acties",  # an empty title: the form again, nothing kept
+        but(NO_SESSION, board_a="404", board_b="422", coordinator_a="404", admin="422"),
+        form={**ACTION_FORM, "title": ""}),
+    Row("GET", ACTION, "/dashboard/{A}/acties/{a_action}", DASH_A),
+    Row("GET", ACTION, "/dashboard/{A}/acties/{b_action}", DASH_NOWHERE),
+    Row("POST", ACTION, "/dashboard/{A}/acties/{a_action}", TO_DASH_A, form=ACTION_FORM),
+    Row("POST", ACTION, "/dashboard/{A}/acties/{b_action}", DASH_NOWHERE, form=ACTION_FORM),
+    Row("POST", ACTION + "/status", "/dashboard/{A}/acties/{a_action}/status", TO_DASH_A,
+        form={"status": "klaar"}),
+    Row("POST", ACTION + "/status", "/dashboard/{B}/acties/{a_action}/status", DASH_NOWHERE,
+        form={"status": "klaar"}),
+    Row("GET", ACTION + "/verwijderen", "/dashboard/{A}/acties/{a_action}/verwijderen", DASH_A),
+    Row("POST", ACTION + "/verwijderen", "/dashboard/{B}/acties/{a_action}/verwijderen",
+        DASH_NOWHERE, form={}),
+    Row("GET", "/dashboard/{slug}/acties.{fmt}", "/dashboard/{A}/acties.csv", DASH_A),
+    Row("GET", "/dashboard/{slug}/acties.{fmt}", "/dashboard/{A}/acties.xlsx", DASH_A),
+    Row("GET", "/dashboard/{slug}/acties.{fmt}", "/dashboard/{B}/acties.csv", DASH_B),
+]
+
 MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS + ADMIN_TOKENS_ROWS
+MATRIX += ACTION_ROWS
 
 
 # --- the app's routes ---------------------------------------------------------------------------
@@ -457,11 +510,16 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
                                  ("admin@kennisster.nl", AccountRole.admin, [])):
         account_ids[email] = accounts.create_account(
             session=session, email=email, password=PASSWORD, role=role, institutions=granted).id
+    a_action, b_action = (plan.build_action(
+        session=session, catalog=catalog, institution=inst, actor=None,
+        data=plan.ActionInput(round=round_.id, knob="beloningen", title="Vier resultaten"))
+        for inst, round_ in ((a, a_closed), (b, b_round)))
     session.commit()  # no open transaction (SQLite: no write lock) while the app works
 
     values = {"A": a.slug, "B": b.slug, "a_round": str(a_round.id), "a_closed": str(a_closed.id),
               "b_round": str(b_round.id), "a_unit": str(a_unit.id), "b_unit": str(b_unit.id),
               "board_b_account": str(account_ids["bestuur@beta.nl"]), "b_token": str(b_token.id),
+              "a_action": str(a_action.id), "b_action": str(b_action.id),
               **links}
     visitors = {role: Visitor(TestClient(app)) for role in ROLES}
     respondent = visitors["respondent"].client
@@ -512,7 +570,9 @@ def outcome(response, values: dict[str, str]) -> str:
 def send(row: Row, client: TestClient, values: dict[str, str]):
     url = row.url.format(**values)
     if row.form is not None:
-        data = {"csrf_token": csrf_of(client), **row.form}
+        form = {name: value.format(**values) if value.startswith("{") else value
+                for name, value in row.form.items()}  # "{a_closed}": an id of the world
+        data = {"csrf_token": csrf_of(client), **form}
         return client.post(url, data=data, follow_redirects=False)
     if row.json is not None:
         return client.post(url, json=row.json, follow_redirects=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -32,10 +33,10 @@ Q = ("galbraith-star", "1.0")
 # cannot slip in between without someone deciding which side it is on.
 INVITATION_SIDE = {"invitation", "draft", "recipient", "outbox"}
 RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_tally",
-                 "knob_tally", "release"}
+                 "knob_tally", "release", "own_result"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
-           "api_token_institution", "audit_event"}
+           "api_token_institution", "audit_event", "action"}
 # columns every table of a round shares on purpose: which round, unit or questionnaire
 SHARED_BY_DESIGN = {"round_id", "unit_id", "kind", "role", "questionnaire_slug",
                     "questionnaire_version", "questionnaire_hash", "knob", "number", "n"}
@@ -56,6 +57,8 @@ def _values(rows: dict[str, list[dict]]) -> dict[str, set]:
             for column, value in row.items():
                 if column in SHARED_BY_DESIGN or value in (None, "", 0, False, {}, "{}"):
                     continue
+                if isinstance(value, dict | list):  # JSON columns come back parsed on PostgreSQL
+                    value = json.dumps(value, sort_keys=True)
                 found.setdefault(f"{table}.{column}", set()).add(value)
     return found
 

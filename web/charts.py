@@ -2,6 +2,12 @@
 
 Vega-Lite has no polar line mark, so each knob sits on a spoke at angle θ and a score r becomes the
 point (r·sin θ, r·cos θ); the first point is repeated to close the star.
+
+Readability rules the charts keep (tests read them back from the SVG): every text is at least
+MIN_TEXT_PX when the chart is shown at the smallest width the stylesheet allows; the series take
+the Okabe–Ito colours, which colour-blind readers tell apart, and no series is grey: grey dashed
+rings with their own label are the band thresholds only; a series marked `dashed` (the previous
+round) is drawn dashed, in the legend too.
 """
 
 from __future__ import annotations
@@ -17,20 +23,35 @@ from functools import lru_cache
 import altair as alt
 import vl_convert as vlc
 
-PALETTE = ["#1f5fa8", "#d9822b", "#2e8540", "#8e44ad", "#c0392b", "#16a085"]
-THRESHOLD_COLORS = ["#c0392b", "#2e8540", "#7f8c8d"]
+# Okabe & Ito (2008), in an order that keeps neighbours far apart; yellow is left out (too light
+# on white) and so is black (the knob labels are near-black)
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+BAND_COLOR = "#6b7280"  # the band rings: neutral grey, never a series colour
+GRID_COLOR = "#c8ccd2"
+RING_NUMBER_COLOR = "#5b6472"
 LABEL_RADIUS_EXTRA = 0.9
+MIN_TEXT_PX = 11
+# a chart is never shown below MIN_SHOWN_SCALE of its own size (kennisster.css keeps the star at
+# least 280 px wide and never shrinks the trend on screen), so 14 px stays at least 11 px
+MIN_SHOWN_SCALE = 0.8  # 280 of about 350 px
+KNOB_LABEL_PX = 14
+LEGEND_PX = 14
+SMALL_PX = 14  # ring numbers, band names, axis labels
+DASH = [6, 4]
+BAND_LABEL_MIN_SIZE = 260
 
 
 @dataclass(frozen=True)
 class Series:
-    """One star: a label (shown in the legend) and a score per knob key (None = no score)."""
+    """One star: a label (shown in the legend) and a score per knob key (None = no score);
+    a `dashed` star (the previous round) is drawn with a dashed line."""
 
     label: str
     scores: Mapping[str, float | None]
+    dashed: bool = False
 
 
-def _point(radius: float, index: int, count: int) -> tuple[float, float]:
+def _point(radius: float, index: int | float, count: int) -> tuple[float, float]:
     """A position on the chart, to two decimals: no number in a chart (aria-labels included)
     carries more digits than the page shows."""
     theta = 2 * math.pi * index / count
@@ -44,8 +65,10 @@ def radar_spec(
     scale_min: int = 1,
     scale_max: int = 5,
     thresholds: Sequence[tuple[float, str]] = (),
-    title: str = "",
-    size: int = 340,
+    title: str | Sequence[str] = "",
+    size: int = 280,
+    legend: bool = True,
+    band_key: str = "",
 ) -> dict:
     """An Altair radar chart as a Vega-Lite dict; `knobs` is a list of (key, label).
 
@@ -63,12 +86,26 @@ def radar_spec(
             x, y = _point(score, i, count)
             # no field carries more digits than the page shows: x and y are positions only
             rows.append({"series": s.label, "idx": index, "knob": label, "score": score,
-                         "order": order, "x": x, "y": y,
+                         "order": order, "x": x, "y": y, "line": "dashed" if s.dashed else "solid",
                          "description": f"{s.label}, {label}: {score:.2f}"})
+    title = title if isinstance(title, str) else tuple(title)  # lines; hashable for the cache
     spec = json.loads(_radar_template(tuple(knobs), scale_min, scale_max, tuple(thresholds),
-                                      title, size))
+                                      title, size, legend, band_key))
     if rows:
         spec["datasets"] = {"stars": rows}
+        # one legend shows each series in its colour and dash: colour and dash get the same
+        # domain (the series in order), or Vega-Lite draws two legends
+        labels = list(dict.fromkeys(s.label for s in series))
+        dashed = {s.label for s in series if s.dashed}
+        for layer in spec["layer"]:
+            encoding = layer.get("encoding", {})
+            if encoding.get("color", {}).get("field") == "series":
+                encoding["color"]["scale"] = {"domain": labels, "range": PALETTE}
+                encoding["color"].pop("sort", None)
+            if "strokeDash" in encoding:
+                encoding["strokeDash"]["scale"] = {
+                    "domain": labels, "range": [DASH if s in dashed else [1, 0] for s in labels]}
+                encoding["strokeDash"].pop("sort", None)
     else:  # no star may be shown: an empty named dataset would leave Vega no size to draw
         spec["layer"] = [layer for layer in spec["layer"]
                          if layer.get("data", {}).get("name") != "stars"]
@@ -77,13 +114,17 @@ def radar_spec(
 
 @lru_cache(maxsize=128)
 def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max: int,
-                    thresholds: tuple[tuple[float, str], ...], title: str, size: int) -> str:
+                    thresholds: tuple[tuple[float, str], ...], title: str | tuple[str, ...], size: int,
+                    legend: bool, band_key: str) -> str:
     count = len(knobs)
     ring_rows, spoke_rows, label_rows, threshold_rows = [], [], [], []
+    number_rows, band_label_rows = [], []
     for level in range(scale_min, scale_max + 1):
         for i in range(count + 1):
             x, y = _point(level, i % count, count)
             ring_rows.append({"ring": level, "order": i, "x": x, "y": y})
+        # the ring's value, small and grey, just right of the first (top) spoke
+        number_rows.append({"text": str(level), "x": 0.18, "y": level})
     for value, name in thresholds:
         for i in range(count + 1):
             x, y = _point(value, i % count, count)
@@ -96,49 +137,83 @@ def _radar_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_ma
         align = "center" if abs(x) < 0.3 else ("left" if x > 0 else "right")
         label_rows.append({"label": label, "x": x, "y": y, "align": align})
 
-    extent = scale_max + LABEL_RADIUS_EXTRA + 1.6
-    # labels run sideways, so x gets more room than y; keep the aspect so the star stays round
-    x_enc = alt.X("x:Q", scale=alt.Scale(domain=[-extent - 1.2, extent + 1.2]), axis=None)
-    y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[-extent + 0.6, extent - 0.6]), axis=None)
+    extent = scale_max + LABEL_RADIUS_EXTRA + 1.4
+    side = 1.2  # labels run sideways, so x gets more room than y
+    # keep the aspect so the star stays round
+    x_enc = alt.X("x:Q", scale=alt.Scale(domain=[-extent - side, extent + side]), axis=None)
+    unit = size / (2 * extent - 1.2)  # pixels per score point, the same along x and y
+    width = size + 2 * round(side * unit)
+    # below the star only as much room as its lowest label needs (no blank band above the legend)
+    lowest = min(math.cos(2 * math.pi * i / count) for i in range(count))
+    bottom = max(-extent + 0.6, lowest * (scale_max + LABEL_RADIUS_EXTRA) - 0.9)
+    if thresholds and size >= BAND_LABEL_MIN_SIZE:
+        # the key of the band rings, one line under the star: a grey dashed stroke, then the
+        # bands and where they start ("Aandacht nodig 2,5 · Sterk 3,5"); on the rings themselves
+        # the names would run over the lines; a small star leaves its caption to name them
+        bottom -= 1.1
+        left = -extent - side + 0.2
+        names = " · ".join(f"{name} {value:g}".replace(".", ",") for value, name in thresholds)
+        band_label_rows.append({"text": f"{band_key}: {names}" if band_key else names,
+                                "x": left + 1.1, "y": bottom + 0.4})
+        band_key_rows = [{"x": left, "y": bottom + 0.4, "order": 0},
+                         {"x": left + 0.9, "y": bottom + 0.4, "order": 1}]
+    else:
+        band_key_rows = []
+    height = round(unit * (extent - 0.6 - bottom))
+    y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[bottom, extent - 0.6]), axis=None)
 
     # grid, spokes, labels and band rings are drawing, not data: no aria-labels of their own
     rings = alt.Chart(alt.Data(values=ring_rows)).mark_line(
-        color="#c8ccd2", strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="ring:N", order="order:Q")
+        color=GRID_COLOR, strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="ring:N", order="order:Q")
     spokes = alt.Chart(alt.Data(values=spoke_rows)).mark_line(
-        color="#c8ccd2", strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="knob:N", order="order:Q")
+        color=GRID_COLOR, strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="knob:N", order="order:Q")
+    numbers = alt.Chart(alt.Data(values=number_rows)).mark_text(
+        fontSize=SMALL_PX, color=RING_NUMBER_COLOR, align="left", baseline="middle",
+        aria=False).encode(x_enc, y_enc, text="text:N")
     # text alignment is a mark property, not a channel: one text layer per alignment
     labels = [
         alt.Chart(alt.Data(values=[r for r in label_rows if r["align"] == align])).mark_text(
-            fontSize=13, fontWeight="bold", color="#222", align=align, aria=False).encode(
-            x_enc, y_enc, text="label:N")
+            fontSize=KNOB_LABEL_PX, fontWeight="bold", color="#222", align=align,
+            aria=False).encode(x_enc, y_enc, text="label:N")
         for align in ("left", "center", "right")
         if any(r["align"] == align for r in label_rows)
     ]
     layers = [rings, spokes]
     if threshold_rows:
         layers.append(alt.Chart(alt.Data(values=threshold_rows)).mark_line(
-            strokeDash=[4, 3], strokeWidth=1.2, aria=False).encode(
-            x_enc, y_enc, order="order:Q",
-            color=alt.Color("band:N", scale=alt.Scale(
-                domain=[name for _, name in thresholds],
-                range=THRESHOLD_COLORS[: len(thresholds)]), legend=None)))
+            strokeDash=[2, 3], strokeWidth=1.4, color=BAND_COLOR, aria=False).encode(
+            x_enc, y_enc, detail="band:N", order="order:Q"))
+    if band_label_rows:
+        layers.append(alt.Chart(alt.Data(values=band_key_rows)).mark_line(
+            strokeDash=[2, 3], strokeWidth=1.4, color=BAND_COLOR, aria=False).encode(
+            x_enc, y_enc, order="order:Q"))
+        layers.append(alt.Chart(alt.Data(values=band_label_rows)).mark_text(
+            fontSize=SMALL_PX, color=BAND_COLOR, align="left", baseline="middle",
+            aria=False).encode(x_enc, y_enc, text="text:N"))
+    layers.append(numbers)
     # the stars come from the named dataset "stars"; colours follow the order of the series
+    key = alt.Legend(orient="bottom", labelFontSize=LEGEND_PX, symbolType="stroke",
+                     symbolStrokeWidth=3, symbolSize=400, labelLimit=width - 30,
+                     columns=1) if legend else None
     color = alt.Color("series:N", title=None, sort=alt.EncodingSortField("idx"),
-                      scale=alt.Scale(range=PALETTE),
-                      legend=alt.Legend(orient="bottom", labelFontSize=12, symbolType="stroke",
-                                        labelLimit=320, columns=1))
+                      scale=alt.Scale(range=PALETTE), legend=key)
+    # the domain and range of the dashes are filled in per call (radar_spec)
+    dash = alt.StrokeDash("series:N", title=None, sort=alt.EncodingSortField("idx"),
+                          legend=key)
     tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
     stars = alt.Chart(alt.NamedData(name="stars"))
     layers.append(stars.mark_line(strokeWidth=2.5, aria=False).encode(
-        x_enc, y_enc, color, detail="series:N", order="order:Q"))
+        x_enc, y_enc, color, dash, detail="series:N", order="order:Q"))
     # each point tells a screen reader its series, knob and score, not its coordinates
     layers.append(stars.mark_point(filled=True, size=45).encode(
         x_enc, y_enc, color.legend(None), tooltip=tooltip, description="description:N"))
     layers.extend(labels)
-    chart = alt.layer(*layers).resolve_scale(color="independent").properties(
-        width=size + 2 * round(size * 1.2 / (2 * extent)), height=size).configure_view(stroke=None)
+    # one colour scale for lines and points, so the legend merges colour and dash per series
+    chart = alt.layer(*layers).properties(width=width, height=height).configure_view(stroke=None)
     if title:
-        chart = chart.properties(title=title)
+        chart = chart.properties(title=alt.TitleParams(
+            list(title) if isinstance(title, tuple) else title, fontSize=LEGEND_PX,
+            anchor="start", limit=width))
     return json.dumps(chart.to_dict(validate=False))  # the spec is ours and tested
 
 
@@ -163,17 +238,21 @@ def warm_up() -> None:
 
 
 def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
-               thresholds: Sequence[tuple[float, str]] = (), width: int = 150) -> dict:
-    """Each knob across rounds: the mean with its 95% interval, one small panel per knob.
+               thresholds: Sequence[tuple[float, str]] = (), width: int = 110,
+               title: str | Sequence[str] = "") -> dict:
+    """Each knob across rounds: the mean with its 95% interval, one small panel per knob, all
+    panels in one row (five knobs leave no empty panel).
 
     `rows` hold knob, round (label), order (for the x axis), mean, low and high.
     """
     order = [r["round"] for r in sorted(rows, key=lambda r: r["order"])]
     order = list(dict.fromkeys(order))
+    knobs = list(dict.fromkeys(r["knob"] for r in rows))
     domain = alt.Scale(domain=[scale_min, scale_max], zero=False)
-    y = alt.Y("mean:Q", title=None, scale=domain)
-    x = alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=130))
-    base = alt.Chart().properties(width=width, height=160)
+    y = alt.Y("mean:Q", title=None, scale=domain, axis=alt.Axis(tickCount=scale_max - scale_min,
+                                                                 format="d"))
+    x = alt.X("round:N", sort=order, title=None, axis=alt.Axis(labelAngle=-35, labelLimit=240))
+    base = alt.Chart().properties(width=width, height=150)
     layers = [
         base.mark_rule(strokeWidth=2, color="#7a8799").encode(x, alt.Y("low:Q", title=None, scale=domain),
                                                               alt.Y2("high:Q")),
@@ -183,12 +262,15 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
                            alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f"),
                            alt.Tooltip("n:Q")]),
     ]
-    for value, _name in thresholds:
-        layers.append(base.mark_rule(strokeDash=[4, 3], color="#b35c00", opacity=0.6, aria=False).encode(
-            y=alt.datum(value)))
+    for value, _name in thresholds:  # the band thresholds: grey dashed, as on the radar
+        layers.append(base.mark_rule(strokeDash=[2, 3], color=BAND_COLOR, strokeWidth=1.4,
+                                     aria=False).encode(y=alt.datum(value)))
     chart = alt.layer(*layers, data=alt.Data(values=list(rows))).facet(
-        facet=alt.Facet("knob:N", title=None, sort=list(dict.fromkeys(r["knob"] for r in rows)),
-                        header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
-        columns=3,
-    ).configure_view(stroke="#d5dae1")
+        facet=alt.Facet("knob:N", title=None, sort=knobs,
+                        header=alt.Header(labelFontSize=KNOB_LABEL_PX, labelFontWeight="bold")),
+        columns=max(len(knobs), 1),
+    ).configure_view(stroke="#d5dae1").configure_axis(labelFontSize=SMALL_PX)
+    if title:
+        chart = chart.properties(title=alt.TitleParams(
+            title if isinstance(title, str) else list(title), fontSize=LEGEND_PX, anchor="start"))
     return chart.to_dict(validate=False)  # the spec is ours and tested; validation costs ~70 ms

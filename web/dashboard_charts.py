@@ -1,10 +1,15 @@
 """Chart specs of the dashboard, built from `api.dashboard` data: the page and the downloads
-draw the very same spec."""
+draw the very same spec (a download adds a title naming institution, round and release)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from api.results.dashboard import Dashboard
 from web import charts
+from web.i18n import translate
+from web.pages import local_time
 
 
 def _knobs(dash: Dashboard, lang: str) -> list[tuple[str, str]]:
@@ -15,46 +20,90 @@ def _thresholds(dash: Dashboard, lang: str) -> list[tuple[float, str]]:
     return [(band.min, band.name.get(lang)) for band in dash.questionnaire.bands[1:]]
 
 
+def download_title(dash: Dashboard, lang: str) -> list[str]:
+    """What a downloaded chart says it shows, since it travels without the page around it:
+    institution and round, then the release (two lines, so neither is cut off)."""
+    first = translate(lang, "charts.download_title", institution=dash.institution.name,
+                      round=dash.round.name)
+    if not dash.release.number:
+        return [first, translate(lang, "charts.download_release_none")]
+    return [first, translate(lang, "charts.download_release", number=dash.release.number,
+                             when=local_time(dash.release.published_at, lang))]
+
+
 def star_spec(dash: Dashboard, lang: str, *, compare: list[int] = (), previous: bool = False,
-              ) -> dict:
-    """The institution's star, with chosen units and/or the previous round laid over it."""
+              title: str | list[str] = "") -> dict:
+    """The institution's star, with chosen units and/or the previous round (dashed) laid over
+    it."""
     series = []
     if dash.total.shown:
         series.append(charts.Series(f"{dash.institution.name} · {dash.round.name}",
                                     dash.total.means()))
     before = dash.previous
     if previous and before is not None and before.group.shown:
-        series.append(charts.Series(f"{dash.institution.name} · {before.round.name}",
-                                    before.group.means()))
+        series.append(charts.Series(
+            translate(lang, "charts.previous_series", round=before.round.name),
+            before.group.means(), dashed=True))
     for unit_id in compare:
         unit = dash.unit(unit_id)
         if unit is not None and unit.shown:
             series.append(charts.Series(unit.label, unit.means()))
     q = dash.questionnaire
     return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
-                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang))
+                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
+                             title=title, band_key=translate(lang, "charts.band_key"))
 
 
 def unit_star_spec(dash: Dashboard, lang: str, unit_id: int, *, size: int = 200) -> dict | None:
     """One unit's own star, for the small multiples on the page and in the report; None when the
-    unit is hidden (fewer than k), so no caller can draw a star the gate did not publish."""
+    unit is hidden (fewer than k), so no caller can draw a star the gate did not publish. The
+    caller names the unit next to the star: a one-line legend would only repeat it."""
     unit = dash.unit(unit_id)
     if unit is None or not unit.shown:
         return None
     q = dash.questionnaire
     return charts.radar_spec([charts.Series(unit.label, unit.means())], knobs=_knobs(dash, lang),
                              scale_min=q.scale.min, scale_max=q.scale.max,
-                             thresholds=_thresholds(dash, lang), size=size)
+                             thresholds=_thresholds(dash, lang), size=size, legend=False)
 
 
-def roles_spec(dash: Dashboard, lang: str) -> dict:
+_unit_svgs: OrderedDict[tuple, str] = OrderedDict()
+_unit_svgs_lock = threading.Lock()
+UNIT_SVG_CACHE = 256
+
+
+def unit_star_svg(dash: Dashboard, lang: str, unit_id: int) -> str | None:
+    """The unit's small star as SVG, rendered once per release: six renders of 20–40 ms on every
+    page view would double the page's time. The key holds everything the picture depends on
+    (release, k, the unit's name and n), so a new release, a new k or a rename draws anew."""
+    unit = dash.unit(unit_id)
+    if unit is None or not unit.shown:
+        return None
+    key = (dash.round.id, dash.release.release_id, dash.release.number, dash.k, lang, unit_id,
+           unit.label, unit.n)
+    with _unit_svgs_lock:
+        if key in _unit_svgs:
+            _unit_svgs.move_to_end(key)
+            return _unit_svgs[key]
+    svg = charts.render_svg(unit_star_spec(dash, lang, unit_id))
+    with _unit_svgs_lock:
+        _unit_svgs[key] = svg
+        while len(_unit_svgs) > UNIT_SVG_CACHE:
+            _unit_svgs.popitem(last=False)
+    return svg
+
+
+def roles_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "") -> dict:
     series = [charts.Series(role.label, role.means()) for role in dash.roles if role.shown]
     q = dash.questionnaire
     return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
-                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang))
+                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
+                             title=title, band_key=translate(lang, "charts.band_key"))
 
 
-def trend_chart_spec(dash: Dashboard, lang: str) -> dict:
+def trend_rows(dash: Dashboard, lang: str) -> list[dict]:
+    """Per shown round and knob: mean, 95% interval and n, as the gate published them (the
+    trend chart and its data table read the same rows)."""
     rows = []
     for order, point in enumerate(dash.trend):
         if not point.group.shown:
@@ -64,14 +113,19 @@ def trend_chart_spec(dash: Dashboard, lang: str) -> dict:
             if summary is None:
                 continue
             # the summaries come from the gate, already at the published two decimals
-            rows.append({"knob": label, "round": point.round.name, "order": order,
+            rows.append({"key": key, "knob": label, "round": point.round.name, "order": order,
                          "mean": summary.mean, "n": summary.n,
                          "low": summary.ci_low if summary.ci_low is not None else summary.mean,
                          "high": summary.ci_high if summary.ci_high is not None
                          else summary.mean})
+    return rows
+
+
+def trend_chart_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "") -> dict:
     q = dash.questionnaire
-    return charts.trend_spec(rows, scale_min=q.scale.min, scale_max=q.scale.max,
-                             thresholds=_thresholds(dash, lang))
+    return charts.trend_spec(trend_rows(dash, lang), scale_min=q.scale.min,
+                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
+                             title=title)
 
 
 CHARTS = {"star": star_spec, "roles": roles_spec, "trend": trend_chart_spec}

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from web.csrf import CSRF_FIELD, csrf_token, set_new_csrf_cookie
-from web.i18n import LANG_COOKIE, LANGUAGES, request_language, translate
+from web.i18n import LANG_COOKIE, LANGUAGES, catalog, request_language, translate
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.autoescape = True
@@ -79,7 +79,15 @@ def render(request: Request, template: str, context: dict | None = None, *,
     return page
 
 
+BOARD_PATHS = ("/dashboard",)  # read by board members, who have no invitation link
+
+
 def error_page(request: Request, *, status_code: int, code: str, params: dict | None = None,
                ) -> HTMLResponse:
+    """A friendly error page; on the board's pages an error speaks to a board member (back to
+    the dashboard), not to a respondent (the link in the invitation)."""
+    if request.url.path.startswith(BOARD_PATHS) and f"errors.{code}_board" in catalog(
+            language(request)):
+        code = f"{code}_board"
     return render(request, "error.html", {"code": code, "params": params or {}},
                   status_code=status_code)

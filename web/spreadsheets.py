@@ -17,13 +17,15 @@ class Labels:
     """`exports.Labels` from the message files and the questionnaire's own names."""
 
     lang: str
-    questionnaire: Questionnaire
+    questionnaire: Questionnaire | None = None
 
     def _knob(self, key: str) -> str:
-        knob = self.questionnaire.knob_by_key.get(key)
+        knob = self.questionnaire.knob_by_key.get(key) if self.questionnaire else None
         return knob.name.get(self.lang) if knob else key
 
     def header(self, column: Column) -> str:
+        if column.header is not None:
+            return translate(self.lang, column.header)
         if column.knob is not None:
             return translate(self.lang, f"table.knob.{column.part}", knob=self._knob(column.knob))
         return translate(self.lang, f"table.header.{column.part}")
@@ -33,20 +35,24 @@ class Labels:
             return translate(self.lang, "table.suppressed" if raw else "table.shown")
         if column.kind == "knob":
             return self._knob(str(raw))
+        if column.kind == "choice":  # `part` names the texts: actions.status → actions.status_klaar
+            return translate(self.lang, f"{column.part}_{raw}")
         if column.kind == "band":
-            band = next((b for b in self.questionnaire.bands if b.key == raw), None)
+            bands = self.questionnaire.bands if self.questionnaire else []
+            band = next((b for b in bands if b.key == raw), None)
             return band.name.get(self.lang) if band else raw
         if column.kind == "group_type":
             return translate(self.lang, f"table.type.{raw}")
         return raw
 
 
-def csv_for(table: Table, lang: str, questionnaire: Questionnaire) -> str:
+def csv_for(table: Table, lang: str, questionnaire: Questionnaire | None = None) -> str:
     """Semicolons and decimal commas for Dutch Excel; commas and points in English."""
     dialect = exports.DUTCH_EXCEL if lang == "nl" else exports.ENGLISH_EXCEL
     return exports.to_csv(table, dialect=dialect, labels=Labels(lang, questionnaire))
 
 
-def xlsx_for(table: Table, lang: str, questionnaire: Questionnaire, *, title: str) -> bytes:
+def xlsx_for(table: Table, lang: str, questionnaire: Questionnaire | None = None, *, title: str,
+             sheet: str = "table.sheet") -> bytes:
     return exports.to_xlsx(table, labels=Labels(lang, questionnaire), title=title,
-                           sheet_name=translate(lang, "table.sheet"))
+                           sheet_name=translate(lang, sheet))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.platform.questionnaires import Questionnaire
 from api.results.gate import Published
-from api.survey.answering import SurveyContext
 from web import charts
 from web.i18n import translate
 
@@ -28,24 +28,37 @@ class Star:
     institution_shown: bool
 
 
-def survey_star(*, ctx: SurveyContext, own: dict[str, float], unit: Published,
-                total: Published, lang: str) -> Star:
-    """The group lines are the gate's published numbers, exactly as on the dashboard; the own
-    line exists only in the answer to the submit itself (`own` empty elsewhere)."""
-    q = ctx.questionnaire
+def survey_spec(*, questionnaire: Questionnaire, unit_name: str, institution_name: str,
+                own: dict[str, float], unit: Published, total: Published, lang: str,
+                title: str = "") -> tuple[dict, list[StarRow], bool]:
+    """The chart spec, its table rows and whether any line is drawn."""
+    q = questionnaire
     rows = [StarRow(knob=knob.key, label=knob.name.get(lang), own=own.get(knob.key),
                     unit=unit.means().get(knob.key), institution=total.means().get(knob.key))
             for knob in q.knobs]
     series = [charts.Series(translate(lang, "star.you"), {r.knob: r.own for r in rows})] if own else []
     if unit.shown:
-        series.append(charts.Series(ctx.unit.name, {r.knob: r.unit for r in rows}))
+        series.append(charts.Series(unit_name, {r.knob: r.unit for r in rows}))
     if total.shown:
-        series.append(charts.Series(ctx.institution.name, {r.knob: r.institution for r in rows}))
+        series.append(charts.Series(institution_name, {r.knob: r.institution for r in rows}))
     spec = charts.radar_spec(
         series, knobs=[(kn.key, kn.name.get(lang)) for kn in q.knobs],
         scale_min=q.scale.min, scale_max=q.scale.max,
-        thresholds=[(band.min, band.name.get(lang)) for band in q.bands[1:]],
+        thresholds=[(band.min, band.name.get(lang)) for band in q.bands[1:]], title=title,
+        band_key=translate(lang, "charts.band_key"),
     )
-    return Star(svg=charts.render_svg(spec) if series else "", rows=rows, own_shown=bool(own),
-                unit_shown=unit.shown,
-                institution_shown=total.shown)
+    return spec, rows, bool(series)
+
+
+def survey_star(*, questionnaire: Questionnaire, unit_name: str, institution_name: str,
+                own: dict[str, float], unit: Published, total: Published, lang: str) -> Star:
+    """The group lines are the gate's published numbers, exactly as on the dashboard; the own
+    line is drawn only in the answer to the submit and behind the private results link, never
+    behind the invitation link (`own` empty there)."""
+    spec, rows, drawn = survey_spec(questionnaire=questionnaire, unit_name=unit_name,
+                                    institution_name=institution_name, own=own, unit=unit,
+                                    total=total, lang=lang)
+    return Star(svg=charts.render_svg(spec) if drawn else "", rows=rows, own_shown=bool(own),
+                unit_shown=unit.shown, institution_shown=total.shown)
+
+

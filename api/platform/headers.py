@@ -8,7 +8,7 @@ and no third-party asset, so the policy is strict: a page that needs an exceptio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,16 +22,15 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
-# Swagger UI's page (FastAPI's get_swagger_ui_html) starts itself with an inline <script> and,
-# until its assets are served by the app, loads them from jsDelivr and its logo from FastAPI's
-# site. Only the documentation pages get this; they show no user data.
-# TODO: drop the CDN hosts once the docs are served offline (issue 12, "offline API docs").
-DOCS_CSP = "; ".join([
+# ReDoc (web/api_docs.py, assets served by the app) renders with styled-components, which insert
+# <style> elements, and parses the schema in a blob: worker. Only its page gets this; it shows
+# no user data. Swagger UI at /api/v1/docs renders under the strict policy.
+REDOC_CSP = "; ".join([
     "default-src 'self'",
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-    "font-src 'self' https://fonts.gstatic.com",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
     "worker-src 'self' blob:",
     "object-src 'none'",
     "base-uri 'none'",
@@ -58,10 +57,10 @@ class SecurityHeaders:
     """Adds the headers to every HTTP response; a header a route set itself (a stricter
     Referrer-Policy on a link page) is kept."""
 
-    def __init__(self, app: ASGIApp, *, docs_paths: Iterable[str] = (),
+    def __init__(self, app: ASGIApp, *, policies: Mapping[str, str] | None = None,
                  https_behind_proxy: bool = False) -> None:
         self.app = app
-        self.docs_paths = tuple(docs_paths)
+        self.policies = dict(policies or {})  # path → its own CSP (the exceptions, named)
         self.https_behind_proxy = https_behind_proxy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,8 +68,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        csp = DOCS_CSP if path in self.docs_paths or path.startswith(
-            tuple(p + "/" for p in self.docs_paths)) else CSP
+        csp = self.policies.get(path, CSP)
         # HSTS only means something over TLS: the request came over https, or the site's base
         # URL says a TLS proxy in front of it serves it over https (browsers ignore HSTS on http)
         hsts = scope.get("scheme") == "https" or self.https_behind_proxy

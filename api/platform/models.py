@@ -223,6 +223,25 @@ class OpenAnswer(SQLModel, table=True):
     text: str = Field(max_length=4000)
 
 
+class OwnResult(SQLModel, table=True):
+    """A respondent's own knob scores behind a private results link.
+
+    The link's secret is made at submit and shown once; only its hash is kept. Nothing here
+    names the invitation, the draft, the response or a time: the row can be reached by its
+    secret alone, and the invitation link can never reach it.
+    """
+
+    __tablename__ = "own_result"
+
+    id: int = Field(default_factory=random_id, sa_column=sa.Column(BigId, primary_key=True,
+                                                                    autoincrement=False))
+    secret_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("round.id", ondelete="CASCADE"),
+                                              nullable=False))
+    unit_id: int = Field(sa_column=_fk("unit.id"))
+    scores: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
 class AccountRole(StrEnum):
     bestuur = "bestuur"  # reads the dashboards of the institutions it is granted
     coordinator = "coordinator"  # sets up and runs rounds of the institutions it is granted
@@ -400,3 +419,39 @@ class Recipient(SQLModel, table=True):
     email: str = Field(max_length=254)
     lang: str = Field(max_length=2)
     last_reminded_on: date | None = None
+
+
+class ActionStatus(StrEnum):
+    gepland = "gepland"
+    bezig = "bezig"
+    klaar = "klaar"
+    gestopt = "gestopt"
+
+
+class Action(SQLModel, table=True):
+    """One step of an institution's action plan, made after a round (its baseline).
+
+    Admin data, never answers: it names a knob and a unit or the whole institution, and the
+    change it meets in a later round is read from published numbers only (`api.plans.progress`).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(sa_column=_fk("institution.id"))
+    round_id: int = Field(sa_column=_fk("round.id"), description="The round it was made after.")
+    unit_id: int | None = Field(
+        default=None, sa_column=_fk("unit.id", nullable=True),
+        description="None is the whole institution.")
+    knob: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    suggestion_id: str | None = Field(default=None, max_length=40,
+                                      description="The questionnaire suggestion it came from.")
+    owner: str = Field(default="", max_length=120)
+    due_on: date | None = None
+    status: str = Field(default=ActionStatus.gepland, max_length=10)
+    notes: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(
+        default=None, sa_column=_fk("account.id", nullable=True, ondelete="SET NULL"))
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: int | None = Field(
+        default=None, sa_column=_fk("account.id", nullable=True, ondelete="SET NULL"))

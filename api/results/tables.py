@@ -15,7 +15,8 @@ from typing import Literal
 
 from api.results.dashboard import Dashboard, GroupView
 
-Kind = Literal["text", "id", "count", "score", "share", "flag", "band", "knob", "group_type"]
+Kind = Literal["text", "id", "count", "score", "share", "flag", "band", "knob", "group_type",
+               "choice"]
 KNOB_PARTS: tuple[tuple[str, Kind], ...] = (
     ("n", "count"), ("mean", "score"), ("sd", "score"), ("ci_low", "score"),
     ("ci_high", "score"), ("band", "band"))
@@ -31,6 +32,7 @@ class Column:
     part: str
     knob: str | None = None
     machine_only: bool = False  # an id a spreadsheet reader has no use for
+    header: str | None = None  # the message key of its header, for layouts of other tables
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ account may read and which it may run.
 
 - `admin` (the installation) reads and runs everything;
 - `coordinator` reads and runs the institutions granted to it;
-- `bestuur` only reads the institutions granted to it.
+- `bestuur` only reads the institutions granted to it, and makes its action plan.
 
 An institution the account may not reach is answered with 404, the same as one that does not
 exist, so a URL never tells an outsider which institutions are here.
@@ -57,3 +57,17 @@ def managed_institution(*, session: Session, account: Account, slug: str) -> Ins
         if institution.slug == slug:
             return institution
     raise NotFound("No such institution.")
+
+
+def plannable_institution(*, session: Session, account: Account, slug: str) -> Institution:
+    """The institution whose action plan this account makes, or 404.
+
+    The plan is the board's own (it decides what to do after a round) and the coordinators'
+    (they carry it out), so admin, the institution's coordinators and its bestuur may make it.
+    """
+    if account.role not in (AccountRole.admin, AccountRole.coordinator, AccountRole.bestuur):
+        raise NotFound("No such action plan.")
+    for institution in readable_institutions(session=session, account=account):
+        if institution.slug == slug:
+            return institution
+    raise NotFound("No such action plan.")

@@ -1,7 +1,10 @@
 """Demo data: a fictional mbo institution with six practoraten, two rounds and ~150 responses.
 
 Each practoraat has its own knob profile, leaders see things a little brighter than practors, and
-the second round shows movement, so every part of the dashboard has something to show.
+the second round shows movement, so every part of the dashboard has something to show. The board
+made an action plan after the first round (`ACTIONS`), so the second round's dashboard shows
+progress lines: one clear rise for a practoraat, one for the institution, one within the noise,
+and one for a practoraat too small in round 2 to show.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from api.plans import actions as plan
 from api.platform.models import Account, AccountRole, Institution, Invitation, InvitationKind, UnitKind
 from api.platform.questionnaires import Catalog
 from api.results import releases
@@ -68,6 +72,19 @@ OPEN_TEXTS = {
     "open_mensen": ["Meer ruimte om fouten te bespreken.",
                     "Elkaar beter leren kennen, ook buiten de projecten."],
 }
+
+
+# (unit name or None for the institution, knob, suggestion, status, owner, notes), made after round 1
+ACTIONS = [
+    ("Practoraat Duurzame Techniek", "beloningen", "bel_s1", "klaar", "Practor Duurzame Techniek",
+     "In elk teamoverleg noemen we wie wat voor een ander deed."),
+    (None, "structuur", "stu_s4", "bezig", "Onderzoeksleider",
+     "Maandelijkse kennislunch voor alle practoraten, sinds mei."),
+    (None, "beloningen", "bel_s4", "gepland", "College van bestuur",
+     "Uren voor kennisdeling opnemen in de taakverdeling van 2027."),
+    ("Practoraat Leven Lang Ontwikkelen", "structuur", "stu_s2", "gestopt", "",
+     "Gestopt: de verbinder vertrok na twee maanden."),
+]
 
 
 def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k: int,
@@ -128,8 +145,27 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
         # the round's numbers are published by the same rule as live responses: a practoraat
         # with fewer than k respondents waits (the second round shows what that looks like)
         releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+        if r_index == 0:
+            _action_plan(session=session, catalog=catalog, institution=institution,
+                         round_=round_, units=[centre, *units])
     session.commit()
     return institution
+
+
+def _action_plan(*, session: Session, catalog: Catalog, institution: Institution, round_,
+                 units) -> None:
+    """The board's plan after the first round, from the questionnaire's suggestions."""
+    questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    by_name = {unit.name: unit for unit in units}
+    suggestions = {s.id: s for s in questionnaire.suggestions}
+    for unit_name, knob, suggestion, status, owner, notes in ACTIONS:
+        plan.build_action(session=session, catalog=catalog, institution=institution, actor=None,
+                          data=plan.ActionInput(
+                              round=round_.id, knob=knob,
+                              unit=by_name[unit_name].id if unit_name else "",
+                              title=suggestions[suggestion].title.get("nl"),
+                              suggestion=suggestion, owner=owner, status=status, notes=notes,
+                              due_on=datetime(2026, 9, 1, tzinfo=UTC).date()))
 
 
 def demo_size() -> int:

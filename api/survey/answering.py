@@ -34,6 +34,7 @@ from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.platform.text import bad_character
 from api.results import releases, scoring
+from api.survey import own_results
 from api.survey.invitations import TOKEN_PATTERN, hash_token
 from api.survey.responses import check_takes_answers, record_response
 
@@ -225,6 +226,7 @@ class Submitted:
     own: dict[str, float]
     counted: bool  # already in a release
     first: bool  # False when this was a second click on an already submitted survey
+    results_secret: str | None = None  # the private results link's secret, shown this once
 
 
 def submit(*, session: Session, ctx: SurveyContext, key: str, default_k: int) -> Submitted:
@@ -261,8 +263,10 @@ def submit(*, session: Session, ctx: SurveyContext, key: str, default_k: int) ->
         is not None
     own = {knob: score for knob, score in scoring.knob_scores(answers, questionnaire).items()
            if score is not None}
+    secret = own_results.keep(session=session, round_=ctx.round, unit_id=ctx.unit.id,
+                              own=own) if own else None
     session.commit()
-    return Submitted(own=own, counted=counted, first=True)
+    return Submitted(own=own, counted=counted, first=True, results_secret=secret)
 
 
 def _checked_draft(

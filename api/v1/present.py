@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.plans.progress import Progress
 from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Questionnaire
 from api.results import tables
@@ -55,6 +56,17 @@ def group_out(view: GroupView, kind: str) -> schemas.GroupScoresOut:
 def change_out(change: Change) -> schemas.ChangeOut:
     return schemas.ChangeOut(difference=change.difference, ci_low=change.low,
                              ci_high=change.high, clear=change.clear)
+
+
+def action_out(item: Progress, shown: Round | None) -> schemas.ActionOut:
+    a = item.action
+    return schemas.ActionOut(
+        id=a.id, round_id=a.round_id, unit_id=a.unit_id, knob=a.knob, title=a.title,
+        suggestion=a.suggestion_id, owner=a.owner, due_on=a.due_on, status=a.status,
+        notes=a.notes, created_at=a.created_at, updated_at=a.updated_at,
+        progress=schemas.ActionProgressOut(
+            round_id=shown.id if shown else None, standing=item.standing,
+            change=change_out(item.change) if item.change else None))
 
 
 def questionnaire_out(q: Questionnaire) -> schemas.QuestionnaireOut:

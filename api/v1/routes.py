@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, ValidationError
 from sqlmodel import Session, select
 
+from api.plans import progress
 from api.platform.body_limits import IMPORT_MAX_BYTES
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
@@ -30,6 +31,7 @@ from api.results.dashboard import Dashboard, build_dashboard, comparable
 from api.setup import tokens
 from api.survey import imports
 from api.v1 import present, schemas
+from web.report.pdf import report_pdf
 
 bearer = HTTPBearer(auto_error=False, description="A token from `kennisster token create`.")
 PROBLEMS = {status: {"model": schemas.Problem} for status in (401, 403, 404, 422)}
@@ -85,10 +87,10 @@ def _round(session: Session, token: tokens.TokenGrant, round_id: int) -> tuple[R
 
 
 def _dashboard(session: Session, catalog: Catalog, settings: Settings, institution: Institution,
-               round_id: int | None) -> Dashboard:
+               round_id: int | None, *, lang: str = "en", details: bool = False) -> Dashboard:
     return build_dashboard(session=session, catalog=catalog, institution=institution,
-                           round_id=round_id, default_k=settings.anonymity_k, lang="en",
-                           details=False)
+                           round_id=round_id, default_k=settings.anonymity_k, lang=lang,
+                           details=details)
 
 
 def _k(settings: Settings, institution: Institution) -> int:
@@ -174,6 +176,18 @@ def list_rounds(slug: Slug, request: Request, response: Response, session: Sessi
     return _page(request, items, len(found), limit, offset, response)
 
 
+@router.get("/institutions/{slug}/actions", response_model=schemas.Page[schemas.ActionOut],
+            summary="The action plan, each action with its change up to the latest round")
+def list_actions(slug: Slug, request: Request, response: Response, session: SessionDep,
+                 token: ReadGrant, catalog: CatalogDep, settings: SettingsDep,
+                 limit: Limit = 50, offset: Offset = 0):
+    institution = _institution(session, token, slug)
+    view = progress.plan_view(session=session, catalog=catalog, institution=institution,
+                              shown=None, default_k=settings.anonymity_k, latest=True)
+    items = [present.action_out(item, view.round) for item in view.items[offset:offset + limit]]
+    return _page(request, items, len(view.items), limit, offset, response)
+
+
 @router.get("/rounds/{round_id}/scores", response_model=schemas.ScoresOut,
             responses=CSV_RESPONSE, summary="Scores of a round per unit, per role or in total")
 def round_scores(round_id: RoundId, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
@@ -191,6 +205,28 @@ def round_scores(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
     return schemas.ScoresOut(round=present.round_out(round_, dash.release),
                              questionnaire=dash.questionnaire.ref, k=dash.k, group_by=group_by,
                              groups=groups)
+
+
+PDF_RESPONSE = {200: {"content": {"application/pdf": {"schema": {"type": "string",
+                                                                   "format": "binary"}}},
+                      "description": "The round's report as an A4 PDF"}}
+
+
+@router.get("/rounds/{round_id}/report.pdf", response_class=Response, responses=PDF_RESPONSE,
+            summary="The round's PDF report, the same the board downloads from its dashboard")
+def round_report(round_id: RoundId, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+                 settings: SettingsDep,
+                 lang: Annotated[Literal["nl", "en"] | None, Query(
+                     description="Language of the report; default the institution's.")] = None):
+    round_, institution = _round(session, token, round_id)
+    lang = lang or (institution.default_language if institution.default_language in ("nl", "en")
+                    else "nl")
+    dash = _dashboard(session, catalog, settings, institution, round_id, lang=lang, details=True)
+    name = f"kennisster-{institution.slug}-{round_id}-stand{dash.release.number}-{lang}.pdf"
+    plan = progress.plan_view(session=session, catalog=catalog, institution=institution,
+                              shown=dash.round, default_k=settings.anonymity_k)
+    return Response(report_pdf(dash, lang, plan=plan), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/rounds/{round_id}/compare", response_model=schemas.CompareOut,

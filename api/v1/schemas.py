@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -203,6 +203,33 @@ class TrendOut(BaseModel):
     versions: list[str]
     unit: UnitOut | None
     points: list[TrendPointOut]
+
+
+class ActionProgressOut(BaseModel):
+    """An action against the latest round: the change of its knob for its group since its
+    baseline round, from published numbers only."""
+
+    round_id: int | None = Field(description="The round it is read against (the latest opened).")
+    standing: Literal["measured", "hidden", "not_yet", "not_comparable"] = Field(
+        description="`hidden`: the group is below k in one of the two rounds, so no change is "
+                    "published; `not_yet`: made in or after that round.")
+    change: ChangeOut | None = None
+
+
+class ActionOut(BaseModel):
+    id: int
+    round_id: int = Field(description="The round it was made after (its baseline).")
+    unit_id: int | None = Field(description="None for the whole institution.")
+    knob: str
+    title: str
+    suggestion: str | None = Field(description="The questionnaire suggestion it came from.")
+    owner: str
+    due_on: date | None
+    status: Literal["gepland", "bezig", "klaar", "gestopt"]
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    progress: ActionProgressOut
 
 
 class ImportResponse(BaseModel):

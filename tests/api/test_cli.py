@@ -473,6 +473,41 @@ def test_demo_links_open_the_survey(kennisster, engine, app):
         assert all(client.get(path_of(link)).status_code == 200 for link in links)
 
 
+def test_up_prints_commands_that_work_as_printed_from_the_repository_root_and_says_what_they_take(
+    kennisster, engine, app, monkeypatch
+):
+    """`kennisster up` printed `kennisster invite 2 2 -n 5`: not on PATH outside the venv, and
+    two bare numbers. Now the venv's own script, the unit by name, and what each argument is."""
+    import shlex
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)  # where the README runs its commands
+    monkeypatch.setattr(cli_module, "serve", lambda **_: None)  # print the tour, do not serve
+    text = ok(kennisster("up"))
+    lines = text.splitlines()
+    invite = next(line.strip() for line in lines if " invite " in line)
+    program, *args = shlex.split(invite)
+    assert (root / program).is_file() and not Path(program).is_absolute(), program
+    assert program.endswith("kennisster") and "/" in program  # e.g. .venv/bin/kennisster
+    with engine.connect() as conn:
+        current = conn.execute(select(Round).order_by(Round.opens_at.desc())).first()
+    assert args == ["invite", str(current.id), PROFILES[0].name, "-n", "5"], args
+    explained = lines[lines.index(next(line for line in lines if " invite " in line)) + 1]
+    assert f"{current.id} = meting / round {current.name!r}" in explained, explained
+    assert "eenheid / unit" in explained
+
+    links = urls(ok(kennisster(*args)))  # the printed command, as the shell would run it
+    assert len(links) == 5
+    with TestClient(app) as client:
+        assert all(client.get(path_of(link)).status_code == 200 for link in links)
+    for what in ("round list", "unit list"):
+        line = next(line for line in lines if f" {what} " in line)
+        program, *args = shlex.split(line.split(":", 1)[1])
+        assert (root / program).is_file(), program
+        assert table_rows(ok(kennisster(*args)))
+
+
 def test_check_prints_each_questionnaire_with_its_hash(kennisster, catalog):
     text = ok(kennisster("check"))
     questionnaire = catalog.require("galbraith-star", "1.0")

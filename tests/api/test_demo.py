@@ -50,3 +50,25 @@ def test_an_interrupted_demo_leaves_nothing_and_the_next_run_loads_it_whole(sess
     assert load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
                      default_k=settings.anonymity_k) is None
     assert _count(session, Response) == demo_size()
+
+
+def test_the_demo_boards_action_plan_meets_the_second_round_with_progress_lines(session, catalog,
+                                                                              settings):
+    """Four actions made after the first round: a practoraat's clear rise, the institution's
+    clear rise, one within the noise, and one for a practoraat too small in round 2 to show."""
+    from api.plans import progress
+    from api.platform.models import Action
+
+    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                            default_k=settings.anonymity_k)
+    first, second = [r for r, _ in progress.gate.rounds_of(session=session,
+                                                           institution=institution)]
+    assert progress.latest_round(session=session, institution=institution).id == second.id
+    lines = progress.progress(session=session, catalog=catalog, institution=institution,
+                              shown=second, default_k=settings.anonymity_k)
+    assert {line.action.round_id for line in lines} == {first.id}
+    assert [line.verdict for line in lines] == ["up", "up", "noise", "hidden"]
+    assert {line.action.status for line in lines} == {"gepland", "bezig", "klaar", "gestopt"}
+    assert [line.action.unit_id is None for line in lines] == [False, True, True, False]
+    assert lines[3].change is None
+    assert _count(session, Action) == 4

@@ -658,7 +658,10 @@ def test_a_round_below_k_shows_no_result_anywhere(client, session, catalog, ques
         assert all(row[c] == "" for c in number_columns(row))
     svg = client.get(f"/dashboard/{institution.slug}/rounds/{round_.id}/charts/star.svg",
                      params={"compare": unit.id}).text
-    assert "Hogeschool Weinig" not in svg and "Practoraat Weinig" not in svg
+    # the download names the institution in its title only: no line, no point, no unit
+    assert "Practoraat Weinig" not in svg and 'aria-roledescription="point"' not in svg
+    assert svg.count("Hogeschool Weinig") == 2  # the title's text and its aria-label
+    assert "Hogeschool Weinig · Meting" in svg and "nog geen tussenstand" in svg
 
 
 # --- the numbers are the scoring module's ----------------------------------------------------

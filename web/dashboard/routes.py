@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.plans import progress
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.models import Account
@@ -15,9 +17,10 @@ from api.results.tables import units_table
 from api.setup import access
 from web import charts, spreadsheets
 from web.access import CurrentAccount
-from web.dashboard_charts import CHARTS
+from web.dashboard_charts import CHARTS, download_title, trend_rows, unit_star_svg
 from web.i18n import translate
 from web.pages import language, local_time, render
+from web.report.pdf import report_pdf
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 SORTABLE = {"name", "n", "spread"}
@@ -46,6 +49,13 @@ def _stand(dash: Dashboard) -> str:
     """The release a download reflects, in its file name: two downloads of the same release
     carry the same name, and a later release a new one."""
     return f"stand{dash.release.number}"
+
+
+def overlay_query(compare: list[int], previous: bool) -> str:
+    """The star's overlay as the download route reads it: `compare` repeated per unit,
+    `previous=1` only when set ('' when neither); a list or None in one parameter is a 422."""
+    pairs = [("compare", unit_id) for unit_id in compare] + ([("previous", "1")] if previous else [])
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def _sorted_units(dash: Dashboard, sort: str, descending: bool):
@@ -83,7 +93,7 @@ def dashboard(
     knob_keys = [knob.key for knob in dash.questionnaire.knobs]
     sort = sort if sort in SORTABLE or sort in knob_keys else "name"
     compare = [unit_id for unit_id in compare if (u := dash.unit(unit_id)) and u.shown]
-    chart_query = {"compare": compare, "previous": "1" if previous else None}
+    chart_query = overlay_query(compare, previous)
     svgs = {
         "star": charts.render_svg(CHARTS["star"](dash, lang, compare=compare, previous=previous)),
         "roles": charts.render_svg(CHARTS["roles"](dash, lang)) if any(
@@ -91,10 +101,14 @@ def dashboard(
         "trend": charts.render_svg(CHARTS["trend"](dash, lang)) if sum(
             p.group.shown for p in dash.trend) > 1 else None,
     }
+    unit_stars = [(unit, unit_star_svg(dash, lang, unit.key)) for unit in dash.units]
     page = render(request, "dashboard/index.html", {
         "dash": dash, "q": dash.questionnaire, "svgs": svgs, "units": _sorted_units(
             dash, sort, order == "desc"), "sort": sort, "order": order, "compare": compare,
-        "previous": previous, "chart_query": chart_query,
+        "previous": previous, "chart_query": chart_query, "unit_stars": unit_stars,
+        "trend_rows": trend_rows(dash, lang) if svgs["trend"] else [],
+        "plan": progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
+                                   shown=dash.round, default_k=settings.anonymity_k),
     })
     page.headers.update(PRIVATE)
     return page
@@ -110,10 +124,11 @@ def chart_download(
 ):
     dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
     lang = language(request)
+    title = download_title(dash, lang)  # a file travels without the page that names it
     if chart == "star":
-        spec = CHARTS["star"](dash, lang, compare=compare, previous=previous)
+        spec = CHARTS["star"](dash, lang, compare=compare, previous=previous, title=title)
     else:
-        spec = CHARTS[chart](dash, lang)
+        spec = CHARTS[chart](dash, lang, title=title)
     name = f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-{chart}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
     if fmt == "svg":
@@ -139,3 +154,19 @@ def table_download(
         when=local_time(dash.release.published_at, lang))
     return Response(spreadsheets.xlsx_for(table, lang, dash.questionnaire, title=title),
                     media_type=spreadsheets.XLSX, headers=disposition)
+
+
+@router.get("/{slug}/rounds/{round_id}/report.pdf", name="dashboard_report")
+def report_download(
+    slug: str, round_id: RoundId, request: Request, session: SessionDep, catalog: CatalogDep,
+    settings: SettingsDep, account: CurrentAccount,
+):
+    """The round's whole report as a PDF, in the reader's language (`?lang=en` overrides)."""
+    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
+    lang = language(request)
+    name = (f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-"
+            f"{translate(lang, 'report.file_name')}.pdf")
+    plan = progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
+                              shown=dash.round, default_k=settings.anonymity_k)
+    return Response(report_pdf(dash, lang, plan=plan), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})

@@ -85,7 +85,8 @@ def start(token: str, request: Request, session: SessionDep, catalog: CatalogDep
 
 
 def _knob_page(request: Request, ctx: SurveyContext, token: str, knob: str, *,
-               values: dict, open_values: dict, errors: dict, status_code: int = 200):
+               values: dict, open_values: dict, errors: dict, status_code: int = 200,
+               saved: bool = False):
     steps = _steps(ctx)
     return render(request, "survey/knob.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token,
@@ -95,6 +96,7 @@ def _knob_page(request: Request, ctx: SurveyContext, token: str, knob: str, *,
         "values": values, "open_values": open_values, "errors": errors,
         "step": steps.index(knob) + 1, "steps": len(steps) + 1,
         "previous": steps[steps.index(knob) - 1] if steps.index(knob) > 0 else None,
+        "saved": saved, "link": str(request.url_for("survey_intro", token=token)),
     }, status_code=status_code)
 
 
@@ -109,8 +111,10 @@ def knob_page(token: str, knob: str, request: Request, session: SessionDep, cata
     if draft is None or draft.role is None or not _known_knob(ctx, knob):
         return _redirect(request, "survey_intro", token=token)
     values = {item_id: ("dk" if v is None else str(v)) for item_id, v in draft.answers.items()}
+    # ?saved=1: back from "save and continue later", the page says the answers are kept
     return _knob_page(request, ctx, token, knob, values=values,
-                      open_values=dict(draft.open_answers), errors={})
+                      open_values=dict(draft.open_answers), errors={},
+                      saved=request.query_params.get("saved") == "1")
 
 
 @router.post("/{token}/k/{knob}", name="survey_knob_save")
@@ -141,7 +145,8 @@ def knob_save(token: str, knob: str, request: Request, session: SessionDep,
     if action == "next" and position + 1 < len(steps):
         return _redirect(request, "survey_knob", token=token, knob=steps[position + 1])
     if action == "save":
-        return _redirect(request, "survey_knob", token=token, knob=knob)
+        saved = request.url_for("survey_knob", token=token, knob=knob).include_query_params(saved=1)
+        return RedirectResponse(saved, status_code=303)
     return _redirect(request, "survey_finish", token=token)
 
 
@@ -168,7 +173,7 @@ def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     done = survey.submit(session=session, ctx=ctx, key=_key(request, session, ctx, token),
                          default_k=settings.anonymity_k)
     return _thanks_page(request, session, settings, ctx, token, own=done.own,
-                        counted=done.counted, first=done.first)
+                        counted=done.counted, first=done.first, secret=done.results_secret)
 
 
 @router.get("/{token}/bedankt", name="survey_thanks", response_class=HTMLResponse)
@@ -181,7 +186,8 @@ def thanks(token: str, request: Request, session: SessionDep, catalog: CatalogDe
 
 
 def _thanks_page(request: Request, session, settings, ctx: SurveyContext, token: str, *,
-                 own: dict[str, float], counted: bool | None, first: bool):
+                 own: dict[str, float], counted: bool | None, first: bool,
+                 secret: str | None = None):
     k = gate.threshold(default_k=settings.anonymity_k, institution=ctx.institution)
     unit = gate.unit_total(session=session, round_id=ctx.round.id, unit_id=ctx.unit.id, k=k)
     total = gate.round_total(session=session, round_id=ctx.round.id, k=k)
@@ -189,8 +195,16 @@ def _thanks_page(request: Request, session, settings, ctx: SurveyContext, token:
     # End the transaction before drawing: after a submit this request's session writes, and on
     # SQLite a writing session's transaction holds the database's one write lock.
     session.commit()
-    star = survey_star(ctx=ctx, own=own, unit=unit, total=total, lang=language(request))
-    return render(request, "survey/thanks.html", {
+    star = survey_star(questionnaire=ctx.questionnaire, unit_name=ctx.unit.name,
+                       institution_name=ctx.institution.name, own=own, unit=unit, total=total,
+                       lang=language(request))
+    page = render(request, "survey/thanks.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "own": own, "star": star, "k": k,
         "counted": counted, "first": first, "release": release,
+        # the host the respondent reached, as every other link on the page
+        "results_url": str(request.url_for("own_result", secret=secret)) if secret else None,
+        "secret": secret,
     })
+    if secret:  # the page holds the private link: no cache may keep it
+        page.headers["Cache-Control"] = "no-store"
+    return page

@@ -33,11 +33,12 @@ def endpoints(w) -> dict[str, tuple[str, str]]:
         "compare": ("GET", f"/api/v1/rounds/{r}/compare"),
         "compare_institutions": ("GET", "/api/v1/compare/institutions"),
         "import": ("POST", f"/api/v1/rounds/{r}/responses"),
+        "report": ("GET", f"/api/v1/rounds/{r}/report.pdf"),
     }
 
 
 ENDPOINTS = ["questionnaires", "questionnaire", "institutions", "institution", "units", "rounds",
-             "trend", "scores", "compare", "compare_institutions", "import"]
+             "trend", "scores", "compare", "compare_institutions", "import", "report"]
 READ_ENDPOINTS = [e for e in ENDPOINTS if e != "import"]
 
 

@@ -30,6 +30,7 @@ OPERATIONS = {
     ("get", "/api/v1/institutions"), ("get", "/api/v1/institutions/{slug}"),
     ("get", "/api/v1/institutions/{slug}/units"), ("get", "/api/v1/institutions/{slug}/rounds"),
     ("get", "/api/v1/institutions/{slug}/trend"), ("get", "/api/v1/rounds/{round_id}/scores"),
+    ("get", "/api/v1/institutions/{slug}/actions"),
     ("get", "/api/v1/rounds/{round_id}/compare"), ("get", "/api/v1/compare/institutions"),
     ("post", "/api/v1/rounds/{round_id}/responses"),
 }
