@@ -300,3 +300,46 @@ def test_a_line_break_in_an_open_answer_is_still_welcome(client, world):
         "csrf_token": csrf, "item-str1": "4", "open-open_strategie": "regel 1\r\n\tregel 2",
         "action": "save"}, follow_redirects=False)
     assert saved.status_code == 303
+
+
+def _calls(dependant) -> set:
+    found = {dependant.call}
+    for sub in dependant.dependencies:
+        found |= _calls(sub)
+    return found
+
+
+def test_every_form_of_the_pages_passes_the_one_text_check(app):
+    """A page route reads its form's values through `form_pairs` (values checked); only the
+    survey takes `form_fields`, whose parser checks each value with the same rule and shows the
+    message at the field. The CSRF check takes the names only. Every route checks its query and
+    path (`check_url_text`)."""
+    from api.platform.deps import check_url_text, form_fields, form_pairs
+
+    routes = _api_routes(app)
+    posts = [r for r in routes if "POST" in r.methods and not r.path.startswith("/api/")]
+    assert len(posts) > 20
+    for route in posts:
+        direct = {sub.call for sub in route.dependant.dependencies}
+        if form_fields in direct:
+            assert route.path.startswith("/s/"), route.path
+        if route.path.startswith("/s/"):
+            assert form_pairs not in _calls(route.dependant), route.path
+    assert sum(form_pairs in {sub.call for sub in r.dependant.dependencies} for r in posts) > 10
+    for route in routes:
+        assert check_url_text in _calls(route.dependant), route.path
+
+
+def _api_routes(app) -> list:
+    """Every APIRoute, with FastAPI's lazily included routers flattened (see the tenancy
+    matrix's `app_routes`)."""
+    from fastapi.routing import APIRoute
+
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        found = list(app.routes)
+    else:
+        found = list(iter_route_contexts(app.routes))
+    return [route for route in found if isinstance(getattr(route, "original_route", route),
+                                                   APIRoute) and hasattr(route, "dependant")]
