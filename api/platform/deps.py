@@ -59,7 +59,8 @@ async def _pairs(request: Request) -> list[tuple[str, str]]:
 
 
 async def form_fields(request: Request) -> list[tuple[str, str]]:
-    """`form_pairs` for a page that shows a message at each field (the survey): the names are
+    """`form_pairs` for a page that shows a message at each field (the survey, the action plan):
+    the names are
     checked here, each value by the page's own parser with the same rule (`text.bad_character`),
     so the form comes back with the answers kept and the message beside the field."""
     return await _pairs(request)
