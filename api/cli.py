@@ -30,6 +30,7 @@ from api.setup import (
     account_admin,
     account_links,
     accounts,
+    audit,
     institutions,
     inviting,
     rounds,
@@ -353,9 +354,16 @@ def round_import(
                 table.add_row(str(problem.row or "—"), problem.column or "—", problem.message)
             console.print(table)
             raise
+        def record_late(session, count: int) -> None:
+            audit.record(session=session, actor=None, action="responses_imported_after_close",
+                         institution=round_.institution_id,
+                         detail=f"{count} response(s) into closed round {round_.id} "
+                                f"({round_.name}) with --allow-closed")
+
         count, _ = imports.import_responses(
             session=session, round_=round_, questionnaire=questionnaire, rows=checked,
-            default_k=get_settings().anonymity_k, allow_closed=allow_closed)
+            default_k=get_settings().anonymity_k, allow_closed=allow_closed,
+            record_late=record_late)
         console.print(f"{count} response(s) imported into round {round_.id}: {round_.name}")
 
 

@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,6 @@ from api.platform.parsing import plain_int
 from api.platform.questionnaires import Questionnaire
 from api.platform.text import bad_character
 from api.results import releases
-from api.setup import audit
 from api.survey.answering import OPEN_ANSWER_MAX, clean_text
 from api.survey.responses import check_takes_answers, record_response
 
@@ -189,13 +188,14 @@ def _submission_keys(count: int, idempotency_key: str | None, scope: str) -> lis
 def import_responses(
     *, session: Session, round_: Round, questionnaire: Questionnaire, rows: Sequence[CheckedRow],
     default_k: int, idempotency_key: str | None = None, scope: str = "",
-    allow_closed: bool = False,
+    allow_closed: bool = False, record_late: Callable[[Session, int], object] | None = None,
 ) -> tuple[int, bool]:
     """Store all rows in one transaction; (number stored, whether this was a replay).
 
     Imported responses follow the same release rule as the survey's: they are released in the
     same transaction as far as the rule allows, and the rest waits. With an Idempotency-Key a
-    retried upload finds its first rows and stores nothing again.
+    retried upload finds its first rows and stores nothing again. `record_late` (the caller's
+    audit entry for an import into a closed round) runs in the same transaction.
     """
     keys = _submission_keys(len(rows), idempotency_key, f"{scope}:{round_.id}")
     if idempotency_key and session.exec(
@@ -211,11 +211,8 @@ def import_responses(
                             questionnaire=questionnaire, answers=row.answers,
                             open_answers=row.open_answers, submission_key=key)
         releases.release_due(session=session, round_id=round_.id, default_k=default_k)
-        if late:
-            audit.record(session=session, actor=None, action="responses_imported_after_close",
-                         institution=round_.institution_id,
-                         detail=f"{len(rows)} response(s) into closed round {round_.id} "
-                                f"({round_.name}) with --allow-closed")
+        if late and record_late is not None:
+            record_late(session, len(rows))
         session.commit()
     except IntegrityError:
         # The same key raced in from another request (PostgreSQL lets both reach the insert).
