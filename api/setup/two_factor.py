@@ -24,8 +24,16 @@ from datetime import datetime, timedelta
 import pyotp
 from sqlmodel import Session, delete, select
 
-from api.platform.errors import Conflict, DomainError, InvalidInput
-from api.platform.models import Account, AccountRole, RecoveryCode, TwoFactor, utcnow
+from api.platform.errors import Conflict, DomainError, InvalidInput, NotFound
+from api.platform.models import (
+    Account,
+    AccountInstitution,
+    AccountRole,
+    Institution,
+    RecoveryCode,
+    TwoFactor,
+    utcnow,
+)
 from api.setup import audit
 
 ISSUER = "Kennisster"
@@ -277,14 +285,21 @@ def switch_off(*, session: Session, account: Account,
     _remove(session, account)
 
 
-def reset(*, session: Session, actor: Account | None, account: Account) -> None:
+def reset(*, session: Session, actor: Account | None, account_id: int,
+          institution: Institution | None = None) -> Account:
     """An administrator (or the command line) removes someone's lost app: they enrol again at
-    their next sign-in. Logged, and every session of the account ends."""
+    their next sign-in. Logged, and every session of the account ends. `institution` is where
+    it was done (the account must belong to it), for the log."""
     if actor is not None and actor.role != AccountRole.admin:
         raise Conflict("Only an administrator resets someone's two-factor sign-in.",
                        code="two_factor_reset_admin_only")
-    _remove(session, account)
-    account.session_version += 1
-    session.add(account)
-    audit.record(session=session, actor=actor, action="two_factor.reset",
-                 detail=f"account {account.email}")
+    target = session.get(Account, account_id)
+    if target is None or (institution is not None and session.get(
+            AccountInstitution, (account_id, institution.id)) is None):
+        raise NotFound("No such account here.")
+    _remove(session, target)
+    target.session_version += 1
+    session.add(target)
+    audit.record(session=session, actor=actor, action="two_factor_reset", institution=institution,
+                 detail=target.email)
+    return target
