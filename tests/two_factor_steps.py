@@ -98,19 +98,47 @@ def after_password(client, email: str, response):
 
 # --- in a browser ----------------------------------------------------------------------------
 
-def in_browser(page, email: str) -> None:
+def code_in_browser(page, email: str) -> None:
+    """On the code page after a right password: type the app's code and send it."""
+    page.locator("#code").fill(APPS[email.strip().lower()].code())
+    with page.expect_navigation():
+        page.locator("form.login button[type=submit]").click()
+
+
+def enrol_in_browser(page, email: str, look=None) -> App:
+    """On the enrolment page: type the key shown into the app, send its first code, save the
+    recovery codes and continue. `look(page, what)` may look at each page on the way."""
+    app = App(secret=re.sub(r"\s+", "", page.locator("#secret").inner_text()))
+    APPS[email.strip().lower()] = app
+    page.locator("#code").fill(app.code())
+    with page.expect_navigation():
+        page.locator("form.login button[type=submit]").click()
+    app.recovery = [code.strip() for code in page.locator("ol.codes code").all_inner_texts()]
+    assert len(app.recovery) == 10, page.url
+    if look:
+        look(page, "recovery codes")
+    with page.expect_navigation():
+        page.locator(".recovery-codes a.button").click()
+    return app
+
+
+def in_browser(page, email: str, look=None) -> None:
     """After the login form was sent: the code page or the enrolment page, as a person would."""
     page.wait_for_load_state()
     if "/login/code" in page.url:
-        page.locator("#code").fill(APPS[email.strip().lower()].code())
-        with page.expect_navigation():
-            page.locator("form.login button[type=submit]").click()
+        if look:
+            look(page, "code")
+        code_in_browser(page, email)
     elif "/account/tweestaps" in page.url:
-        app = App(secret=re.sub(r"\s+", "", page.locator("#secret").inner_text()))
-        APPS[email.strip().lower()] = app
-        page.locator("#code").fill(app.code())
-        with page.expect_navigation():
-            page.locator("form.login button[type=submit]").click()
-        app.recovery = [code.strip() for code in page.locator("ol.codes code").all_inner_texts()]
-        with page.expect_navigation():
-            page.locator(".recovery-codes a.button").click()
+        if look:
+            look(page, "enrol")
+        enrol_in_browser(page, email, look)
+
+
+def sign_in_in_browser(page, email: str, password: str, look=None) -> None:
+    """On the login page: the password, then whatever second step is asked."""
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    with page.expect_navigation():
+        page.locator("form.login button[type=submit]").click()
+    in_browser(page, email, look)
