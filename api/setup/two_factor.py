@@ -110,6 +110,13 @@ def _row(session: Session, account: Account) -> TwoFactor | None:
     return session.get(TwoFactor, account.id)
 
 
+def _locked_row(session: Session, account: Account) -> TwoFactor | None:
+    """The row locked until commit (PostgreSQL): two parallel posts of one code cannot both
+    pass the check of its step (SQLite serialises writers already)."""
+    return session.exec(select(TwoFactor).where(TwoFactor.account_id == account.id)
+                        .with_for_update()).first()
+
+
 def is_enrolled(*, session: Session, account: Account) -> bool:
     row = _row(session, account)
     return row is not None and row.enrolled_at is not None
@@ -152,7 +159,7 @@ def confirm_enrolment(*, session: Session, account: Account, code: str, secret_k
                       now: datetime | None = None) -> list[str]:
     """The first code from the app switches it on; returns the recovery codes, shown once."""
     now = now or utcnow()
-    row = _row(session, account)
+    row = _locked_row(session, account)
     if row is None or row.enrolled_at is not None:
         raise NotEnrolled("Start the enrolment first.")
     _check_code(session, row, code, secret_key, now)
@@ -222,7 +229,7 @@ def verify(*, session: Session, account: Account, code: str, secret_key: str,
     """The second step of a sign-in: a code of the app, or else one unused recovery code.
     Returns "totp" or "recovery"; a wrong one raises CodeWrong and counts towards the lock."""
     now = now or utcnow()
-    row = _row(session, account)
+    row = _locked_row(session, account)
     if row is None or row.enrolled_at is None:
         raise NotEnrolled("Two-factor sign-in is not on for this account.")
     normalised = _normalise(code)
