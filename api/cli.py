@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from api.platform.db import make_engine, session_scope
 from api.platform.errors import DomainError
+from api.platform.models import Institution
 from api.platform.questionnaires import QuestionnaireError, load_catalog
 from api.platform.settings import ROOT, get_settings
 from api.results import gate, releases
@@ -38,7 +39,7 @@ from api.setup import (
     units,
 )
 from api.setup.unit_tree import UnitImportRefused
-from api.survey import invitations, mailing
+from api.survey import imports, invitations, mailing
 
 app = typer.Typer(help="Kennisster: zelfevaluatie van kennisdeling tussen practoraten.",
                   no_args_is_help=True, add_completion=False)
@@ -321,6 +322,42 @@ def round_extend(
                                      round_=rounds.get_round(session=session, round_id=round_id),
                                      closes_at=_when(closes))
         console.print(f"Round {round_.id} now closes {round_.closes_at:%Y-%m-%d %H:%M} UTC")
+
+
+@round_app.command("import")
+def round_import(
+    round_id: int,
+    file: Annotated[Path, typer.Argument(help="A CSV file with the columns unit, role and the "
+                                              "item and open question ids.",
+                                         exists=True, dir_okay=False, readable=True)],
+    allow_closed: Annotated[bool, typer.Option(
+        "--allow-closed", help="Import into a round that has closed (late paper forms); the "
+                               "audit log records it.")] = False,
+) -> None:
+    """Import responses collected on paper into a round, all or nothing, by the survey's rules:
+    never before the round opens, and after it closes only with --allow-closed."""
+    with _use_case(write=True) as session:
+        round_ = rounds.get_round(session=session, round_id=round_id)
+        questionnaire = _catalog().require(round_.questionnaire_slug, round_.questionnaire_version)
+        try:
+            text = file.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            _fail(f"{file.name} is not UTF-8 text.")
+        try:
+            checked = imports.check_rows(
+                imports.rows_from_csv(text, questionnaire), questionnaire=questionnaire,
+                units=institutions.list_units(session=session, institution=session.get(
+                    Institution, round_.institution_id)))
+        except imports.ImportRejected as exc:
+            table = Table("row", "column", "problem", title=f"{file.name}: nothing imported")
+            for problem in exc.problems:
+                table.add_row(str(problem.row or "—"), problem.column or "—", problem.message)
+            console.print(table)
+            raise
+        count, _ = imports.import_responses(
+            session=session, round_=round_, questionnaire=questionnaire, rows=checked,
+            default_k=get_settings().anonymity_k, allow_closed=allow_closed)
+        console.print(f"{count} response(s) imported into round {round_.id}: {round_.name}")
 
 
 @round_app.command("list")

@@ -7,15 +7,18 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import inspect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.platform.body_limits import BodyLimit, BodyTooLarge, Limit
 from api.platform.db import make_engine, session_scope
+from api.platform.deps import check_url_text
 from api.platform.errors import DomainError, LoginRequired, TwoFactorRequired
+from api.platform.headers import REDOC_CSP, SecurityHeaders
 from api.platform.questionnaires import load_catalog
 from api.platform.settings import Settings, get_settings
 from api.results import releases
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
 
     app = FastAPI(title="Kennisster", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # web/api_docs.py serves both without a CDN
-                  openapi_url=f"{API_PREFIX}/openapi.json")
+                  openapi_url=f"{API_PREFIX}/openapi.json", dependencies=[Depends(check_url_text)])
     app.state.settings = settings
     app.state.catalog = catalog
     app.state.engine = engine
@@ -75,13 +78,31 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
 
     app.include_router(api_router)
     app.include_router(web_router)
-    add_etags(app, prefix=API_PREFIX)
     add_api_docs(app, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
               name="static")
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith(API_PREFIX)
+
+    def refuse_body(scope, limit: Limit):
+        request = Request(scope)
+        size = f"{limit.max_bytes // 1024} KB" if limit.max_bytes < 1024 * 1024 else \
+            f"{limit.max_bytes // (1024 * 1024)} MB"
+        if wants_json(request):
+            return problem(413, "payload_too_large", f"The request body is larger than {size}, "
+                           f"the limit for {limit.family} requests; nothing was read or stored.")
+        return error_page(request, status_code=413, code="body_too_large", params={"size": size})
+
+    build_stack = app.build_middleware_stack
+    # innermost middleware: a body passing its limit is raised from inside the route and
+    # answered by the handlers below; an outer BaseHTTPMiddleware (ETags) would wrap it
+    app.add_middleware(BodyLimit, refuse=refuse_body)
+    add_etags(app, prefix=API_PREFIX)
+    # Security headers wrap even the server-error middleware, so a 500 page carries them too.
+    app.build_middleware_stack = lambda: SecurityHeaders(
+        build_stack(), policies={f"{API_PREFIX}/redoc": REDOC_CSP},
+        https_behind_proxy=settings.base_url.startswith("https://"))
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
@@ -101,6 +122,8 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if isinstance(exc, BodyTooLarge):
+            return refuse_body(request.scope, exc.limit)
         if wants_json(request):
             response = problem(exc.status_code, "error", str(exc.detail))
             response.headers.update(exc.headers or {})

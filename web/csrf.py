@@ -13,7 +13,7 @@ import secrets
 
 from fastapi import Request
 
-from api.platform.deps import FormPairs
+from api.platform.deps import FormFields
 from api.platform.errors import CsrfFailed
 
 CSRF_COOKIE = "ks_csrf"
@@ -40,8 +40,9 @@ def set_new_csrf_cookie(request: Request, response) -> None:
                             secure=request.url.scheme == "https")
 
 
-def verify_csrf(request: Request, form: FormPairs) -> None:
-    """Dependency for every page router: a POST must carry the token of the cookie it sends."""
+def verify_csrf(request: Request, form: FormFields) -> None:
+    """Dependency for every page router: a POST must carry the token of the cookie it sends.
+    (Its values are checked by the route's own `FormPairs` or, on the survey, its parser.)"""
     if request.method != "POST":
         return
     cookie = request.cookies.get(CSRF_COOKIE, "")

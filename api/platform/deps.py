@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from api.platform.body_limits import FILE_MAX_BYTES
 from api.platform.errors import InvalidInput
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
+from api.platform.text import check_text
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -26,7 +28,7 @@ CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 FORM_MAX_FIELDS = 200
 UPLOAD_SUFFIX = "/upload"  # the only routes that take a file: admin imports of units and addresses
-UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_MAX_BYTES = FILE_MAX_BYTES
 
 
 def _takes_file(request: Request) -> bool:
@@ -37,14 +39,46 @@ async def form_pairs(request: Request) -> list[tuple[str, str]]:
     """The posted form as (name, value) pairs, repeats kept so a tampered form can be named.
 
     Files are refused and the number of fields is bounded: no page needs either, except an
-    upload route (its path ends in `/upload`), which takes one file.
+    upload route (its path ends in `/upload`), which takes one file. Every name and value passes
+    the one text check (`api.platform.text`): a control character is refused before any route
+    sees it.
     """
+    pairs = await _pairs(request)
+    for name, value in pairs:
+        check_text(value, field=name)
+    return pairs
+
+
+async def _pairs(request: Request) -> list[tuple[str, str]]:
     form = await request.form(max_files=1 if _takes_file(request) else 0,
                               max_fields=FORM_MAX_FIELDS)
-    return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    for name, _ in pairs:
+        check_text(name, field=name, multiline=False)
+    return pairs
+
+
+async def form_fields(request: Request) -> list[tuple[str, str]]:
+    """`form_pairs` for a page that shows a message at each field (the survey, the action plan):
+    the names are
+    checked here, each value by the page's own parser with the same rule (`text.bad_character`),
+    so the form comes back with the answers kept and the message beside the field."""
+    return await _pairs(request)
 
 
 FormPairs = Annotated[list[tuple[str, str]], Depends(form_pairs)]
+FormFields = Annotated[list[tuple[str, str]], Depends(form_fields)]
+
+
+def check_url_text(request: Request) -> None:
+    """Query strings and path parameters hold no control characters (a path not even a line
+    break): a dependency of every route (`create_app`), so no route can forget it."""
+    for name, value in request.query_params.multi_items():
+        check_text(name, field=name, multiline=False)
+        check_text(value, field=name)
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            check_text(value, field=name, multiline=False)
 
 
 @dataclass(frozen=True)

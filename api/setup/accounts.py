@@ -1,8 +1,21 @@
 """Accounts of board members, coordinators and administrators: passwords, grants and login
 throttling. Who may see or run what is decided in `api.setup.access`.
 
-Passwords are stored as argon2 hashes. Failed logins are counted in the database per account
-name and per client address, so every app server behind a load balancer slows the same attacker.
+Passwords are stored as argon2 hashes. Failed logins are counted in the database, so every app
+server behind a load balancer slows the same attacker, under three keys:
+
+- per client address (`ip`): 20 free failures in 15 minutes across all account names, then a
+  lock of 30 s that doubles with every further failure, at most 15 minutes;
+- per client and account name (`pair`): 5 free failures, then the same growing lock;
+- per account name (`email`): 5 free failures from any clients, then the same growing lock.
+
+A locked client or pair is refused (429) even with the right password: that client is guessing.
+The account name's lock refuses only clients that failed for this name in the window, so someone
+who knows a board member's address cannot lock the owner out: the owner, from a client that has
+not been guessing, still gets in with the right password. While an address is locked, a client
+that never failed for it gets its one attempt checked; a wrong one makes it a guessing client
+too. A successful login clears the name's and the pair's counters, and so does choosing a new
+password by a reset link (`set_password`): the link proves the owner holds the mailbox.
 """
 
 from __future__ import annotations
@@ -29,7 +42,7 @@ from api.platform.models import (
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
-FREE_FAILURES = {"email": 5, "ip": 20}
+FREE_FAILURES = {"email": 5, "ip": 20, "pair": 5}
 WINDOW = timedelta(minutes=15)
 MAX_LOCK = timedelta(minutes=15)
 
@@ -79,10 +92,12 @@ def check_new_password(password: str) -> None:
 
 
 def set_password(*, session: Session, account: Account, password: str) -> None:
-    """A new password, and every session of the account ends (flush only)."""
+    """A new password: every session of the account ends and the lock on its name is lifted
+    (flush only)."""
     check_new_password(password)
     account.password_hash = _hasher.hash(password)
     end_sessions(session=session, account=account)
+    clear_address_lock(session=session, email=account.email)
 
 
 def check_password(account: Account, password: str) -> bool:
@@ -129,8 +144,20 @@ def list_accounts(*, session: Session) -> list[Account]:
 
 
 def _attempt_keys(email: str, client: str) -> dict[str, str]:
-    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:40]
-    return {"email": f"email:{digest}", "ip": f"ip:{client[:60]}"}
+    address = normalise_email(email)
+    digest = hashlib.sha256(address.encode()).hexdigest()[:40]
+    pair = hashlib.sha256(f"{client}\n{address}".encode()).hexdigest()[:40]
+    return {"email": f"email:{digest}", "ip": f"ip:{client[:60]}", "pair": f"pair:{pair}"}
+
+
+def clear_address_lock(*, session: Session, email: str) -> None:
+    """Forget the failed logins counted for this account name (flush only): its owner proved
+    who they are (a reset link). The counters of guessing clients stay."""
+    key = _attempt_keys(email, "")["email"]
+    attempt = session.get(LoginAttempt, key)
+    if attempt is not None:
+        session.delete(attempt)
+        session.flush()
 
 
 def _locked_attempts(session: Session, keys: dict[str, str], now: datetime) -> dict[str, LoginAttempt]:
@@ -149,8 +176,17 @@ def _locked_attempts(session: Session, keys: dict[str, str], now: datetime) -> d
     return attempts
 
 
+def _guessing(attempt: LoginAttempt, now: datetime) -> bool:
+    return attempt.failures > 0 and now - attempt.first_failure_at <= WINDOW
+
+
 def _check_lock(attempts: dict[str, LoginAttempt], now: datetime) -> None:
-    for attempt in attempts.values():
+    """A locked client or pair is refused; a locked account name only refuses a client that
+    has been guessing it (see the module's docstring)."""
+    clean = not _guessing(attempts["pair"], now)
+    for kind, attempt in attempts.items():
+        if kind == "email" and clean:
+            continue
         if attempt.locked_until and attempt.locked_until > now:
             seconds = int((attempt.locked_until - now).total_seconds()) + 1
             raise TooManyAttempts("Too many failed logins; try again later.",
@@ -189,6 +225,7 @@ def authenticate(*, session: Session, email: str, password: str, client: str,
         session.commit()
         raise LoginFailed("The e-mail address or password is not right.")
     session.delete(attempts["email"])
+    session.delete(attempts["pair"])
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
         session.add(account)

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from api.platform.errors import InvalidInput, InvitationUnknown, InvitationUsed, RoundClosed, RoundNotOpen
+from api.platform.errors import InvalidInput, InvitationUnknown, InvitationUsed
 from api.platform.models import (
     Draft,
     Institution,
@@ -32,14 +32,14 @@ from api.platform.models import (
 )
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog, Questionnaire
+from api.platform.text import bad_character
 from api.results import releases, scoring
 from api.survey import own_results
 from api.survey.invitations import TOKEN_PATTERN, hash_token
-from api.survey.responses import record_response
+from api.survey.responses import check_takes_answers, record_response
 
 DONT_KNOW = "dk"
 OPEN_ANSWER_MAX = 2000
-ALLOWED_CONTROL = {"\n", "\r", "\t"}
 FORM_CONTROL_FIELDS = frozenset({"action", "csrf_token"})
 DRAFT_KEY_PATTERN = TOKEN_PATTERN
 
@@ -70,11 +70,7 @@ def open_survey(
     if invitation is None:
         raise InvitationUnknown("This survey link does not exist.")
     round_ = session.get(Round, invitation.round_id)
-    status = round_.status(now or utcnow())
-    if status == "not_open":
-        raise RoundNotOpen("This round has not opened yet.", opens_at=round_.opens_at)
-    if status == "closed":
-        raise RoundClosed("This round is closed.", closes_at=round_.closes_at)
+    check_takes_answers(round_, now=now)
     if invitation.used_on is not None and not allow_used:
         raise InvitationUsed("This personal link has already been used to submit answers.")
     return SurveyContext(
@@ -187,7 +183,7 @@ def clean_text(raw: str, *, limit: int) -> tuple[str, str | None]:
     """Trimmed text, or a problem code: PostgreSQL refuses NUL bytes that SQLite keeps, so
     control characters are refused everywhere and the same input gets the same answer."""
     text = raw.strip()
-    if any(ord(ch) < 32 and ch not in ALLOWED_CONTROL for ch in text):
+    if bad_character(text) is not None:  # the one text rule (api.platform.text)
         return "", "text_control_characters"
     if len(text) > limit:
         return "", "text_too_long"

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.platform.errors import DomainError, RoundClosed
+from api.platform.errors import DomainError
 from api.platform.models import Response, Round, Unit, utcnow
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Questionnaire
+from api.platform.text import bad_character
 from api.results import releases
+from api.setup import audit
 from api.survey.answering import OPEN_ANSWER_MAX, clean_text
-from api.survey.responses import record_response
+from api.survey.responses import check_takes_answers, record_response
 
 DONT_KNOW_WORDS = {"dk", "weet niet", "n.v.t.", "nvt", "na", "n/a", "don't know"}
 MAX_ROWS = 10_000
@@ -59,6 +61,11 @@ def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, obj
     if "\x00" in text:
         raise ImportRejected("The file contains NUL bytes; it is not a CSV text file.",
                              [RowProblem(0, None, "NUL bytes in the file")])
+    character = bad_character(text)  # the one text rule of every way in (api.platform.text)
+    if character is not None:
+        raise ImportRejected(f"The file holds an invisible control character ({character}); "
+                             "nothing was imported.",
+                             [RowProblem(0, None, f"control character {character}")])
     try:
         sample = text[:4096]
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
@@ -182,6 +189,7 @@ def _submission_keys(count: int, idempotency_key: str | None, scope: str) -> lis
 def import_responses(
     *, session: Session, round_: Round, questionnaire: Questionnaire, rows: Sequence[CheckedRow],
     default_k: int, idempotency_key: str | None = None, scope: str = "",
+    allow_closed: bool = False,
 ) -> tuple[int, bool]:
     """Store all rows in one transaction; (number stored, whether this was a replay).
 
@@ -193,16 +201,21 @@ def import_responses(
     if idempotency_key and session.exec(
             select(Response.id).where(Response.submission_key == keys[0])).first():
         return len(rows), True
-    if round_.status(utcnow()) == "closed":
-        # its final release is made: what waits then is never counted, and nothing joins later
-        raise RoundClosed("This round is closed and its numbers are final; responses can no "
-                          "longer be imported into it.", closes_at=round_.closes_at)
+    # the survey's rule (not before the round opens, not after it closes), unless an
+    # administrator imports late paper forms on purpose: then the audit log says so
+    check_takes_answers(round_, allow_closed=allow_closed)
+    late = round_.status(utcnow()) == "closed"
     try:
         for row, key in zip(rows, keys, strict=True):
             record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,
                             questionnaire=questionnaire, answers=row.answers,
                             open_answers=row.open_answers, submission_key=key)
         releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+        if late:
+            audit.record(session=session, actor=None, action="responses_imported_after_close",
+                         institution=round_.institution_id,
+                         detail=f"{len(rows)} response(s) into closed round {round_.id} "
+                                f"({round_.name}) with --allow-closed")
         session.commit()
     except IntegrityError:
         # The same key raced in from another request (PostgreSQL lets both reach the insert).

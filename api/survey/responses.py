@@ -11,18 +11,36 @@ from votes).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlmodel import Session
 
+from api.platform.errors import RoundClosed, RoundNotOpen
 from api.platform.models import (
     Answer,
     KnobScore,
     OpenAnswer,
     Response,
     Round,
+    utcnow,
 )
 from api.platform.questionnaires import Questionnaire
 from api.results import scoring
+
+
+def check_takes_answers(round_: Round, *, now: datetime | None = None,
+                        allow_closed: bool = False) -> None:
+    """The one rule of when a round takes answers, for the survey and every import alike: from
+    its opening until it closes. A closed round's numbers are final, so only an administrator
+    importing late paper forms on the command line passes `allow_closed` (and it is audited);
+    a round that has not opened takes nothing, whoever asks."""
+    status = round_.status(now or utcnow())
+    if status == "not_open":
+        raise RoundNotOpen("This round has not opened yet; it takes no answers before it opens.",
+                           opens_at=round_.opens_at)
+    if status == "closed" and not allow_closed:
+        raise RoundClosed("This round is closed and its numbers are final; it takes no more "
+                          "answers.", closes_at=round_.closes_at)
 
 
 def record_response(

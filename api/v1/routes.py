@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from sqlmodel import Session, select
 
 from api.plans import progress
+from api.platform.body_limits import IMPORT_MAX_BYTES
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -24,6 +25,7 @@ from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
+from api.platform.text import check_json
 from api.results import exports, gate, tables
 from api.results.dashboard import Dashboard, build_dashboard, comparable
 from api.setup import tokens
@@ -40,7 +42,7 @@ MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id can name nothing
 RoundId = Annotated[int, Path(ge=1, le=MAX_ID, description="A round id.")]
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="An institution's slug.")]
 Offset = Annotated[int, Query(ge=0)]
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = IMPORT_MAX_BYTES  # also refused before reading by BodyLimit
 SLUG_PATTERN = re.compile(r"[a-z0-9-]{1,60}")
 
 
@@ -423,6 +425,7 @@ def _json_rows(text: str) -> list[dict]:
     except ValueError as exc:
         raise imports.ImportRejected("The body is not valid JSON.",
                                      [imports.RowProblem(0, None, str(exc))]) from exc
+    check_json(payload)  # the one text rule of every way in (api.platform.text)
     if not isinstance(payload, dict) or set(payload) != {"responses"} or not isinstance(
             payload["responses"], list) or not payload["responses"]:
         raise imports.ImportRejected(

@@ -346,7 +346,11 @@ def test_the_poster_carries_the_link_the_unit_and_prints_on_a4(coordinator, sess
     assert answer.status_code == 200
     assert answer.headers["cache-control"] == "private, no-store"
     html = page(answer)
-    assert "size: A4" in html.select_one("style").get_text()
+    # the A4 rule and the print button's script are files (the CSP allows nothing inline)
+    assert html.select("style") == [] and html.select("script:not([src])") == []
+    sheet = html.select_one('link[href$="/poster.css"]')["href"]
+    assert "size: A4" in coordinator.get(sheet).text
+    assert coordinator.get(html.select_one("script[src]")["src"]).status_code == 200
     assert html.select_one(".poster-unit").get_text().startswith(unit.name)
     assert html.select_one(".poster-link").get_text(strip=True) == link.split("://", 1)[1]
     assert alfa.name in html.select_one(".poster-institution").get_text()

@@ -240,7 +240,8 @@ def test_the_typed_email_is_escaped_when_shown_again(client, board):
 
 # --- throttling ---------------------------------------------------------------------------------
 
-def test_five_failures_lock_the_account_name_even_for_the_right_password(client, session, board):
+def test_five_failures_lock_the_guessing_client_out_even_with_the_right_password(client, session,
+                                                                                board):
     token = csrf_token(client)
     for _ in range(5):
         response = post_login(client, board.email, "not-the-password", token=token)
@@ -260,9 +261,11 @@ def test_five_failures_lock_the_account_name_even_for_the_right_password(client,
     # again and the counter for this account name starts from zero.
     rows = {row.key.split(":")[0]: row for row in attempts(session)}
     assert rows["email"].failures == 5 and rows["ip"].failures == 5
-    assert board.email not in rows["email"].key  # only a hash of the address is kept
-    rows["email"].locked_until = utcnow() - timedelta(seconds=1)
-    session.add(rows["email"])
+    assert rows["pair"].failures == 5  # this client guessed this name
+    assert board.email not in rows["email"].key + rows["pair"].key  # only hashes are kept
+    for kind in ("email", "pair"):
+        rows[kind].locked_until = utcnow() - timedelta(seconds=1)
+        session.add(rows[kind])
     session.commit()
 
     response = post_login(client, board.email, PASSWORD, next=board.dashboard, token=token)

@@ -168,3 +168,46 @@ def test_logging_out_ends_the_session_on_the_server(app, board):
 def test_the_change_password_page_needs_a_login(client):
     page = client.get("/account/wachtwoord", follow_redirects=False)
     assert page.status_code == 303 and urlsplit(page.headers["location"]).path == "/login"
+
+
+# --- every way a session ends, for a copied cookie too (issue 12) ------------------------------
+
+def _end_by(how: str, app, session, settings, browser: TestClient) -> None:
+    if how == "logout":
+        assert post(browser, "/logout").status_code == 303
+    elif how == "password change":
+        assert post(browser, "/account/wachtwoord", current=PASSWORD, new=NEW_PASSWORD,
+                    repeat=NEW_PASSWORD).status_code == 303
+    elif how == "password reset":
+        token = account_admin.request_reset(session=session, email=EMAIL, client="test",
+                                            lang="nl", secret_key=settings.secret_key)
+        session.commit()
+        elsewhere = TestClient(app)
+        plain = account_links.plain_token(settings.secret_key, token)
+        assert post(elsewhere, f"/account/activeren/{plain}", password=NEW_PASSWORD,
+                    repeat=NEW_PASSWORD).status_code == 303
+    elif how == "revocation":
+        account = accounts.find_account(session=session, email=EMAIL)
+        account_admin.revoke_account(session=session, actor=None, account_id=account.id)
+
+
+@pytest.mark.parametrize("how", ["logout", "password change", "password reset", "revocation"])
+def test_a_copied_cookie_stops_working_when_the_session_ends(app, session, settings, board, how):
+    browser = logged_in(app)
+    thief = copy_of(browser, app)
+    assert opens_dashboard(thief)
+    assert thief.get("/account/wachtwoord").status_code == 200
+
+    _end_by(how, app, session, settings, browser)
+
+    answer = thief.get("/account/wachtwoord", follow_redirects=False)
+    assert answer.status_code == 303 and urlsplit(answer.headers["location"]).path == "/login"
+    assert not opens_dashboard(thief)
+
+
+def test_log_out_everywhere_from_the_account_page_ends_the_other_devices(app, board):
+    laptop, phone = logged_in(app), logged_in(app)
+    page = laptop.get("/account/wachtwoord")
+    assert "Overal uitloggen" in page.text
+    assert post(laptop, "/logout").status_code == 303  # the page's "log out everywhere" form
+    assert not opens_dashboard(phone) and not opens_dashboard(laptop)

@@ -17,7 +17,13 @@ import pytest
 from sqlmodel import select
 
 from api.platform.models import Round, Unit
-from api.setup.demo import DEMO_COORDINATOR_EMAIL, DEMO_PASSWORD, PROFILES, load_demo
+from api.setup.demo import (
+    DEMO_BOARD_EMAIL,
+    DEMO_COORDINATOR_EMAIL,
+    DEMO_PASSWORD,
+    PROFILES,
+    load_demo,
+)
 from api.survey import invitations
 from tests import two_factor_steps
 from tests.web.browser import ARTIFACTS, needs_chromium
@@ -212,6 +218,48 @@ def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, chro
         seen.look("admin round unit")
         page.goto(page.url + "/poster")
         seen.look("admin round poster")
+        seen.check()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_dashboard_page_of_the_board_fits_a_phone(live_server, chromium, demo_link, width):
+    """The board member reads the dashboard on a phone: with overlays, an earlier round, the
+    action plan's form from a suggestion, its edit page and the delete confirmation. Wide tables
+    and the trend scroll inside their own box; the page itself never scrolls sideways."""
+    slug, _ = demo_link
+    context = phone_page(chromium, width)
+    page = context.new_page()
+    seen = Checker(page, width)
+    try:
+        page.goto(f"{live_server}/login?next=/dashboard/{slug}")
+        page.locator("#email").fill(DEMO_BOARD_EMAIL)
+        page.locator("#password").fill(DEMO_PASSWORD)
+        submit_and_wait(page, page.locator("form.login button[type=submit]"))
+        assert page.url.endswith(f"/dashboard/{slug}"), page.url
+        seen.look("dashboard")
+        overlay = page.locator('input[name="compare"]')
+        page.goto(f"{live_server}/dashboard/{slug}?previous=1&compare="
+                  f"{overlay.nth(0).get_attribute('value')}&compare="
+                  f"{overlay.nth(1).get_attribute('value')}")
+        seen.look("dashboard with overlays")
+        first_round = page.locator("#round option").first.get_attribute("value")
+        page.goto(f"{live_server}/dashboard/{slug}?round={first_round}")
+        seen.look("dashboard first round")
+        page.locator("a.make-action").first.click()
+        page.wait_for_load_state()
+        seen.look("action form from a suggestion")
+        page.goto(f"{live_server}/dashboard/{slug}")
+        page.locator("#actieplan a.button.small:not(.danger)").first.click()
+        page.wait_for_load_state()
+        seen.look("action edit")
+        page.goto(f"{live_server}/dashboard/{slug}")
+        page.locator("#actieplan a.button.danger").first.click()
+        page.wait_for_load_state()
+        seen.look("action delete confirm")
+        page.goto(f"{live_server}/dashboard/{slug}?lang=en")
+        seen.look("dashboard english")
         seen.check()
     finally:
         context.close()

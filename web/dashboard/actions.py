@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.plans import actions as plan
 from api.plans import progress
 from api.platform.db import SessionDep
-from api.platform.deps import CatalogDep, FormPairs, SettingsDep
+from api.platform.deps import CatalogDep, FormFields, SettingsDep
 from api.platform.errors import NotFound
 from api.platform.models import Institution
 from api.platform.parsing import plain_int
@@ -89,7 +89,7 @@ def action_new(
 
 @router.post("/{slug}/acties", name="action_create")
 def action_create(slug: str, request: Request, session: SessionDep, catalog: CatalogDep,
-                  account: CurrentAccount, pairs: FormPairs):
+                  account: CurrentAccount, pairs: FormFields):
     institution = access.plannable_institution(session=session, account=account, slug=slug)
     form = _form(pairs)
     try:
@@ -116,7 +116,7 @@ def action_edit(slug: str, action_id: ActionId, request: Request, session: Sessi
 
 @router.post("/{slug}/acties/{action_id}", name="action_save")
 def action_save(slug: str, action_id: ActionId, request: Request, session: SessionDep,
-                catalog: CatalogDep, account: CurrentAccount, pairs: FormPairs):
+                catalog: CatalogDep, account: CurrentAccount, pairs: FormFields):
     institution = access.plannable_institution(session=session, account=account, slug=slug)
     form = _form(pairs)
     try:
@@ -134,7 +134,7 @@ def action_save(slug: str, action_id: ActionId, request: Request, session: Sessi
 
 @router.post("/{slug}/acties/{action_id}/status", name="action_status")
 def action_status(slug: str, action_id: ActionId, request: Request, session: SessionDep,
-                  account: CurrentAccount, pairs: FormPairs):
+                  account: CurrentAccount, pairs: FormFields):
     institution = access.plannable_institution(session=session, account=account, slug=slug)
     data = dict(pairs)
     plan.change_status(session=session, actor=account, institution=institution,
@@ -156,7 +156,7 @@ def action_delete_confirm(slug: str, action_id: ActionId, request: Request,
 
 @router.post("/{slug}/acties/{action_id}/verwijderen", name="action_delete")
 def action_delete(slug: str, action_id: ActionId, request: Request, session: SessionDep,
-                  account: CurrentAccount, pairs: FormPairs):
+                  account: CurrentAccount, pairs: FormFields):
     institution = access.plannable_institution(session=session, account=account, slug=slug)
     plan.delete_action(session=session, actor=account, institution=institution,
                        action_id=action_id)

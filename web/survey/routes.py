@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.platform.db import SessionDep
-from api.platform.deps import CatalogDep, FormPairs, SettingsDep
+from api.platform.deps import CatalogDep, FormFields, SettingsDep
 from api.results import gate
 from api.survey import answering as survey
 from api.survey.answering import SurveyContext
@@ -67,7 +67,7 @@ def _resume_knob(ctx: SurveyContext, draft) -> str:
 
 @router.post("/{token}", name="survey_start")
 def start(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
-          form: FormPairs):
+          form: FormFields):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
     key = _key(request, session, ctx, token)
     step = survey.parse_step(ctx.questionnaire, form, knob=None, expect_role=True)
@@ -119,7 +119,7 @@ def knob_page(token: str, knob: str, request: Request, session: SessionDep, cata
 
 @router.post("/{token}/k/{knob}", name="survey_knob_save")
 def knob_save(token: str, knob: str, request: Request, session: SessionDep,
-              catalog: CatalogDep, form: FormPairs):
+              catalog: CatalogDep, form: FormFields):
     ctx = survey.open_survey(session=session, catalog=catalog, token=token)
     key = _key(request, session, ctx, token)
     draft = survey.get_draft(session=session, ctx=ctx, key=key)
@@ -165,7 +165,7 @@ def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDe
 
 @router.post("/{token}/afronden", name="survey_submit", response_class=HTMLResponse)
 def submit(token: str, request: Request, session: SessionDep, catalog: CatalogDep,
-           settings: SettingsDep, form: FormPairs):
+           settings: SettingsDep, form: FormFields):
     """The thank-you page with the respondent's own star is the answer to this POST and is
     never stored: after it, the link shows only the published group stars."""
     # allow_used: a double click arrives after the first click used the personal token
