@@ -36,6 +36,7 @@ from api.setup import (
     rounds,
     token_admin,
     tokens,
+    two_factor,
     units,
 )
 from api.setup.unit_tree import UnitImportRefused
@@ -470,6 +471,15 @@ def account_revoke(email: str) -> None:
         account = accounts.get_account(session=session, email=email)
         account_admin.revoke_account(session=session, actor=None, account_id=account.id)
         console.print(f"Revoked {account.email}")
+
+
+@account_app.command("two-factor-reset")
+def account_two_factor_reset(email: str) -> None:
+    """Clear someone's lost authenticator app: they enrol again at their next sign-in (logged)."""
+    with _use_case(write=True) as session:
+        account = accounts.get_account(session=session, email=email)
+        two_factor.reset(session=session, actor=None, account_id=account.id)
+        console.print(f"Two-step sign-in cleared for {account.email}")
 
 
 @account_app.command("reset")

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.platform.body_limits import BodyLimit, BodyTooLarge, Limit
 from api.platform.db import make_engine, session_scope
 from api.platform.deps import check_url_text
-from api.platform.errors import DomainError, LoginRequired
+from api.platform.errors import DomainError, LoginRequired, TwoFactorRequired
 from api.platform.headers import REDOC_CSP, SecurityHeaders
 from api.platform.questionnaires import load_catalog
 from api.platform.settings import Settings, get_settings
@@ -113,6 +113,10 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
         if isinstance(exc, LoginRequired):
             login = request.url_for("login").include_query_params(next=exc.params.get("next", "/"))
             return RedirectResponse(login, status_code=303)
+        if isinstance(exc, TwoFactorRequired):
+            enrol = request.url_for("two_factor").include_query_params(
+                next=exc.params.get("next", "/beheer"))
+            return RedirectResponse(enrol, status_code=303)
         return error_page(request, status_code=exc.status_code, code=exc.code,
                           params=exc.params)
 

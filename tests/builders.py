@@ -111,10 +111,15 @@ def csrf_of(client) -> str:
 
 
 def web_login(client, email: str, password: str) -> None:
+    """Log in as a person would: with the app's code when asked, and enrolling in two-step
+    sign-in when the admin area asks for it (coordinators and administrators)."""
+    from tests import two_factor_steps
+
     response = client.post("/login", data={"csrf_token": csrf_of(client), "email": email,
                                            "password": password, "next": "/dashboard"},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
+    two_factor_steps.after_password(client, email, response)
 
 
 def complete_survey(client, questionnaire: Questionnaire, token: str,

@@ -87,3 +87,12 @@ def session(app) -> Iterator[Session]:
 @pytest.fixture
 def engine(app) -> sa.Engine:
     return app.state.engine
+
+
+@pytest.fixture(autouse=True)
+def _fresh_authenticator_apps() -> Iterator[None]:
+    """Each test's people enrol their own authenticator apps (tests/two_factor_steps.py)."""
+    from tests import two_factor_steps
+
+    two_factor_steps.forget_all()
+    yield

@@ -36,7 +36,8 @@ RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_ta
                  "knob_tally", "release", "own_result"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
-           "api_token_institution", "audit_event", "action"}
+           "api_token_institution", "audit_event", "action", "two_factor",
+           "recovery_code"}
 # columns every table of a round shares on purpose: which round, unit or questionnaire
 SHARED_BY_DESIGN = {"round_id", "unit_id", "kind", "role", "questionnaire_slug",
                     "questionnaire_version", "questionnaire_hash", "knob", "number", "n"}

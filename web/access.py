@@ -13,16 +13,17 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
 
 from api.platform.db import SessionDep
-from api.platform.errors import LoginRequired, NotFound
+from api.platform.errors import LoginRequired, NotFound, TwoFactorRequired
 from api.platform.models import Account, Institution
-from api.setup import access, accounts
+from api.setup import access, accounts, two_factor
 
 SESSION_COOKIE = "ks_session"
 SESSION_MAX_AGE = 12 * 3600
 
 
-def serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="ks-session")
+def serializer(request: Request, salt: str = "ks-session") -> URLSafeTimedSerializer:
+    """Signed cookies; each kind its own salt, so one can never be replayed as another."""
+    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt=salt)
 
 
 def current_account(request: Request, session: SessionDep) -> Account | None:
@@ -50,10 +51,16 @@ def require_account(request: Request,
 CurrentAccount = Annotated[Account, Depends(require_account)]
 
 
-def require_manager(request: Request, account: CurrentAccount) -> Account:
-    """Coordinators and administrators; a board member gets 404, as if the area did not exist."""
+def require_manager(request: Request, account: CurrentAccount, session: SessionDep) -> Account:
+    """Coordinators and administrators; a board member gets 404, as if the area did not exist.
+    A role that must use two-factor sign-in is sent to enrol first (the one place it is
+    enforced for the admin area)."""
     if not access.may_run_rounds(account):
         raise NotFound("No such page.")
+    if (two_factor.required_for(account, request.app.state.settings.two_factor_required_roles)
+            and not two_factor.is_enrolled(session=session, account=account)):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise TwoFactorRequired("Switch on two-factor sign-in first.", next=target)
     return account
 
 

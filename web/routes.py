@@ -10,6 +10,7 @@ from api.platform.models import Account
 from web.access import current_account
 from web.admin import routes as admin
 from web.auth import routes as auth
+from web.auth import two_factor
 from web.csrf import verify_csrf
 from web.dashboard import actions as dashboard_actions
 from web.dashboard import routes as dashboard
@@ -21,6 +22,7 @@ router = APIRouter(dependencies=[Depends(verify_csrf)])
 router.include_router(survey.router)
 router.include_router(own_results.router)
 router.include_router(auth.router)
+router.include_router(two_factor.router)
 router.include_router(dashboard.router)
 router.include_router(dashboard_actions.router)
 router.include_router(admin.router)

@@ -65,6 +65,13 @@ class LoginRequired(DomainError):
     code = "login_required"
 
 
+class TwoFactorRequired(DomainError):
+    """A role that must use two-factor sign-in has not enrolled yet: the web sends it there."""
+
+    status_code = 403
+    code = "two_factor_required"
+
+
 class CsrfFailed(DomainError):
     """A form posted without the token of the page it came from: refused, nothing stored."""
 

@@ -455,3 +455,32 @@ class Action(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by: int | None = Field(
         default=None, sa_column=_fk("account.id", nullable=True, ondelete="SET NULL"))
+
+
+class TwoFactor(SQLModel, table=True):
+    """An account's authenticator app (TOTP). The secret is kept encrypted with a key derived
+    from the app's secret key, so a copy of the database alone cannot make codes; it is shown
+    only while enrolment is not yet confirmed (`enrolled_at` None)."""
+
+    __tablename__ = "two_factor"
+
+    account_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True))
+    secret_sealed: str = Field(max_length=200)
+    enrolled_at: datetime | None = None
+    last_step: int = Field(default=0, sa_type=sa.BigInteger,
+                           description="The newest time step used: a code is never taken twice.")
+    failures: int = 0
+    first_failure_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use code for when the authenticator app is lost; only its sha256 is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=_fk("account.id"))
+    code_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    used_at: datetime | None = None

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     questionnaires_dir: Path = ROOT / "questionnaires"
     base_url: str = "http://127.0.0.1:8000"
     sqlite_busy_timeout_ms: int = 15_000
+    two_factor_required_roles: list[Literal["admin", "coordinator", "bestuur"]] = Field(
+        default=["admin", "coordinator"], description=(
+            "Roles that must use an authenticator app before the admin area opens; for the "
+            "others it is optional. JSON in the environment: '[\"admin\",\"coordinator\"]'."))
 
     # E-mail: an empty smtp_host means mail is not configured (links are handed out by hand).
     smtp_host: str = ""

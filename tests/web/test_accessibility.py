@@ -36,6 +36,7 @@ from api.setup.demo import (
     DEMO_PASSWORD,
     load_demo,
 )
+from tests import two_factor_steps
 from tests.builders import make_institution, make_round, make_unit, personal_link
 from tests.web.browser import needs_chromium
 
@@ -433,9 +434,8 @@ def test_the_action_plan_form_edit_and_delete_pages_have_no_serious_axe_violatio
 def log_in_as_coordinator(page, live_server: str, slug: str) -> None:
     """The demo coordinator runs one institution: the admin home leads straight to it."""
     page.goto(f"{live_server}/login?next=/beheer")
-    page.locator("#email").fill(DEMO_COORDINATOR_EMAIL)
-    page.locator("#password").fill(DEMO_PASSWORD)
-    navigate(page, page.locator("form.login button[type=submit]").click, f"/beheer/{slug}")
+    two_factor_steps.sign_in_in_browser(page, DEMO_COORDINATOR_EMAIL, DEMO_PASSWORD)
+    assert page.url.endswith(f"/beheer/{slug}"), page.url
 
 
 @pytest.mark.parametrize(("view", "known"), views())
@@ -484,9 +484,8 @@ def test_the_rounds_and_invitations_pages_have_no_serious_axe_violations(
 ):
     slug, round_id, unit_id = running_round
     page.goto(f"{live_server}/login?next=/beheer/{slug}/metingen")
-    page.locator("#email").fill(COORDINATOR_EMAIL)
-    page.locator("#password").fill(COORDINATOR_PASSWORD)
-    navigate(page, page.locator("form.login button[type=submit]").click, f"/beheer/{slug}/metingen")
+    two_factor_steps.sign_in_in_browser(page, COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
+    assert page.url.endswith(f"/beheer/{slug}/metingen"), page.url
     audit.page(page, f"admin rounds {view}")
 
     page.locator("#name").fill("Meting najaar")
@@ -561,9 +560,8 @@ def test_the_e_mail_invitation_forms_and_delivery_status_have_no_serious_axe_vio
                          warm_charts=False)
     with threaded_server(mailing) as server:
         page.goto(f"{server}/login?next=/beheer/{slug}/metingen/{round_id}/eenheden/{unit_id}")
-        page.locator("#email").fill(COORDINATOR_EMAIL)
-        page.locator("#password").fill(COORDINATOR_PASSWORD)
-        navigate(page, page.locator("form.login button[type=submit]").click, f"/eenheden/{unit_id}")
+        two_factor_steps.sign_in_in_browser(page, COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
+        assert page.url.endswith(f"/eenheden/{unit_id}"), page.url
         assert page.locator("textarea#addresses").count() == 1
         page.locator("details.mail-preview summary").first.click()
         audit.page(page, f"admin unit e-mail {view}")
@@ -644,4 +642,43 @@ def test_the_accounts_audit_and_password_pages_have_no_serious_axe_violations(
     audit.page(page, f"set password with error {view}")
     page.goto(f"{live_server}/account/activeren/geen-echte-link")
     audit.page(page, f"unknown link {view}")
+    audit.check()
+
+
+# --- two-step sign-in (branch twofactor) -----------------------------------------------------------
+
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_two_step_sign_in_pages_have_no_serious_axe_violations(
+    live_server, page, running_round, view, audit
+):
+    """Enrolment (with a wrong code too), the recovery codes, the code page with its error."""
+    slug, _, _ = running_round
+    page.goto(f"{live_server}/login?next=/beheer/{slug}/metingen")
+    page.locator("#email").fill(COORDINATOR_EMAIL)
+    page.locator("#password").fill(COORDINATOR_PASSWORD)
+    navigate(page, page.locator("form.login button[type=submit]").click,
+             "/account/tweestaps?next=**")  # the admin area asks for two-step sign-in first
+    audit.page(page, f"two-step enrol {view}")
+    page.locator("#code").fill("12")
+    navigate(page, page.locator("form.login button[type=submit]").click, "/account/tweestaps",
+             status=422)
+    assert page.locator("#code-error").count() == 1
+    audit.page(page, f"two-step enrol with error {view}")
+    two_factor_steps.enrol_in_browser(page, COORDINATOR_EMAIL, look=lambda p, what: audit.page(
+        p, f"two-step {what} {view}"))
+    assert page.url.endswith(f"/beheer/{slug}/metingen"), page.url
+    page.goto(f"{live_server}/account/tweestaps")
+    audit.page(page, f"two-step status {view}")
+
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/login")
+    page.locator("#email").fill(COORDINATOR_EMAIL)
+    page.locator("#password").fill(COORDINATOR_PASSWORD)
+    navigate(page, page.locator("form.login button[type=submit]").click, "/login/code**")
+    audit.page(page, f"two-step code {view}")
+    page.locator("#code").fill("000000")
+    navigate(page, page.locator("form.login button[type=submit]").click, "/login/code",
+             status=422)
+    assert page.locator("#code-error").count() == 1
+    audit.page(page, f"two-step code with error {view}")
     audit.check()

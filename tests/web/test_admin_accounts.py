@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from api.mail.links import make_link
 from api.platform.models import Account, AccountInstitution, AccountRole, AuditEvent, Outbox
 from api.setup import account_admin, accounts, audit, institutions
+from tests import two_factor_steps
 from tests.api.test_cli import kennisster, ok, runner  # noqa: F401 (fixtures)
 from tests.builders import csrf_of, make_institution, web_login
 
@@ -272,7 +273,13 @@ def test_the_command_line_invites_resets_and_revokes_with_the_same_use_cases(
     link = urlsplit(printed.strip().splitlines()[-1]).path
     browser = TestClient(app)
     assert post(browser, link, password=NEW_PASSWORD, repeat=NEW_PASSWORD).status_code == 303
+    asked = browser.get(f"/beheer/{world['a']}/accounts", follow_redirects=False)
+    assert urlsplit(asked.headers["location"]).path == "/account/tweestaps"  # enrol first
+    two_factor_steps.enrol(browser, "nieuw@alfa.nl")
     assert browser.get(f"/beheer/{world['a']}/accounts").status_code == 200
+
+    ok(kennisster("account", "two-factor-reset", "nieuw@alfa.nl"))  # a lost phone
+    assert browser.get("/dashboard", follow_redirects=False).status_code == 303  # signed out
 
     reset = urlsplit(ok(kennisster("account", "reset", "nieuw@alfa.nl")).strip()
                      .splitlines()[-1]).path
@@ -285,5 +292,5 @@ def test_the_command_line_invites_resets_and_revokes_with_the_same_use_cases(
     session.expire_all()
     actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     session.rollback()
-    assert actions == ["account_invited", "password_set_invite", "password_reset_sent",
-                       "account_revoked"]
+    assert actions == ["account_invited", "password_set_invite", "two_factor_reset",
+                       "password_reset_sent", "account_revoked"]

@@ -10,6 +10,7 @@ from api.platform.models import AccountRole, Round, Unit
 from api.setup import accounts
 from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, load_demo
 from api.survey import invitations
+from tests import two_factor_steps
 from tests.builders import personal_link
 from tests.web.browser import needs_chromium
 
@@ -82,6 +83,12 @@ def test_dashboard_survey_and_poster_render_under_the_policy(chromium, live_serv
     log_in(page, live_server, "coordinator@csp.test", "een-lang-wachtwoord-42")
     page.goto(f"{live_server}/beheer/{demo['slug']}/metingen/{demo['round']}/eenheden/"
               f"{demo['unit']}/poster")
+    # the admin area asks a coordinator for two-step sign-in first: its pages (the QR code as
+    # inline SVG) render under the policy too, and then the asked page opens
+    assert "/account/tweestaps" in page.url, page.url
+    assert page.locator("figure.qr svg").count() == 1
+    two_factor_steps.enrol_in_browser(page, "coordinator@csp.test")
+    assert page.url.endswith("/poster"), page.url
     assert page.locator(".poster-qr svg").count() == 1
     assert page.locator("#print-button").is_visible()  # its script (a file) ran
     context.close()

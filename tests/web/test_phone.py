@@ -25,6 +25,7 @@ from api.setup.demo import (
     load_demo,
 )
 from api.survey import invitations
+from tests import two_factor_steps
 from tests.web.browser import ARTIFACTS, needs_chromium
 
 SHOTS = ARTIFACTS / "phone"
@@ -195,15 +196,16 @@ def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, chro
         page.goto(f"{live_server}/account/activeren/geen-echte-link")
         seen.look("unknown account link")
         page.goto(f"{live_server}/login?next=/beheer")
-        page.locator("#email").fill(DEMO_COORDINATOR_EMAIL)
-        page.locator("#password").fill(DEMO_PASSWORD)
-        submit_and_wait(page, page.locator("form.login button[type=submit]"))
+        two_factor_steps.sign_in_in_browser(page, DEMO_COORDINATOR_EMAIL, DEMO_PASSWORD,
+                                            look=lambda _, what: seen.look(f"two-step {what}"))
         assert page.url.endswith(f"/beheer/{slug}"), page.url
         seen.look("admin institution")
         page.goto(f"{live_server}/")
         seen.look("home as coordinator")
         page.goto(f"{live_server}/account/wachtwoord")
         seen.look("account password")
+        page.goto(f"{live_server}/account/tweestaps")
+        seen.look("account two-step sign-in")
         for path in ("eenheden", "metingen", "accounts", "logboek", "tokens"):
             page.goto(f"{live_server}/beheer/{slug}/{path}")
             seen.look(f"admin {path}")

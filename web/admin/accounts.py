@@ -9,13 +9,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.platform.db import SessionDep
 from api.platform.deps import FormPairs, SettingsDep
 from api.platform.errors import DomainError
-from api.setup import access, account_admin
+from api.setup import access, account_admin, two_factor
 from web.access import ManagerAccount, managed
 from web.pages import render
 
 router = APIRouter()
 
-DONE = ("invited", "granted", "restored", "revoked", "blocked")
+DONE = ("invited", "granted", "restored", "revoked", "blocked", "two_factor_reset")
 
 
 def _page(request: Request, session, account, institution, *, values: dict | None = None,
@@ -90,3 +90,18 @@ def block(request: Request, slug: str, account_id: int, session: SessionDep,
         return _refusal(request, session, account, institution, exc)
     return RedirectResponse(request.url_for("admin_accounts", slug=slug).include_query_params(
         done="blocked"), status_code=303)
+
+
+@router.post("/{slug}/accounts/{account_id}/tweestaps-herstellen", name="admin_accounts_two_factor_reset")
+def reset_two_factor(request: Request, slug: str, account_id: int, session: SessionDep,
+                     account: ManagerAccount):
+    """Someone lost their authenticator app: an administrator lets them enrol again."""
+    institution = managed(session, account, slug)
+    try:
+        two_factor.reset(session=session, actor=account, account_id=account_id,
+                         institution=institution)
+    except DomainError as exc:
+        return _refusal(request, session, account, institution, exc)
+    session.commit()
+    return RedirectResponse(request.url_for("admin_accounts", slug=slug).include_query_params(
+        done="two_factor_reset"), status_code=303)

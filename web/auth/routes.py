@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.platform.db import SessionDep
 from api.platform.deps import FormPairs, SettingsDep
 from api.platform.errors import DomainError
-from api.setup import account_admin, account_links, accounts
+from api.setup import account_admin, account_links, accounts, two_factor
 from web.access import SESSION_COOKIE, SESSION_MAX_AGE, CurrentAccount, current_account, serializer
+from web.auth import two_factor as two_factor_pages
 from web.pages import language, render
 
 router = APIRouter(tags=["auth"], include_in_schema=False)
@@ -49,6 +50,8 @@ def login(request: Request, session: SessionDep, form: FormPairs):
         if "retry_after" in exc.params:
             page.headers["Retry-After"] = str(exc.params["retry_after"])
         return page
+    if two_factor.is_enrolled(session=session, account=account):  # the code comes next
+        return two_factor_pages.ask_for_code(request, account, target)
     return _logged_in(request, RedirectResponse(target, status_code=303), account)
 
 
@@ -119,6 +122,8 @@ def set_password(request: Request, token: str, session: SessionDep, form: FormPa
         return _link_page(request, "auth/set_password.html", {
             "token": token, "purpose": link.purpose, "errors": {field: (exc.code, exc.params)},
             "email": link.email, "minimum": accounts.MIN_PASSWORD_LENGTH}, status_code=422)
+    if two_factor.is_enrolled(session=session, account=account):  # a reset link is no 2nd step
+        return two_factor_pages.ask_for_code(request, account, "/dashboard")
     return _logged_in(request, RedirectResponse(request.url_for("dashboards"), status_code=303),
                       account)
 
