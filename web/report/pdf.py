@@ -103,7 +103,10 @@ def table(header: list[str], rows: list[list[dict | str]], *, columns: list[str]
 
 
 def chart(spec: dict, *, alt: str, caption: str = "", title: str = "") -> dict:
-    svg = charts.render_svg(spec)
+    return drawn_chart(charts.render_svg(spec), alt=alt, caption=caption, title=title)
+
+
+def drawn_chart(svg: str, *, alt: str, caption: str = "", title: str = "") -> dict:
     width, height = _svg_size(svg)
     return {"type": "chart", "svg": svg, "width": width, "height": height, "alt": alt,
             "caption": caption, "title": title}
@@ -230,11 +233,12 @@ class _Report:
             return section(t("report.units_title"), [paragraph(t("report.units_none"))])
         items = []
         for unit in d.units:
-            spec = dashboard_charts.unit_star_spec(d, self.lang, unit.key)
-            if spec is None:  # below k: the name, never a number
+            # the dashboard's star of this unit, drawn once per release for page and report
+            svg = dashboard_charts.unit_star_svg(d, self.lang, unit.key)
+            if svg is None:  # below k: the name, never a number
                 items.append({"title": unit.label, "note": t("dashboard.too_few")})
                 continue
-            drawn = chart(spec, alt=f"{t('dashboard.star_alt')} {unit.label}")
+            drawn = drawn_chart(svg, alt=f"{t('dashboard.star_alt')} {unit.label}")
             items.append({**drawn, "title": unit.label, "note": t("report.unit_n", n=unit.n)})
         return section(t("report.units_title"), [
             paragraph(t("report.units_intro", k=d.k)),
