@@ -20,6 +20,7 @@ with everything measured in bench/results.json (quick: results-quick.json).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -39,6 +40,13 @@ SCALE_GROWTH_TARGET = 2.0
 CHART_TARGET_MS = 50.0
 REPORT_TARGET_MS = 2000.0
 
+# Benchmarks that are their own module: name -> module. Each module has
+#   run(args, scratch: Path, log) -> dict          (what it measured; JSON-serialisable)
+#   rows(result: dict, quick: bool) -> list[dict]  (summary rows: benchmark, figure, baseline,
+#                                                   ratio, target, ok — True/False/None)
+#   details(result: dict) -> list[str]             (markdown lines of its detail section)
+PLUGINS: dict[str, str] = {}
+
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
@@ -49,8 +57,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default=None,
                         help="comma-separated response counts (default 1000,100000,1000000; "
                              "quick 1000,10000)")
-    parser.add_argument("--only", default="charts,report,submit,scale",
-                        help="comma-separated parts to run: charts, report, submit, scale")
+    parser.add_argument("--only", default=",".join(["charts", "report", "submit", "scale",
+                                                    *PLUGINS]),
+                        help="comma-separated parts to run: charts, report, submit, scale, "
+                             + ", ".join(PLUGINS))
     parser.add_argument("--duration", type=float, default=None,
                         help="seconds of load per server and round (default 10, quick 3)")
     parser.add_argument("--concurrency", type=int, default=16)
@@ -209,6 +219,10 @@ def build_report(results: dict) -> tuple[str, list[dict]]:
                 "target": f"≤ {SCALE_GROWTH_TARGET:.0f}× (1k→1M)",
                 "ok": growth <= SCALE_GROWTH_TARGET and all(p["check"] == "ok" for p in points)})
 
+    for name, module in PLUGINS.items():
+        if results.get(name):
+            rows += importlib.import_module(module).rows(results[name], quick)
+
     lines = [f"# Kennisster benchmarks ({results['mode']})", "",
              f"Run {results['environment']['when']} on {results['environment']['cpus']} CPUs, "
              f"Python {results['environment']['python']}, SQLite {results['environment']['sqlite']}"
@@ -326,6 +340,9 @@ def _detail_sections(results: dict) -> list[str]:
                 f"nine charts to SVG {_fmt_ms(report['document_median_ms'])}, the Typst compiler "
                 f"{_fmt_ms(report['typst_median_ms'])}. PDF {report['pdf_bytes']:,} bytes, "
                 f"{report['pages']} pages."]
+    for name, module in PLUGINS.items():
+        if results.get(name):
+            out += importlib.import_module(module).details(results[name])
     if results.get("notes"):
         out += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"]]
     return out
@@ -400,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["scale"][backend] = [
                     measure_point(backend, size, log=log).as_dict()
                     for size in sizes]
+        for name, module in PLUGINS.items():
+            if name in parts:
+                log(f"{name} …")
+                results[name] = importlib.import_module(module).run(args, scratch, log)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
