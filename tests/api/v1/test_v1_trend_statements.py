@@ -62,5 +62,7 @@ def test_a_trend_of_five_rounds_costs_as_many_statements_as_one_of_two(
     def params(unit: Unit) -> dict:
         return {"unit": unit.id} if view == "unit" else {"format": "csv"} if view == "csv" else {}
 
-    assert (statements_of(client, engine, two, two_token, **params(two_unit))
-            == statements_of(client, engine, five, five_token, **params(five_unit)))
+    for_two = statements_of(client, engine, two, two_token, **params(two_unit))
+    for_five = statements_of(client, engine, five, five_token, **params(five_unit))
+    print(f"trend ({view}): {for_two} statements for 2 rounds, {for_five} for 5")  # pytest -rP
+    assert for_two == for_five, f"{for_two} statements for 2 rounds, {for_five} for 5"
