@@ -112,7 +112,7 @@ def release_state(*, session: Session, round_: Round, now: datetime | None = Non
 def release_states(*, session: Session, rounds: Sequence[Round], now: datetime | None = None,
                    ) -> dict[int, ReleaseState]:
     """`release_state` of several rounds by round id, in two queries whatever their number."""
-    return releases.states(session=session, rounds=rounds, now=now or utcnow())
+    return releases.states(session=session, rounds=list(rounds), now=now or utcnow())
 
 
 def reliability(*, session: Session, questionnaire: Questionnaire, round_id: int, k: int,

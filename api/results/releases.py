@@ -14,7 +14,6 @@ and which does not clash with the key-share locks its foreign keys take.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -118,7 +117,7 @@ def state(*, session: Session, round_: Round, now: datetime) -> ReleaseState:
     return states(session=session, rounds=[round_], now=now)[round_.id]
 
 
-def states(*, session: Session, rounds: Sequence[Round], now: datetime) -> dict[int, ReleaseState]:
+def states(*, session: Session, rounds: list[Round], now: datetime) -> dict[int, ReleaseState]:
     """Each round's `ReleaseState` by round id: two queries, however many rounds."""
     ids = [r.id for r in rounds]
     if not ids:
