@@ -6,7 +6,8 @@ commits, so what it made is visible to the app under test at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
 
@@ -163,3 +164,22 @@ def outbox_rows(engine: sa.Engine) -> list:
 def recipient_rows(engine: sa.Engine) -> list:
     with session_scope(engine) as session:
         return list(session.exec(select(Recipient).order_by(Recipient.id)))
+
+
+# --- what the database is asked ----------------------------------------------------------------
+
+
+@contextmanager
+def counted_statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """Every SQL statement sent on `engine` while the block runs, in order: a count of the
+    queries a request costs, for tests that a page's query count does not grow with its data."""
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", remember)

@@ -15,10 +15,11 @@ from sqlmodel import Session
 
 from api.plans import actions as plan
 from api.platform.errors import NotFound
-from api.platform.models import Action, Institution, Round, utcnow
+from api.platform.models import Action, Institution, Round
 from api.platform.questionnaires import Catalog
 from api.results import gate, scoring, tables
-from api.results.dashboard import comparable
+from api.results.dashboard import latest_opened
+from api.results.trend import comparable
 
 
 class Standing(StrEnum):
@@ -56,8 +57,7 @@ def latest_round(*, session: Session, institution: Institution) -> Round | None:
     """The round a plan is read against when none is chosen: the latest that has opened, as on
     the dashboard."""
     rounds = [r for r, _ in gate.rounds_of(session=session, institution=institution)]
-    opened = [r for r in rounds if r.opens_at <= utcnow()]
-    return opened[-1] if opened else (rounds[-1] if rounds else None)
+    return latest_opened(rounds) or (rounds[-1] if rounds else None)
 
 
 def progress(*, session: Session, catalog: Catalog, institution: Institution,

@@ -94,13 +94,15 @@ def round_scores(
     return found.get((round_id, None), GroupScores(n=0))
 
 
-def invitations_per_unit(*, session: Session, round_id: int) -> dict[int, int]:
-    """Personal invitations issued per unit: the denominator of a response rate."""
+def invitations_per_unit(*, session: Session, round_ids: list[int]) -> dict[tuple[int, int], int]:
+    """Personal invitations issued per (round, unit): the denominator of a response rate."""
+    if not round_ids:
+        return {}
     rows = session.exec(
-        select(Invitation.unit_id, func.count())
-        .where(Invitation.round_id == round_id, Invitation.kind == InvitationKind.personal)
-        .group_by(Invitation.unit_id))
-    return {unit_id: int(n) for unit_id, n in rows}
+        select(Invitation.round_id, Invitation.unit_id, func.count())
+        .where(Invitation.round_id.in_(round_ids), Invitation.kind == InvitationKind.personal)
+        .group_by(Invitation.round_id, Invitation.unit_id))
+    return {(round_id, unit_id): int(n) for round_id, unit_id, n in rows}
 
 
 def released_open_answers(*, session: Session, round_id: int) -> list[tuple[str, str]]:

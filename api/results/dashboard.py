@@ -6,55 +6,26 @@ page, chart or export cannot show a number the gate did not publish.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from api.platform.errors import NotFound
 from api.platform.models import Institution, Round, Unit, utcnow
-from api.platform.questionnaires import Band, Catalog, Questionnaire
+from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import gate, scoring
-from api.results.gate import Published, Reliability
+from api.results import trend as trends
+from api.results.gate import Reliability
+from api.results.groups import Cell, GroupView, group_view
 from api.results.releases import ReleaseState
+from api.results.trend import TrendPoint, comparable
 
-
-@dataclass(frozen=True)
-class Cell:
-    """One knob of one group: its statistics and band, or nothing when anonymity hides it."""
-
-    summary: scoring.Summary | None
-    band: Band | None
-
-    @property
-    def mean(self) -> float | None:
-        return self.summary.mean if self.summary else None
-
-
-@dataclass(frozen=True)
-class GroupView:
-    key: object  # unit id, role key, or None for the institution
-    label: str
-    n: int
-    shown: bool
-    cells: dict[str, Cell]
-    alignment: scoring.Alignment | None = None
-    invited: int | None = None
-    kind: str = ""
-
-    def means(self) -> dict[str, float | None]:
-        return {knob: cell.mean for knob, cell in self.cells.items()}
-
-    @property
-    def rate(self) -> float | None:
-        if not self.shown or not self.invited:
-            return None
-        return min(1.0, self.n / self.invited)
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    round: Round
-    group: GroupView
+# Cell, GroupView, TrendPoint and comparable have modules of their own now; the surfaces that
+# read a Dashboard still find them here.
+__all__ = ["Cell", "Dashboard", "GroupView", "TrendPoint", "build_dashboard", "comparable",
+           "latest_opened"]
 
 
 @dataclass(frozen=True)
@@ -85,34 +56,12 @@ class Dashboard:
         return next((u for u in self.units if u.key == unit_id), None)
 
 
-def _view(*, key: object, label: str, published: Published | None,
-          questionnaire: Questionnaire, invited: int | None = None, kind: str = "") -> GroupView:
-    published = published or gate.HIDDEN
-    cells = {}
-    for knob in questionnaire.knobs:
-        summary = published.knobs.get(knob.key)
-        cells[knob.key] = Cell(
-            summary=summary,
-            band=scoring.band_for(summary.mean, questionnaire.bands) if summary else None)
-    means = {knob: cell.mean for knob, cell in cells.items()}
-    found = scoring.alignment(means) if published.shown else None
-    alignment = (scoring.Alignment(weakest=found.weakest, strongest=found.strongest,
-                                   spread=gate.rounded(found.spread)) if found else None)
-    return GroupView(key=key, label=label, n=published.n, shown=published.shown, cells=cells,
-                     alignment=alignment, invited=invited, kind=kind)
-
-
-def comparable(a: Questionnaire, b: Questionnaire) -> bool:
-    """Two versions whose knob scores may stand in one trend: the same statements on the same
-    knobs and scale (only other texts changed), or declared comparable in the questionnaire file."""
-    if a.slug != b.slug:
-        return False
-    if a.version == b.version or a.version in b.comparable_with or b.version in a.comparable_with:
-        return True
-
-    def shape(q: Questionnaire) -> tuple:
-        return ([(i.id, i.knob, i.reverse, i.statement) for i in q.items], q.scale.min, q.scale.max)
-    return shape(a) == shape(b)
+def latest_opened(rounds: Sequence[Round], *, now: datetime | None = None) -> Round | None:
+    """The latest of `rounds` (oldest first) that has opened: what "the latest round" means on
+    every surface, as a planned round has nothing to show yet. None when none has opened."""
+    moment = now or utcnow()
+    opened = [r for r in rounds if r.opens_at <= moment]
+    return opened[-1] if opened else None
 
 
 def build_dashboard(
@@ -129,8 +78,7 @@ def build_dashboard(
     if not rounds:
         raise NotFound("This institution has no rounds yet.", code="no_rounds")
     if round_id is None:  # the latest round that has opened; a planned round has nothing yet
-        opened = [r for r, _ in rounds if r.opens_at <= utcnow()]
-        round_ = opened[-1] if opened else rounds[-1][0]
+        round_ = latest_opened([r for r, _ in rounds]) or rounds[-1][0]
     else:
         round_ = next((r for r, _ in rounds if r.id == round_id), None)
         if round_ is None:
@@ -140,11 +88,8 @@ def build_dashboard(
 
     trend_rounds = [r for r, _ in rounds if comparable(
         catalog.require(r.questionnaire_slug, r.questionnaire_version), questionnaire)]
-    totals = gate.scores(session=session, round_ids=[r.id for r in trend_rounds], k=k)
-    trend = [TrendPoint(round=r, group=_view(key=None, label=institution.name,
-                                             published=totals.get((r.id, None)),
-                                             questionnaire=questionnaire))
-             for r in trend_rounds]
+    trend = trends.points(session=session, catalog=catalog, institution=institution,
+                          rounds=trend_rounds, k=k, questionnaire=questionnaire)
     total = next(p.group for p in trend if p.round.id == round_.id)
 
     units = session.exec(select(Unit).where(Unit.institution_id == institution.id)
@@ -154,16 +99,16 @@ def build_dashboard(
     invited = gate.invitations_per_unit(session=session, round_id=round_.id)
     answered = gate.units_with_responses(session=session, round_id=round_.id)
     unit_views = [
-        _view(key=u.id, label=u.name, published=by_unit.get(u.id), questionnaire=questionnaire,
-              invited=invited.get(u.id), kind=u.kind)
+        group_view(key=u.id, label=u.name, published=by_unit.get(u.id),
+                   questionnaire=questionnaire, invited=invited.get(u.id), kind=u.kind)
         for u in units if u.id in by_unit or u.id in invited or u.id in answered
     ]
 
     by_role = {key[1]: g for key, g in
                gate.scores(session=session, round_ids=[round_.id], k=k, group_by="role").items()}
     role_views = [
-        _view(key=role.key, label=role.name.get(lang), published=by_role.get(role.key),
-              questionnaire=questionnaire)
+        group_view(key=role.key, label=role.name.get(lang), published=by_role.get(role.key),
+                   questionnaire=questionnaire)
         for role in questionnaire.roles if role.key in by_role
     ]
 

@@ -13,6 +13,7 @@ module (a test fails when another module imports them). What comes out of the ga
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -108,6 +109,12 @@ def release_state(*, session: Session, round_: Round, now: datetime | None = Non
     return releases.state(session=session, round_=round_, now=now or utcnow())
 
 
+def release_states(*, session: Session, rounds: Sequence[Round], now: datetime | None = None,
+                   ) -> dict[int, ReleaseState]:
+    """`release_state` of several rounds by round id, in two queries whatever their number."""
+    return releases.states(session=session, rounds=list(rounds), now=now or utcnow())
+
+
 def reliability(*, session: Session, questionnaire: Questionnaire, round_id: int, k: int,
                 ) -> dict[str, Reliability]:
     """Cronbach's alpha per knob over the released respondents, when the round's total is shown."""
@@ -145,10 +152,26 @@ def units_with_responses(*, session: Session, round_id: int) -> set[int]:
     """Units with at least one stored response in the round, released or waiting: who took part,
     not what was answered. The dashboard lists them, without numbers while they wait, so a unit
     does not drop out of the table while its respondents wait for colleagues."""
-    return set(session.exec(select(Response.unit_id).where(Response.round_id == round_id)
-                            .distinct()))
+    return {unit_id for _, unit_id in units_with_responses_per_round(session=session,
+                                                                     round_ids=[round_id])}
+
+
+def units_with_responses_per_round(*, session: Session, round_ids: Sequence[int],
+                                   ) -> set[tuple[int, int]]:
+    """(round, unit) pairs of `units_with_responses`, for several rounds in one query."""
+    if not round_ids:
+        return set()
+    return set(session.exec(select(Response.round_id, Response.unit_id)
+                            .where(Response.round_id.in_(list(round_ids))).distinct()))
 
 
 def invitations_per_unit(*, session: Session, round_id: int) -> dict[int, int]:
     """Personal invitations per unit: who was asked, not what was answered."""
-    return _aggregation.invitations_per_unit(session=session, round_id=round_id)
+    return {unit_id: n for (_, unit_id), n in invitations_per_round_and_unit(
+        session=session, round_ids=[round_id]).items()}
+
+
+def invitations_per_round_and_unit(*, session: Session, round_ids: Sequence[int],
+                                   ) -> dict[tuple[int, int], int]:
+    """Personal invitations per (round, unit), for several rounds in one query."""
+    return _aggregation.invitations_per_unit(session=session, round_ids=list(round_ids))

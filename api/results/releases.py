@@ -114,17 +114,34 @@ def release_all_due(*, session: Session, default_k: int) -> int:
 
 
 def state(*, session: Session, round_: Round, now: datetime) -> ReleaseState:
-    latest = session.exec(select(Release).where(Release.round_id == round_.id)
-                          .order_by(Release.number.desc()).limit(1)).first()
-    counts = dict(session.exec(
-        select(Response.release_id.is_(None), func.count())
-        .where(Response.round_id == round_.id)
-        .group_by(Response.release_id.is_(None))).all())
-    return ReleaseState(
-        release_id=latest.id if latest else None, number=latest.number if latest else 0,
-        published_at=latest.published_at if latest else None,
-        counted=int(counts.get(False, 0)), pending=int(counts.get(True, 0)),
-        closed=round_.status(now) == "closed")
+    return states(session=session, rounds=[round_], now=now)[round_.id]
+
+
+def states(*, session: Session, rounds: list[Round], now: datetime) -> dict[int, ReleaseState]:
+    """Each round's `ReleaseState` by round id: two queries, however many rounds."""
+    ids = [r.id for r in rounds]
+    if not ids:
+        return {}
+    newest = (select(Release.round_id, func.max(Release.number).label("number"))
+              .where(Release.round_id.in_(ids)).group_by(Release.round_id).subquery())
+    latest = {release.round_id: release for release in session.exec(
+        select(Release).join(newest, (Release.round_id == newest.c.round_id)
+                             & (Release.number == newest.c.number)))}
+    waiting = Response.release_id.is_(None)
+    counts: dict[int, dict[bool, int]] = defaultdict(dict)
+    for round_id, is_waiting, n in session.exec(
+            select(Response.round_id, waiting, func.count())
+            .where(Response.round_id.in_(ids)).group_by(Response.round_id, waiting)):
+        counts[round_id][bool(is_waiting)] = int(n)
+    found = {}
+    for round_ in rounds:
+        release, count = latest.get(round_.id), counts.get(round_.id, {})
+        found[round_.id] = ReleaseState(
+            release_id=release.id if release else None, number=release.number if release else 0,
+            published_at=release.published_at if release else None,
+            counted=count.get(False, 0), pending=count.get(True, 0),
+            closed=round_.status(now) == "closed")
+    return found
 
 
 # Add a release's responses to the running tallies in one GROUP BY each; the same statement text

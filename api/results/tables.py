@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from api.results.dashboard import Dashboard, GroupView
+from api.results.dashboard import Dashboard
+from api.results.groups import GroupView
 
 Kind = Literal["text", "id", "count", "score", "share", "flag", "band", "knob", "group_type",
                "choice"]

@@ -6,18 +6,28 @@ more institutions and to `read` and/or `import`.
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from api.platform.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from api.platform.models import ApiToken, ApiTokenInstitution, Institution, TokenScope, utcnow
+from api.platform.models import (
+    ApiToken,
+    ApiTokenInstitution,
+    Institution,
+    Round,
+    TokenScope,
+    utcnow,
+)
 from api.setup.institutions import checked_name
 from api.survey.invitations import hash_token
 
 PREFIX = "ks_"
 SCOPES = {scope.value for scope in TokenScope}
+SLUG = re.compile(r"[a-z0-9-]{1,60}")
 
 
 @dataclass(frozen=True)
@@ -109,3 +119,36 @@ def authenticate(*, session: Session, plain: str | None) -> TokenGrant:
         ApiTokenInstitution.token_id == token.id)).all()
     return TokenGrant(token=token, institution_ids=frozenset(ids),
                       scopes=frozenset(token.scopes.split()))
+
+
+# --- what a grant may read ----------------------------------------------------------------------
+# Outside the scope is answered with 404, the same as what does not exist: a token cannot even
+# learn that another institution, or its rounds, exist.
+
+
+def institutions_in_scope(*, session: Session, grant: TokenGrant,
+                          slugs: Sequence[str] = ()) -> list[Institution]:
+    """The institutions named by `slugs`, in that order, or all of the grant's by slug; 404 for
+    a slug outside the scope."""
+    if slugs:
+        return [institution_in_scope(session=session, grant=grant, slug=slug) for slug in slugs]
+    return list(session.exec(select(Institution).where(
+        Institution.id.in_(grant.institution_ids)).order_by(Institution.slug)))
+
+
+def institution_in_scope(*, session: Session, grant: TokenGrant, slug: str) -> Institution:
+    """The institution of a URL's slug, or 404 when it is not within the grant's scope."""
+    institution = (session.exec(select(Institution).where(Institution.slug == slug)).first()
+                   if SLUG.fullmatch(slug) else None)
+    if institution is None or institution.id not in grant.institution_ids:
+        raise NotFound(f"No institution {slug!r} within this token's scope.")
+    return institution
+
+
+def round_in_scope(*, session: Session, grant: TokenGrant, round_id: int,
+                   ) -> tuple[Round, Institution]:
+    """A round and its institution, or 404 when the round is not within the grant's scope."""
+    round_ = session.get(Round, round_id)
+    if round_ is None or round_.institution_id not in grant.institution_ids:
+        raise NotFound(f"No round {round_id} within this token's scope.")
+    return round_, session.get(Institution, round_.institution_id)

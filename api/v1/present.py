@@ -6,9 +6,11 @@ from api.plans.progress import Progress
 from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Questionnaire
 from api.results import tables
-from api.results.dashboard import GroupView
+from api.results.comparison import InstitutionsComparison, UnitComparison
+from api.results.groups import GroupView
 from api.results.releases import ReleaseState
 from api.results.scoring import Change
+from api.results.trend import Trend
 from api.v1 import schemas
 
 
@@ -85,3 +87,63 @@ INSTITUTION_COLUMNS = [tables.Column("institution", "text", "institution"), *ROU
 
 def difference_columns(knobs: list[str]) -> list[tables.Column]:
     return [tables.Column(f"{k}_difference", "score", "difference", knob=k) for k in knobs]
+
+
+def _knob_keys(questionnaire: Questionnaire) -> list[str]:
+    return [knob.key for knob in questionnaire.knobs]
+
+
+def compare_out(found: UnitComparison) -> schemas.CompareOut:
+    dash = found.dashboard
+    rows = [schemas.CompareRow(**group_out(row.group, "unit").model_dump(),
+                               difference=row.difference) for row in found.rows]
+    return schemas.CompareOut(round=round_out(dash.round, dash.release), k=dash.k,
+                              institution=group_out(dash.total, "institution"), units=rows)
+
+
+def compare_table(found: UnitComparison) -> tables.Table:
+    """The institution first, then each unit with its differences."""
+    dash, knobs = found.dashboard, _knob_keys(found.dashboard.questionnaire)
+    differences = [[None] * len(knobs)] + [[(row.difference or {}).get(k) for k in knobs]
+                                           for row in found.rows]
+    return tables.groups_table(
+        [(dash.total, "institution")] + [(row.group, "unit") for row in found.rows], knobs,
+        extra=difference_columns(knobs), extra_values=differences)
+
+
+def institutions_compare_out(found: InstitutionsComparison) -> schemas.InstitutionsCompareOut:
+    return schemas.InstitutionsCompareOut(questionnaire=found.questionnaire.slug, institutions=[
+        schemas.InstitutionScores(institution=institution_out(d.institution, d.k),
+                                  round=round_out(d.round, d.release),
+                                  scores=group_out(d.total, "institution"))
+        for d in found.dashboards])
+
+
+def institutions_compare_table(found: InstitutionsComparison) -> tables.Table:
+    return tables.groups_table(
+        [(d.total, "institution") for d in found.dashboards], _knob_keys(found.questionnaire),
+        lead=INSTITUTION_COLUMNS,
+        lead_values=[[d.institution.slug, d.round.id, d.round.name] for d in found.dashboards])
+
+
+def _group_type(found: Trend) -> str:
+    return "institution" if found.unit is None else "unit"
+
+
+def trend_out(found: Trend) -> schemas.TrendOut:
+    points = [schemas.TrendPointOut(
+        round=round_out(step.round, step.release), scores=group_out(step.group, _group_type(found)),
+        change=None if step.change is None else {
+            knob: change_out(change) for knob, change in step.change.items()})
+        for step in found.steps]
+    unit = found.unit
+    return schemas.TrendOut(
+        questionnaire=found.questionnaire, versions=found.versions, points=points,
+        unit=schemas.UnitOut(id=unit.id, name=unit.name, kind=unit.kind,
+                             parent_id=unit.parent_id) if unit else None)
+
+
+def trend_table(found: Trend) -> tables.Table:
+    return tables.groups_table(
+        [(step.group, _group_type(found)) for step in found.steps], _knob_keys(found.reference),
+        lead=ROUND_COLUMNS, lead_values=[[step.round.id, step.round.name] for step in found.steps])

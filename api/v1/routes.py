@@ -1,13 +1,13 @@
 """Routes of /api/v1: parse, check the token's scope, call a service, return a public shape.
 
-Every number comes from `api.dashboard`, the same code path (and anonymity rules) as the board's
-dashboard. Tables also come as CSV with `?format=csv`.
+Every number comes from the services of `api.results` (dashboard, trend, comparison), the same
+code path (and anonymity rules) as the board's dashboard; no route builds a query
+(tests/api/test_no_queries_in_routes.py checks). Tables also come as CSV with `?format=csv`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -20,14 +20,16 @@ from api.plans import progress
 from api.platform.body_limits import IMPORT_MAX_BYTES
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
-from api.platform.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
-from api.platform.models import Institution, Round, Unit, utcnow
+from api.platform.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from api.platform.models import Institution, Round, Unit
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
 from api.platform.text import check_json
-from api.results import exports, gate, tables
-from api.results.dashboard import Dashboard, build_dashboard, comparable
+from api.results import comparison, exports, gate, tables
+from api.results import trend as trends
+from api.results.dashboard import Dashboard, build_dashboard
+from api.setup import institutions as setup_institutions
 from api.setup import tokens
 from api.survey import imports
 from api.v1 import present, schemas
@@ -43,7 +45,6 @@ RoundId = Annotated[int, Path(ge=1, le=MAX_ID, description="A round id.")]
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="An institution's slug.")]
 Offset = Annotated[int, Query(ge=0)]
 MAX_IMPORT_BYTES = IMPORT_MAX_BYTES  # also refused before reading by BodyLimit
-SLUG_PATTERN = re.compile(r"[a-z0-9-]{1,60}")
 
 
 def grant(session: SessionDep,
@@ -65,25 +66,13 @@ def read_grant(token: Annotated[tokens.TokenGrant, Depends(grant)]) -> tokens.To
 ReadGrant = Annotated[tokens.TokenGrant, Depends(read_grant)]
 
 
-def _institutions(session: Session, token: tokens.TokenGrant) -> list[Institution]:
-    return list(session.exec(select(Institution).where(
-        Institution.id.in_(token.institution_ids)).order_by(Institution.slug)))
-
-
 def _institution(session: Session, token: tokens.TokenGrant, slug: str) -> Institution:
     """In scope or 404: a token cannot even learn that another institution exists."""
-    institution = (session.exec(select(Institution).where(Institution.slug == slug)).first()
-                   if SLUG_PATTERN.fullmatch(slug) else None)
-    if institution is None or institution.id not in token.institution_ids:
-        raise NotFound(f"No institution {slug!r} within this token's scope.")
-    return institution
+    return tokens.institution_in_scope(session=session, grant=token, slug=slug)
 
 
 def _round(session: Session, token: tokens.TokenGrant, round_id: int) -> tuple[Round, Institution]:
-    round_ = session.get(Round, round_id)
-    if round_ is None or round_.institution_id not in token.institution_ids:
-        raise NotFound(f"No round {round_id} within this token's scope.")
-    return round_, session.get(Institution, round_.institution_id)
+    return tokens.round_in_scope(session=session, grant=token, round_id=round_id)
 
 
 def _dashboard(session: Session, catalog: Catalog, settings: Settings, institution: Institution,
@@ -142,7 +131,7 @@ def get_questionnaire(slug: Slug, version: str, token: ReadGrant, catalog: Catal
 def list_institutions(request: Request, response: Response, session: SessionDep,
                       token: ReadGrant, settings: SettingsDep, limit: Limit = 50,
                       offset: Offset = 0):
-    institutions = _institutions(session, token)
+    institutions = tokens.institutions_in_scope(session=session, grant=token)
     items = [present.institution_out(i, _k(settings, i))
              for i in institutions[offset:offset + limit]]
     return _page(request, items, len(institutions), limit, offset, response)
@@ -159,9 +148,8 @@ def get_institution(slug: Slug, session: SessionDep, token: ReadGrant, settings:
 def list_units(slug: Slug, request: Request, response: Response, session: SessionDep,
                token: ReadGrant, limit: Limit = 50, offset: Offset = 0):
     institution = _institution(session, token, slug)
-    units = session.exec(select(Unit).where(Unit.institution_id == institution.id)
-                         .order_by(Unit.name)).all()
-    roots = present.unit_tree(list(units))
+    roots = present.unit_tree(setup_institutions.list_units(session=session,
+                                                            institution=institution))
     return _page(request, roots[offset:offset + limit], len(roots), limit, offset, response)
 
 
@@ -171,8 +159,9 @@ def list_rounds(slug: Slug, request: Request, response: Response, session: Sessi
                 token: ReadGrant, limit: Limit = 50, offset: Offset = 0):
     institution = _institution(session, token, slug)
     found = gate.rounds_of(session=session, institution=institution)
-    items = [present.round_out(r, gate.release_state(session=session, round_=r))
-             for r, _ in found[offset:offset + limit]]
+    shown = [r for r, _ in found[offset:offset + limit]]
+    states = gate.release_states(session=session, rounds=shown)
+    items = [present.round_out(r, states[r.id]) for r in shown]
     return _page(request, items, len(found), limit, offset, response)
 
 
@@ -237,32 +226,13 @@ def compare_units(round_id: RoundId, session: SessionDep, token: ReadGrant, cata
                   unit: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]],
                                   Query(description="Limit to these unit ids.")] = [],  # noqa: B006
                   format: Format = "json"):
-    round_, institution = _round(session, token, round_id)
-    dash = _dashboard(session, catalog, settings, institution, round_id)
-    unknown = set(unit) - {u.key for u in dash.units}
-    if unknown:
-        raise NotFound(f"Unit(s) {sorted(unknown)} have no responses or invitations in this round.")
-    total = present.group_out(dash.total, "institution")
-    rows, views = [], []
-    for view in dash.units:
-        if unit and view.key not in unit:
-            continue
-        row = schemas.CompareRow(**present.group_out(view, "unit").model_dump())
-        if view.shown and dash.total.shown:
-            row.difference = {k: gate.rounded(c.mean - dash.total.cells[k].mean)
-                              if c.mean is not None and dash.total.cells[k].mean is not None
-                              else None for k, c in view.cells.items()}
-        rows.append(row)
-        views.append(view)
-    knobs = [k.key for k in dash.questionnaire.knobs]
+    _, institution = _round(session, token, round_id)
+    found = comparison.compare_units(session=session, catalog=catalog, institution=institution,
+                                     round_id=round_id, default_k=settings.anonymity_k,
+                                     unit_ids=unit)
     if format == "csv":
-        differences = [[None] * len(knobs)] + [
-            [(g.difference or {}).get(k) for k in knobs] for g in rows]
-        return _csv(f"kennisster-round-{round_id}-compare", tables.groups_table(
-            [(dash.total, "institution")] + [(v, "unit") for v in views], knobs,
-            extra=present.difference_columns(knobs), extra_values=differences))
-    return schemas.CompareOut(round=present.round_out(round_, dash.release),
-                              k=dash.k, institution=total, units=rows)
+        return _csv(f"kennisster-round-{round_id}-compare", present.compare_table(found))
+    return present.compare_out(found)
 
 
 @router.get("/compare/institutions", response_model=schemas.InstitutionsCompareOut,
@@ -274,28 +244,13 @@ def compare_institutions(
     questionnaire: Annotated[str, Query(description="Questionnaire slug.")] = "galbraith-star",
     format: Format = "json",
 ):
-    chosen = ([_institution(session, token, slug) for slug in institution] if institution
-              else _institutions(session, token))
-    result, views = [], []
-    for inst in chosen:
-        candidates = [r for r, _ in gate.rounds_of(session=session, institution=inst)
-                      if r.questionnaire_slug == questionnaire and r.opens_at <= utcnow()]
-        if not candidates:
-            continue
-        dash = _dashboard(session, catalog, settings, inst, candidates[-1].id)
-        result.append(schemas.InstitutionScores(
-            institution=present.institution_out(inst, dash.k),
-            round=present.round_out(dash.round, dash.release),
-            scores=present.group_out(dash.total, "institution")))
-        views.append((dash.total, "institution"))
-    latest = catalog.latest(questionnaire)
-    if latest is None:
-        raise NotFound(f"No questionnaire {questionnaire!r}.")
+    chosen = tokens.institutions_in_scope(session=session, grant=token, slugs=institution)
+    found = comparison.compare_institutions(session=session, catalog=catalog, institutions=chosen,
+                                            questionnaire=questionnaire,
+                                            default_k=settings.anonymity_k)
     if format == "csv":
-        return _csv("kennisster-institutions", tables.groups_table(
-            views, [k.key for k in latest.knobs], lead=present.INSTITUTION_COLUMNS,
-            lead_values=[[r.institution.slug, r.round.id, r.round.name] for r in result]))
-    return schemas.InstitutionsCompareOut(questionnaire=questionnaire, institutions=result)
+        return _csv("kennisster-institutions", present.institutions_compare_table(found))
+    return present.institutions_compare_out(found)
 
 
 @router.get("/institutions/{slug}/trend", response_model=schemas.TrendOut, responses={
@@ -309,55 +264,13 @@ def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep
           questionnaire: Annotated[str | None, Query(
               description="slug or slug/version; default the latest round's questionnaire.")] = None,
           format: Format = "json"):
-    institution = _institution(session, token, slug)
-    all_rounds = gate.rounds_of(session=session, institution=institution)
-    if not all_rounds:
-        raise NotFound("This institution has no rounds yet.")
-    wanted = questionnaire or all_rounds[-1][0].questionnaire_slug
-    q_slug, _, q_version = wanted.partition("/")
-    chosen = [(r, n) for r, n in all_rounds if r.questionnaire_slug == q_slug
-              and (not q_version or r.questionnaire_version == q_version)]
-    if not chosen:
-        raise NotFound(f"No rounds of {wanted!r} in this institution.")
-    versions = sorted({r.questionnaire_version for r, _ in chosen})
-    reference = catalog.require(q_slug, chosen[-1][0].questionnaire_version)
-    clash = [v for v in versions if not comparable(catalog.require(q_slug, v), reference)]
-    if clash:
-        raise Conflict(
-            f"Rounds use {q_slug} versions {', '.join(versions)}, whose items differ and which the "
-            f"questionnaire file does not declare comparable; ask for one version with "
-            f"questionnaire={q_slug}/<version>.")
-    unit_row = None
-    if unit is not None:
-        unit_row = session.get(Unit, unit)
-        if unit_row is None or unit_row.institution_id != institution.id:
-            raise NotFound(f"No unit {unit} in this institution.")
-    points: list[schemas.TrendPointOut] = []
-    views = []
-    previous = None
-    for round_, _ in chosen:
-        dash = _dashboard(session, catalog, settings, institution, round_.id)
-        view = dash.total if unit is None else dash.unit(unit)
-        if view is None:
-            continue
-        group = present.group_out(view, "institution" if unit is None else "unit")
-        change = None
-        if previous is not None and view.shown and previous.shown:
-            change = {k: present.change_out(gate.change(previous.cells[k].summary, c.summary))
-                      for k, c in view.cells.items()
-                      if c.summary is not None and previous.cells[k].summary is not None}
-        points.append(schemas.TrendPointOut(round=present.round_out(round_, dash.release),
-                                            scores=group, change=change))
-        views.append((view, group.group.type))
-        previous = view
-    knobs = [k.key for k in reference.knobs]
+    found = trends.institution_trend(session=session, catalog=catalog,
+                                     institution=_institution(session, token, slug),
+                                     default_k=settings.anonymity_k, unit_id=unit,
+                                     questionnaire=questionnaire)
     if format == "csv":
-        return _csv(f"kennisster-{slug}-trend", tables.groups_table(
-            views, knobs, lead=present.ROUND_COLUMNS,
-            lead_values=[[p.round.id, p.round.name] for p in points]))
-    unit_out = (schemas.UnitOut(id=unit_row.id, name=unit_row.name, kind=unit_row.kind,
-                                parent_id=unit_row.parent_id) if unit_row else None)
-    return schemas.TrendOut(questionnaire=q_slug, versions=versions, unit=unit_out, points=points)
+        return _csv(f"kennisster-{slug}-trend", present.trend_table(found))
+    return present.trend_out(found)
 
 
 async def import_body(request: Request) -> tuple[str, bytes]:
