@@ -38,10 +38,18 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.common import BENCH_SECRET, ROOT, create_pg_database, drop_pg_database, make_tempdir, \
-    migrate, pg_available, seed_institution
-from bench.submit import CLK_TCK, HOST, Server, complete_body
+from bench.common import (
+    BENCH_SECRET,
+    ROOT,
+    create_pg_database,
+    drop_pg_database,
+    make_tempdir,
+    migrate,
+    pg_available,
+    seed_institution,
+)
 from bench.loadgen import build_request, run_load
+from bench.submit import CLK_TCK, HOST, Server, complete_body
 
 PORT = int(os.environ.get("BENCH_JOURNEY_PORT", "8830"))
 PG_DB = os.environ.get("BENCH_JOURNEY_PG_DB", "kennisster_bench_journey")
@@ -145,6 +153,7 @@ async def _respondent(client, token: str, number: int, times: dict[str, list[flo
     roles = ROLE.findall(intro)
     page = await call("start", "POST", f"/s/{token}", expect="<form",
                       data={"csrf_token": _form(intro, "intro"), "role": roles[number % len(roles)]})
+    next_url = ""
     for step in range(5):
         if step:  # the first knob page came with the redirect of the start POST
             page = await call("knob GET", "GET", next_url)
@@ -298,7 +307,7 @@ def _journey_run(server: Server, tokens: list[str], shared: list[str], *, concur
         spy = subprocess.Popen([py_spy, "record", "--pid", str(server.pid), "--format", "raw",
                                 "--output", str(profile), "--duration",
                                 str(int(duration_s + warmup_s)), "--rate", "200",
-                                "--nonblocking"],
+                                "--nonblocking", "--gil"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cpu_box = {}
 
@@ -327,10 +336,21 @@ def _journey_run(server: Server, tokens: list[str], shared: list[str], *, concur
             "server_cpu_pct": 100 * cpu / result["wall_s"], "pages": pages}
 
 
-def _top_of_profile(path: Path, limit: int = 25) -> list[dict]:
-    """Self and inclusive share of the samples per function, from py-spy's raw (folded) output."""
+def _frame(raw: str) -> str:
+    """'f (jinja2/x.py)' from py-spy's 'f (/.../site-packages/jinja2/x.py:12)'."""
+    name, _, where = raw.partition(" (")
+    path = where.rsplit(":", 1)[0]
+    for marker in ("site-packages/", str(ROOT) + "/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    return f"{name} ({path})" if where else name
+
+
+def _top_of_profile(path: Path, limit: int = 30) -> dict[str, list[dict]]:
+    """From py-spy's raw (folded) output of the threads holding the GIL: the functions with the
+    most samples of their own, and the app's own functions (api/, web/) with all they call."""
     if not path.exists():
-        return []
+        return {}
     inclusive: dict[str, int] = defaultdict(int)
     own: dict[str, int] = defaultdict(int)
     total = 0
@@ -339,14 +359,22 @@ def _top_of_profile(path: Path, limit: int = 25) -> list[dict]:
         if not count.isdigit():
             continue
         n = int(count)
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
-                  if " (" in f else f for f in stack.split(";")]
+        frames = [_frame(f) for f in stack.split(";")]
         total += n
         for frame in set(frames):
             inclusive[frame] += n
         own[frames[-1]] += n
-    return [{"function": name, "inclusive_pct": 100 * n / total, "self_pct": 100 * own[name] / total}
-            for name, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:limit]] if total else []
+    if not total:
+        return {}
+
+    def share(counts: dict[str, int], keep) -> list[dict]:
+        return [{"function": name, "inclusive_pct": 100 * inclusive[name] / total,
+                 "self_pct": 100 * own[name] / total}
+                for name, _ in sorted(counts.items(), key=lambda kv: -kv[1]) if keep(name)][:limit]
+
+    return {"samples": total,
+            "self": share(own, lambda name: True),
+            "app": share(inclusive, lambda name: "(api/" in name or "(web/" in name)}
 
 
 def _floor_costs(tmp: Path, template: Path, *, duration_s: float, concurrency: int) -> dict:
@@ -540,11 +568,15 @@ def details(result: dict) -> list[str]:
             out.append(f"- {name}: first error: `{r['first_error']}`")
         if r.get("server_errors"):
             out.append(f"- {name}: server log: `{'; '.join(r['server_errors'])[:400]}`")
-    if s.get("profile"):
-        out += ["", "py-spy of the SQLite server during the journey (share of samples):", "",
-                "| inclusive | self | function |", "|---|---|---|"]
-        out += [f"| {p['inclusive_pct']:.1f} % | {p['self_pct']:.1f} % | `{p['function']}` |"
-                for p in s["profile"]]
+    profile = s.get("profile") or {}
+    for part, title in (("app", "the app's functions, with all they call"),
+                        ("self", "the functions with the most samples of their own")):
+        if profile.get(part):
+            out += ["", f"py-spy (`--gil`, {profile['samples']} samples) of the SQLite server "
+                    f"during the journey, {title}:", "",
+                    "| inclusive | self | function |", "|---|---|---|"]
+            out += [f"| {p['inclusive_pct']:.1f} % | {p['self_pct']:.1f} % | `{p['function']}` |"
+                    for p in profile[part]]
     return out
 
 
