@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import shutil
 import statistics
@@ -134,6 +135,7 @@ def _form(page: str, what: str) -> str:
 async def _respondent(client, token: str, number: int, times: dict[str, list[float]]) -> None:
     """One respondent's whole journey; raises Failed on any unexpected answer."""
     client.cookies.clear()  # a new browser
+    rng = random.Random(number)
 
     async def call(page: str, method: str, url: str, data=None, expect: str = "") -> str:
         started = time.perf_counter()
@@ -159,8 +161,8 @@ async def _respondent(client, token: str, number: int, times: dict[str, list[flo
             page = await call("knob GET", "GET", next_url)
         action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
         data = {"csrf_token": _form(page, "knob")}
-        for index, name in enumerate(ITEM.findall(page)):
-            data[name] = "dk" if (index + number) % 11 == 0 else str(1 + (index * 3 + number) % 5)
+        for name in ITEM.findall(page):  # random answers: no pattern repeats across respondents
+            data[name] = "dk" if rng.random() < 0.08 else str(rng.randint(1, 5))
         for name in OPEN.findall(page):
             data[name] = "Meer tijd voor onderzoek." if number % 4 == 0 else ""
         data["action"] = "next"
@@ -181,7 +183,8 @@ REQUESTS_PER_JOURNEY = 16  # intro, css, icon, start POST + its redirect, 4 knob
 
 
 async def _drive(port: int, tokens: list[str], shared: list[str], *, concurrency: int,
-                 duration_s: float, warmup_s: float) -> dict:
+                 duration_s: float, warmup_s: float, once: bool = False) -> dict:
+    """Closed loop: `concurrency` browsers each run journeys back to back (`once`: one each)."""
     import httpx
 
     times: dict[str, list[float]] = defaultdict(list)
@@ -195,7 +198,8 @@ async def _drive(port: int, tokens: list[str], shared: list[str], *, concurrency
         nonlocal done, errors, first_error, number
         async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", follow_redirects=True,
                                      timeout=60.0) as client:
-            while time.monotonic() < stop_at:
+            while time.monotonic() < stop_at or once:
+                once_done = once
                 number += 1
                 mine = number
                 token = tokens.pop() if (mine % 2 and tokens) else shared[mine % len(shared)]
@@ -214,6 +218,8 @@ async def _drive(port: int, tokens: list[str], shared: list[str], *, concurrency
                     else:
                         errors += 1
                         first_error = first_error or message
+                if once_done:
+                    break
 
     async def clock() -> None:
         nonlocal counting
@@ -301,32 +307,36 @@ def _sqlite_responses(path: Path) -> int:
 
 def _journey_run(server: Server, tokens: list[str], shared: list[str], *, concurrency: int,
                  duration_s: float, warmup_s: float, profile: Path | None = None) -> dict:
-    spy = None
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
-    if profile is not None and py_spy:
-        spy = subprocess.Popen([py_spy, "record", "--pid", str(server.pid), "--format", "raw",
-                                "--output", str(profile), "--duration",
-                                str(int(duration_s + warmup_s)), "--rate", "200",
-                                "--nonblocking", "--gil"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    cpu_box = {}
+    box: dict = {}
 
     async def main() -> dict:
-        async def sample_cpu() -> None:
+        async def after_warmup() -> None:  # CPU and the profile count from the end of the warm-up
             await asyncio.sleep(warmup_s)
-            cpu_box["before"] = server.cpu_s()
+            box["cpu"] = server.cpu_s()
+            if profile is not None and py_spy:
+                box["spy"] = subprocess.Popen(
+                    [py_spy, "record", "--pid", str(server.pid), "--format", "raw", "--output",
+                     str(profile), "--duration", str(max(1, int(duration_s) - 1)), "--rate", "200",
+                     "--nonblocking", "--gil"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        task = asyncio.create_task(sample_cpu())
+        # a warm server: one respondent alone first per worker (first use of every template,
+        # message file and the chart), so the concurrent load below measures the steady state
+        first = await _drive(server.port, tokens, shared, once=True, duration_s=0.0,
+                             warmup_s=0.0, concurrency=getattr(server, "workers", 1))
+        if first["errors"]:
+            raise RuntimeError(f"the first respondent failed: {first['first_error']}")
+        task = asyncio.create_task(after_warmup())
         result = await _drive(server.port, tokens, shared, concurrency=concurrency,
                               duration_s=duration_s, warmup_s=warmup_s)
         await task
         return result
 
     result = asyncio.run(main())
-    cpu = server.cpu_s() - cpu_box["before"]
-    if spy is not None:
+    cpu = server.cpu_s() - box["cpu"]
+    if "spy" in box:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            spy.wait(timeout=30)
+            box["spy"].wait(timeout=30)
     done = result["respondents"]
     pages = {page: dict(zip(("p50_ms", "p99_ms"), _percentiles(result["times"].get(page, [])),
                             strict=True)) for page in PAGES}

@@ -47,6 +47,7 @@ REPORT_TARGET_MS = 2000.0
 #   details(result: dict) -> list[str]             (markdown lines of its detail section)
 PLUGINS: dict[str, str] = {
     "journey": "bench.journey",
+    "own_star": "bench.own_star",
 }
 
 

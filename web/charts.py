@@ -274,3 +274,140 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
         chart = chart.properties(title=alt.TitleParams(
             title if isinstance(title, str) else list(title), fontSize=LEGEND_PX, anchor="start"))
     return chart.to_dict(validate=False)  # the spec is ours and tested; validation costs ~70 ms
+
+
+# --- the respondent's own star: the same drawing as `radar_spec`, in fewer layers, compiled once --
+# The thank-you page draws a new star for every respondent, so its cost is paid per respondent.
+# `star_spec` draws the grid, the band rings and every text of `radar_spec` in three layers with one
+# dataset each (rings and spokes are one line layer, the band rings and the key's stroke another,
+# ring numbers, band key and knob labels one text layer whose alignment and weight come from the
+# row), and has no dash channel (no series of the own star is dashed). `render_svg_compiled` keeps
+# the Vega-Lite → Vega compile of a chart's shape, so a call only puts the stars in and draws.
+
+
+@lru_cache(maxsize=128)
+def _star_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max: int,
+                   thresholds: tuple[tuple[float, str], ...], title: str | tuple[str, ...],
+                   size: int, band_key: str) -> str:
+    count = len(knobs)
+    grid, bands, texts = [], [], []
+    for level in range(scale_min, scale_max + 1):
+        for i in range(count + 1):
+            x, y = _point(level, i % count, count)
+            grid.append({"path": f"ring{level}", "order": i, "x": x, "y": y})
+        texts.append({"text": str(level), "x": 0.18, "y": level, "align": "left",
+                      "weight": "normal", "size": SMALL_PX, "color": RING_NUMBER_COLOR})
+    for i, (key, _label) in enumerate(knobs):
+        for radius, order in ((0, 0), (scale_max, 1)):
+            x, y = _point(radius, i, count)
+            grid.append({"path": f"spoke-{key}", "order": order, "x": x, "y": y})
+    for value, name in thresholds:
+        for i in range(count + 1):
+            x, y = _point(value, i % count, count)
+            bands.append({"path": f"band-{name}", "order": i, "x": x, "y": y})
+    for i, (_key, label) in enumerate(knobs):
+        x, y = _point(scale_max + LABEL_RADIUS_EXTRA, i, count)
+        align = "center" if abs(x) < 0.3 else ("left" if x > 0 else "right")
+        texts.append({"text": label, "x": x, "y": y, "align": align, "weight": "bold",
+                      "size": KNOB_LABEL_PX, "color": "#222"})
+
+    extent = scale_max + LABEL_RADIUS_EXTRA + 1.4
+    side = 1.2
+    x_enc = alt.X("x:Q", scale=alt.Scale(domain=[-extent - side, extent + side]), axis=None)
+    unit = size / (2 * extent - 1.2)
+    width = size + 2 * round(side * unit)
+    lowest = min(math.cos(2 * math.pi * i / count) for i in range(count))
+    bottom = max(-extent + 0.6, lowest * (scale_max + LABEL_RADIUS_EXTRA) - 0.9)
+    if thresholds and size >= BAND_LABEL_MIN_SIZE:  # the key of the band rings, as radar_spec
+        bottom -= 1.1
+        left = -extent - side + 0.2
+        names = " · ".join(f"{name} {value:g}".replace(".", ",") for value, name in thresholds)
+        texts.append({"text": f"{band_key}: {names}" if band_key else names, "x": left + 1.1,
+                      "y": bottom + 0.4, "align": "left", "weight": "normal", "size": SMALL_PX,
+                      "color": BAND_COLOR})
+        bands += [{"path": "key", "order": 0, "x": left, "y": bottom + 0.4},
+                  {"path": "key", "order": 1, "x": left + 0.9, "y": bottom + 0.4}]
+    height = round(unit * (extent - 0.6 - bottom))
+    y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[bottom, extent - 0.6]), axis=None)
+
+    layers = [alt.Chart(alt.Data(values=grid)).mark_line(
+        color=GRID_COLOR, strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="path:N",
+                                                               order="order:Q")]
+    if bands:
+        layers.append(alt.Chart(alt.Data(values=bands)).mark_line(
+            strokeDash=[2, 3], strokeWidth=1.4, color=BAND_COLOR, aria=False).encode(
+            x_enc, y_enc, detail="path:N", order="order:Q"))
+    # one text layer: alignment and weight are mark properties, read from each row
+    layers.append(alt.Chart(alt.Data(values=texts)).mark_text(
+        baseline="middle", aria=False, align=alt.expr("datum.align"),
+        fontWeight=alt.expr("datum.weight")).encode(
+        x_enc, y_enc, text="text:N", color=alt.Color("color:N", scale=None),
+        size=alt.Size("size:Q", scale=None)))
+    key = alt.Legend(orient="bottom", labelFontSize=LEGEND_PX, symbolType="stroke",
+                     symbolStrokeWidth=3, symbolSize=400, labelLimit=width - 30, columns=1)
+    color = alt.Color("series:N", title=None, scale=alt.Scale(range=PALETTE), legend=key)
+    tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
+    stars = alt.Chart(alt.NamedData(name="stars"))
+    layers.append(stars.mark_line(strokeWidth=2.5, aria=False).encode(
+        x_enc, y_enc, color, detail="series:N", order="order:Q"))
+    layers.append(stars.mark_point(filled=True, size=45).encode(
+        x_enc, y_enc, color.legend(None), tooltip=tooltip, description="description:N"))
+    chart = alt.layer(*layers).properties(width=width, height=height).configure_view(stroke=None)
+    if title:
+        chart = chart.properties(title=alt.TitleParams(
+            list(title) if isinstance(title, tuple) else title, fontSize=LEGEND_PX,
+            anchor="start", limit=width))
+    return json.dumps(chart.to_dict(validate=False))
+
+
+def star_spec(series: Sequence[Series], *, knobs: Sequence[tuple[str, str]], scale_min: int = 1,
+              scale_max: int = 5, thresholds: Sequence[tuple[float, str]] = (),
+              title: str | Sequence[str] = "", size: int = 280, band_key: str = "") -> dict:
+    """The radar of `radar_spec` (same rings, spokes, band rings and key, ring numbers, labels,
+    legend and accessible points) in five layers instead of eleven, for a star drawn per
+    respondent; no series may be dashed."""
+    count = len(knobs)
+    rows = []
+    for index, s in enumerate(series):
+        present = [(i, label) for i, (key, label) in enumerate(knobs)
+                   if s.scores.get(key) is not None]
+        closing = present + present[:1] if len(present) > 2 else present
+        for order, (i, label) in enumerate(closing):
+            score = round(float(s.scores[knobs[i][0]]), 2)
+            x, y = _point(score, i, count)
+            rows.append({"series": s.label, "idx": index, "knob": label, "score": score,
+                         "order": order, "x": x, "y": y,
+                         "description": f"{s.label}, {label}: {score:.2f}"})
+    title = title if isinstance(title, str) else tuple(title)
+    spec = json.loads(_star_template(tuple(knobs), scale_min, scale_max, tuple(thresholds), title,
+                                     size, band_key))
+    if rows:
+        spec["datasets"] = {"stars": rows}
+        labels = list(dict.fromkeys(s.label for s in series))
+        for layer in spec["layer"]:
+            encoding = layer.get("encoding", {})
+            if encoding.get("color", {}).get("field") == "series":
+                encoding["color"]["scale"] = {"domain": labels, "range": PALETTE}
+    else:
+        spec["layer"] = [layer for layer in spec["layer"]
+                         if layer.get("data", {}).get("name") != "stars"]
+    return spec
+
+
+@lru_cache(maxsize=64)
+def _compiled(shape: str) -> str:
+    return json.dumps(vlc.vegalite_to_vega(vl_spec=json.loads(shape)))
+
+
+def render_svg_compiled(spec: dict) -> str:
+    """`render_svg`, for a chart drawn again and again with other data: the spec without its
+    named datasets (its shape) is compiled to Vega once and kept; each call puts the datasets
+    into the kept Vega spec and only draws. The SVG is the one `render_svg` makes."""
+    datasets = spec.get("datasets") or {}
+    shape = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
+    vega = json.loads(_compiled(shape))
+    for entry in vega.get("data", []):
+        if entry.get("name") in datasets:
+            entry["values"] = datasets[entry["name"]]
+    svg = vlc.vega_to_svg(vg_spec=vega)
+    return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
