@@ -281,8 +281,10 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
 # `star_spec` draws the grid, the band rings and every text of `radar_spec` in three layers with one
 # dataset each (rings and spokes are one line layer, the band rings and the key's stroke another,
 # ring numbers, band key and knob labels one text layer whose alignment and weight come from the
-# row), and has no dash channel (no series of the own star is dashed). `render_svg_compiled` keeps
-# the Vega-Lite → Vega compile of a chart's shape, so a call only puts the stars in and draws.
+# row), and has no dash channel (no series of the own star is dashed); each star's outline is one
+# segment per edge, in one mark. `render_svg_compiled` keeps the Vega-Lite → Vega compile of a
+# chart's shape; `render_svg_layered` draws what does not depend on the stars once per shape (most
+# of the cost is laying out text) and only the stars per call.
 
 
 @lru_cache(maxsize=128)
@@ -290,21 +292,22 @@ def _star_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max
                    thresholds: tuple[tuple[float, str], ...], title: str | tuple[str, ...],
                    size: int, band_key: str) -> str:
     count = len(knobs)
-    grid, bands, texts = [], [], []
+    grid, bands, texts = [], [], []  # grid and bands as straight segments: one mark each
+
+    def ring(radius: float) -> list[dict]:
+        corners = [_point(radius, i % count, count) for i in range(count + 1)]
+        return [{"x": x, "y": y, "x2": x2, "y2": y2}
+                for (x, y), (x2, y2) in zip(corners, corners[1:], strict=False)]
+
     for level in range(scale_min, scale_max + 1):
-        for i in range(count + 1):
-            x, y = _point(level, i % count, count)
-            grid.append({"path": f"ring{level}", "order": i, "x": x, "y": y})
+        grid += ring(level)
         texts.append({"text": str(level), "x": 0.18, "y": level, "align": "left",
                       "weight": "normal", "size": SMALL_PX, "color": RING_NUMBER_COLOR})
-    for i, (key, _label) in enumerate(knobs):
-        for radius, order in ((0, 0), (scale_max, 1)):
-            x, y = _point(radius, i, count)
-            grid.append({"path": f"spoke-{key}", "order": order, "x": x, "y": y})
-    for value, name in thresholds:
-        for i in range(count + 1):
-            x, y = _point(value, i % count, count)
-            bands.append({"path": f"band-{name}", "order": i, "x": x, "y": y})
+    for i in range(count):
+        x, y = _point(scale_max, i, count)
+        grid.append({"x": 0.0, "y": 0.0, "x2": x, "y2": y})
+    for value, _name in thresholds:
+        bands += ring(value)
     for i, (_key, label) in enumerate(knobs):
         x, y = _point(scale_max + LABEL_RADIUS_EXTRA, i, count)
         align = "center" if abs(x) < 0.3 else ("left" if x > 0 else "right")
@@ -325,18 +328,17 @@ def _star_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max
         texts.append({"text": f"{band_key}: {names}" if band_key else names, "x": left + 1.1,
                       "y": bottom + 0.4, "align": "left", "weight": "normal", "size": SMALL_PX,
                       "color": BAND_COLOR})
-        bands += [{"path": "key", "order": 0, "x": left, "y": bottom + 0.4},
-                  {"path": "key", "order": 1, "x": left + 0.9, "y": bottom + 0.4}]
+        bands.append({"x": left, "y": bottom + 0.4, "x2": left + 0.9, "y2": bottom + 0.4})
     height = round(unit * (extent - 0.6 - bottom))
     y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[bottom, extent - 0.6]), axis=None)
 
-    layers = [alt.Chart(alt.Data(values=grid)).mark_line(
-        color=GRID_COLOR, strokeWidth=0.8, aria=False).encode(x_enc, y_enc, detail="path:N",
-                                                               order="order:Q")]
+    ends = (alt.X2("x2:Q"), alt.Y2("y2:Q"))
+    layers = [alt.Chart(alt.Data(values=grid)).mark_rule(
+        color=GRID_COLOR, strokeWidth=0.8, aria=False).encode(x_enc, y_enc, *ends)]
     if bands:
-        layers.append(alt.Chart(alt.Data(values=bands)).mark_line(
+        layers.append(alt.Chart(alt.Data(values=bands)).mark_rule(
             strokeDash=[2, 3], strokeWidth=1.4, color=BAND_COLOR, aria=False).encode(
-            x_enc, y_enc, detail="path:N", order="order:Q"))
+            x_enc, y_enc, *ends))
     # one text layer: alignment and weight are mark properties, read from each row
     layers.append(alt.Chart(alt.Data(values=texts)).mark_text(
         baseline="middle", aria=False, align=alt.expr("datum.align"),
@@ -348,8 +350,8 @@ def _star_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max
     color = alt.Color("series:N", title=None, scale=alt.Scale(range=PALETTE), legend=key)
     tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
     stars = alt.Chart(alt.NamedData(name="stars"))
-    layers.append(stars.mark_line(strokeWidth=2.5, aria=False).encode(
-        x_enc, y_enc, color, detail="series:N", order="order:Q"))
+    layers.append(stars.mark_rule(strokeWidth=2.5, strokeCap="round", aria=False).encode(
+        x_enc, y_enc, *ends, color))
     layers.append(stars.mark_point(filled=True, size=45).encode(
         x_enc, y_enc, color.legend(None), tooltip=tooltip, description="description:N"))
     chart = alt.layer(*layers).properties(width=width, height=height).configure_view(stroke=None)
@@ -364,20 +366,21 @@ def star_spec(series: Sequence[Series], *, knobs: Sequence[tuple[str, str]], sca
               scale_max: int = 5, thresholds: Sequence[tuple[float, str]] = (),
               title: str | Sequence[str] = "", size: int = 280, band_key: str = "") -> dict:
     """The radar of `radar_spec` (same rings, spokes, band rings and key, ring numbers, labels,
-    legend and accessible points) in five layers instead of eleven, for a star drawn per
-    respondent; no series may be dashed."""
+    legend and accessible points, one per score) in five layers instead of eleven, for a star
+    drawn per respondent; no series may be dashed."""
     count = len(knobs)
     rows = []
-    for index, s in enumerate(series):
-        present = [(i, label) for i, (key, label) in enumerate(knobs)
-                   if s.scores.get(key) is not None]
-        closing = present + present[:1] if len(present) > 2 else present
-        for order, (i, label) in enumerate(closing):
-            score = round(float(s.scores[knobs[i][0]]), 2)
-            x, y = _point(score, i, count)
-            rows.append({"series": s.label, "idx": index, "knob": label, "score": score,
-                         "order": order, "x": x, "y": y,
-                         "description": f"{s.label}, {label}: {score:.2f}"})
+    for s in series:
+        present = [(i, label, round(float(s.scores[key]), 2))
+                   for i, (key, label) in enumerate(knobs) if s.scores.get(key) is not None]
+        corners = [_point(score, i, count) for i, _label, score in present]
+        for order, (_i, label, score) in enumerate(present):
+            # each point also holds the edge to the next one (the star is closed when it has
+            # more than two points); the outline is drawn as these edges, in one mark
+            to = order + 1 if order + 1 < len(present) or len(present) > 2 else order
+            (x, y), (x2, y2) = corners[order], corners[to % len(present)]
+            rows.append({"series": s.label, "knob": label, "score": score, "x": x, "y": y,
+                         "x2": x2, "y2": y2, "description": f"{s.label}, {label}: {score:.2f}"})
     title = title if isinstance(title, str) else tuple(title)
     spec = json.loads(_star_template(tuple(knobs), scale_min, scale_max, tuple(thresholds), title,
                                      size, band_key))
@@ -411,3 +414,59 @@ def render_svg_compiled(spec: dict) -> str:
             entry["values"] = datasets[entry["name"]]
     svg = vlc.vega_to_svg(vg_spec=vega)
     return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+
+
+_SVG_ROOT = re.compile(r'<g fill="none" stroke-miterlimit="10" transform="translate\(([^)]*)\)">')
+_SVG_SIZE = re.compile(r'<svg [^>]*width="([\d.]+)" height="([\d.]+)"')
+
+
+@lru_cache(maxsize=64)
+def _drawn_once(shape: str) -> tuple[str, dict | None]:
+    """The SVG of a chart's layers that read no named dataset, with the legend, title and frame
+    (its named datasets left empty), and the Vega-Lite spec of the other layers set to draw in
+    exactly the same place (same size, the padding the first drawing got, no legend, no title);
+    None when the first drawing does not tell where that place is."""
+    spec = json.loads(shape)
+    names = set(spec.get("datasets", {}))
+    static = render_svg_compiled(spec | {"datasets": dict.fromkeys(names, [])})
+    root, size = _SVG_ROOT.search(static), _SVG_SIZE.search(static)
+    if root is None or size is None:
+        return static, None
+    left, top = (float(v) for v in root.group(1).split(","))
+    total_w, total_h = float(size.group(1)), float(size.group(2))
+    layers = []
+    for layer in spec["layer"]:
+        if layer.get("data", {}).get("name") not in names:
+            continue
+        layer = json.loads(json.dumps(layer))
+        for channel in layer.get("encoding", {}).values():
+            if isinstance(channel, dict) and channel.get("field") == "series":
+                channel["legend"] = None  # the legend is in the drawing kept
+        layers.append(layer)
+    dynamic = {key: value for key, value in spec.items() if key not in ("layer", "title")}
+    dynamic |= {"layer": layers, "autosize": {"type": "none"},
+                "padding": {"left": left, "top": top, "right": total_w - left - spec["width"],
+                            "bottom": total_h - top - spec["height"]},
+                "background": None}
+    return static, dynamic
+
+
+def render_svg_layered(spec: dict) -> str:
+    """`render_svg` for a chart whose drawing mostly does not depend on its data (the own star:
+    rings, spokes, band rings, numbers, labels, legend): that part is drawn once per shape and
+    kept, and only the layers of the named datasets are drawn per call, in the same place, and
+    put on top. Falls back to drawing everything when the place cannot be read."""
+    datasets = spec.get("datasets") or {}
+    if not datasets:
+        return render_svg_compiled(spec)
+    static, dynamic = _drawn_once(json.dumps(spec | {"datasets": dict.fromkeys(datasets, [])},
+                                             sort_keys=True))
+    if dynamic is None:
+        return render_svg_compiled(spec)
+    drawn = render_svg_compiled(dynamic | {"datasets": datasets})
+    ours, theirs = _SVG_ROOT.search(static), _SVG_ROOT.search(drawn)
+    if theirs is None or ours.group(1) != theirs.group(1) or \
+            _SVG_SIZE.search(drawn).groups() != _SVG_SIZE.search(static).groups():
+        return render_svg_compiled(spec)
+    end = static.rindex("</svg>")
+    return static[:end] + drawn[theirs.start():drawn.rindex("</svg>")] + static[end:]

@@ -59,7 +59,7 @@ def survey_star(*, questionnaire: Questionnaire, unit_name: str, institution_nam
     spec, rows, drawn = survey_spec(questionnaire=questionnaire, unit_name=unit_name,
                                     institution_name=institution_name, own=own, unit=unit,
                                     total=total, lang=lang)
-    return Star(svg=charts.render_svg_compiled(spec) if drawn else "", rows=rows, own_shown=bool(own),
+    return Star(svg=charts.render_svg_layered(spec) if drawn else "", rows=rows, own_shown=bool(own),
                 unit_shown=unit.shown, institution_shown=total.shown)
 
 
