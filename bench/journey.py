@@ -313,7 +313,7 @@ def _journey_run(server: Server, tokens: list[str], shared: list[str], *, concur
     async def main() -> dict:
         async def after_warmup() -> None:  # CPU and the profile count from the end of the warm-up
             await asyncio.sleep(warmup_s)
-            box["cpu"] = server.cpu_s()
+            box["cpu"], box["client"] = server.cpu_s(), time.process_time()
             if profile is not None and py_spy:
                 box["spy"] = subprocess.Popen(
                     [py_spy, "record", "--pid", str(server.pid), "--format", "raw", "--output",
@@ -334,6 +334,7 @@ def _journey_run(server: Server, tokens: list[str], shared: list[str], *, concur
 
     result = asyncio.run(main())
     cpu = server.cpu_s() - box["cpu"]
+    client_cpu = time.process_time() - box["client"]
     if "spy" in box:
         with contextlib.suppress(subprocess.TimeoutExpired):
             box["spy"].wait(timeout=30)
@@ -343,7 +344,8 @@ def _journey_run(server: Server, tokens: list[str], shared: list[str], *, concur
     return {"respondents": done, "errors": result["errors"], "first_error": result["first_error"],
             "wall_s": result["wall_s"], "respondents_per_s": done / result["wall_s"],
             "server_cpu_s": cpu, "cpu_per_respondent_ms": cpu / done * 1000 if done else 0.0,
-            "server_cpu_pct": 100 * cpu / result["wall_s"], "pages": pages}
+            "server_cpu_pct": 100 * cpu / result["wall_s"],
+            "client_cpu_pct": 100 * client_cpu / result["wall_s"], "pages": pages}
 
 
 def _frame(raw: str) -> str:
@@ -421,7 +423,8 @@ def _floor_costs(tmp: Path, template: Path, *, duration_s: float, concurrency: i
 
 
 def run_journey(*, backend: str, workers: int, concurrency: int, duration_s: float,
-                warmup_s: float, tmp: Path, log, profile: bool = False) -> dict:
+                warmup_s: float, tmp: Path, log, profile: bool = False,
+                stack_probe_s: float = 0.0) -> dict:
     """One journey run on a fresh database: SQLite in `tmp`, or the scratch PostgreSQL db."""
     personal = 4000
     if backend == "sqlite":
@@ -452,6 +455,15 @@ def run_journey(*, backend: str, workers: int, concurrency: int, duration_s: flo
             result["stored_responses"] = _sqlite_responses(db)
         if prof is not None:
             result["profile"] = _top_of_profile(prof)
+        if stack_probe_s:  # what a request costs the real app's stack without any page work
+            request = build_request("GET", HOST, server.port, "/static/favicon.svg")
+            cpu_before = server.cpu_s()
+            load = run_load(host=HOST, port=server.port, request=request, concurrency=concurrency,
+                            warmup_s=0.5, duration_s=stack_probe_s, ok_status=frozenset({200}))
+            result["static_file"] = {
+                "rps": load.rps, "errors": load.errors,
+                "cpu_per_request_ms": (server.cpu_s() - cpu_before) / load.requests * 1000
+                if load.requests else 0.0}
         errors = [line for line in server.log_path.read_text(errors="replace").splitlines()
                   if "Error" in line or "Exception" in line]
         result["server_errors"] = errors[-3:]
@@ -480,7 +492,8 @@ def run(args, scratch: Path, log) -> dict:
                      "requests_per_journey": REQUESTS_PER_JOURNEY}
         out["sqlite"] = run_journey(backend="sqlite", workers=1, concurrency=concurrency,
                                     duration_s=journey_s, warmup_s=2.0, tmp=tmp, log=log,
-                                    profile=os.environ.get("BENCH_JOURNEY_PYSPY") == "1")
+                                    profile=os.environ.get("BENCH_JOURNEY_PYSPY") == "1",
+                                    stack_probe_s=duration)
         template = tmp / "floor-template.db"
         migrate(f"sqlite:///{template}")
         _prepare(f"sqlite:///{template}", personal=UNITS)
@@ -557,12 +570,13 @@ def details(result: dict) -> list[str]:
            + "intro, stylesheet + icon, start POST → first knob, 4 more knob GETs, 5 knob POSTs (303), "
            "review, submit POST whose answer is the thank-you page with the own star inline. "
            "Server CPU from /proc of the server's process group.", "",
-           "| Run | respondents/s | CPU/respondent | server CPU | errors | stored | peak RSS | "
+           "| Run | respondents/s | CPU/respondent | server CPU | client CPU | errors | stored | peak RSS | "
            + " | ".join(f"{p} p50/p99" for p in PAGES) + " |",
-           "|---|---|---|---|---|---|---|" + "---|" * len(PAGES)]
+           "|---|---|---|---|---|---|---|---|" + "---|" * len(PAGES)]
     for name, r in runs:
         out.append(f"| {name} | {r['respondents_per_s']:.1f} | {_ms(r['cpu_per_respondent_ms'])} | "
-                   f"{r['server_cpu_pct']:.0f} % | {r['errors']} | {r['stored_responses']} | "
+                   f"{r['server_cpu_pct']:.0f} % | {r.get('client_cpu_pct', 0):.0f} % | {r['errors']} | "
+                   f"{r['stored_responses']} | "
                    f"{r['peak_rss_mb']:.0f} MB | "
                    + " | ".join(f"{_ms(r['pages'][p]['p50_ms'])} / {_ms(r['pages'][p]['p99_ms'])}"
                                 for p in PAGES) + " |")
@@ -571,6 +585,16 @@ def details(result: dict) -> list[str]:
             f"(bench.bare_app, {bare['rps']:.0f} req/s) + {floor['cpu_per_request_ms']:.2f} ms "
             f"(bench.floor_app, {floor['rps']:.0f} req/s) = {result['estimate_ms']:.1f} ms; the "
             f"journey costs {result['ratio']:.1f}× that."]
+    static = s.get("static_file")
+    if static:
+        priced = result["requests_per_journey"] * static["cpu_per_request_ms"] + floor["cpu_per_request_ms"]
+        out += ["", f"What-if, same run: a GET of `/static/favicon.svg` through the real app (every "
+                f"middleware, no page work) costs {static['cpu_per_request_ms']:.2f} ms CPU "
+                f"({static['rps']:.0f} req/s, {static['errors']} errors). A journey whose 16 "
+                f"requests each cost no more than that, plus the floor store, would be "
+                f"{priced:.1f} ms = {priced / result['estimate_ms']:.1f}× the estimate: the "
+                f"app's request stack alone (middleware, routing, uvicorn) takes that share; "
+                f"the rest ({s['cpu_per_respondent_ms'] - priced:.0f} ms) is the pages' own work."]
     for name, r in runs:
         if r.get("pg"):
             out.append(f"- {name}: pg_stat_database during the run: {r['pg']}.")
