@@ -274,3 +274,199 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
         chart = chart.properties(title=alt.TitleParams(
             title if isinstance(title, str) else list(title), fontSize=LEGEND_PX, anchor="start"))
     return chart.to_dict(validate=False)  # the spec is ours and tested; validation costs ~70 ms
+
+
+# --- the respondent's own star: the same drawing as `radar_spec`, in fewer layers, compiled once --
+# The thank-you page draws a new star for every respondent, so its cost is paid per respondent.
+# `star_spec` draws the grid, the band rings and every text of `radar_spec` in three layers with one
+# dataset each (rings and spokes are one line layer, the band rings and the key's stroke another,
+# ring numbers, band key and knob labels one text layer whose alignment and weight come from the
+# row), and has no dash channel (no series of the own star is dashed); each star's outline is one
+# segment per edge, in one mark. `render_svg_compiled` keeps the Vega-Lite → Vega compile of a
+# chart's shape; `render_svg_layered` draws what does not depend on the stars once per shape (most
+# of the cost is laying out text) and only the stars per call.
+
+
+@lru_cache(maxsize=128)
+def _star_template(knobs: tuple[tuple[str, str], ...], scale_min: int, scale_max: int,
+                   thresholds: tuple[tuple[float, str], ...], title: str | tuple[str, ...],
+                   size: int, band_key: str) -> str:
+    count = len(knobs)
+    grid, bands, texts = [], [], []  # grid and bands as straight segments: one mark each
+
+    def ring(radius: float) -> list[dict]:
+        corners = [_point(radius, i % count, count) for i in range(count + 1)]
+        return [{"x": x, "y": y, "x2": x2, "y2": y2}
+                for (x, y), (x2, y2) in zip(corners, corners[1:], strict=False)]
+
+    for level in range(scale_min, scale_max + 1):
+        grid += ring(level)
+        texts.append({"text": str(level), "x": 0.18, "y": level, "align": "left",
+                      "weight": "normal", "size": SMALL_PX, "color": RING_NUMBER_COLOR})
+    for i in range(count):
+        x, y = _point(scale_max, i, count)
+        grid.append({"x": 0.0, "y": 0.0, "x2": x, "y2": y})
+    for value, _name in thresholds:
+        bands += ring(value)
+    for i, (_key, label) in enumerate(knobs):
+        x, y = _point(scale_max + LABEL_RADIUS_EXTRA, i, count)
+        align = "center" if abs(x) < 0.3 else ("left" if x > 0 else "right")
+        texts.append({"text": label, "x": x, "y": y, "align": align, "weight": "bold",
+                      "size": KNOB_LABEL_PX, "color": "#222"})
+
+    extent = scale_max + LABEL_RADIUS_EXTRA + 1.4
+    side = 1.2
+    x_enc = alt.X("x:Q", scale=alt.Scale(domain=[-extent - side, extent + side]), axis=None)
+    unit = size / (2 * extent - 1.2)
+    width = size + 2 * round(side * unit)
+    lowest = min(math.cos(2 * math.pi * i / count) for i in range(count))
+    bottom = max(-extent + 0.6, lowest * (scale_max + LABEL_RADIUS_EXTRA) - 0.9)
+    if thresholds and size >= BAND_LABEL_MIN_SIZE:  # the key of the band rings, as radar_spec
+        bottom -= 1.1
+        left = -extent - side + 0.2
+        names = " · ".join(f"{name} {value:g}".replace(".", ",") for value, name in thresholds)
+        texts.append({"text": f"{band_key}: {names}" if band_key else names, "x": left + 1.1,
+                      "y": bottom + 0.4, "align": "left", "weight": "normal", "size": SMALL_PX,
+                      "color": BAND_COLOR})
+        bands.append({"x": left, "y": bottom + 0.4, "x2": left + 0.9, "y2": bottom + 0.4})
+    height = round(unit * (extent - 0.6 - bottom))
+    y_enc = alt.Y("y:Q", scale=alt.Scale(domain=[bottom, extent - 0.6]), axis=None)
+
+    ends = (alt.X2("x2:Q"), alt.Y2("y2:Q"))
+    layers = [alt.Chart(alt.Data(values=grid)).mark_rule(
+        color=GRID_COLOR, strokeWidth=0.8, aria=False).encode(x_enc, y_enc, *ends)]
+    if bands:
+        layers.append(alt.Chart(alt.Data(values=bands)).mark_rule(
+            strokeDash=[2, 3], strokeWidth=1.4, color=BAND_COLOR, aria=False).encode(
+            x_enc, y_enc, *ends))
+    # one text layer: alignment and weight are mark properties, read from each row
+    layers.append(alt.Chart(alt.Data(values=texts)).mark_text(
+        baseline="middle", aria=False, align=alt.expr("datum.align"),
+        fontWeight=alt.expr("datum.weight")).encode(
+        x_enc, y_enc, text="text:N", color=alt.Color("color:N", scale=None),
+        size=alt.Size("size:Q", scale=None)))
+    key = alt.Legend(orient="bottom", labelFontSize=LEGEND_PX, symbolType="stroke",
+                     symbolStrokeWidth=3, symbolSize=400, labelLimit=width - 30, columns=1)
+    color = alt.Color("series:N", title=None, scale=alt.Scale(range=PALETTE), legend=key)
+    tooltip = [alt.Tooltip("series:N"), alt.Tooltip("knob:N"), alt.Tooltip("score:Q")]
+    stars = alt.Chart(alt.NamedData(name="stars"))
+    layers.append(stars.mark_rule(strokeWidth=2.5, strokeCap="round", aria=False).encode(
+        x_enc, y_enc, *ends, color))
+    layers.append(stars.mark_point(filled=True, size=45).encode(
+        x_enc, y_enc, color.legend(None), tooltip=tooltip, description="description:N"))
+    chart = alt.layer(*layers).properties(width=width, height=height).configure_view(stroke=None)
+    if title:
+        chart = chart.properties(title=alt.TitleParams(
+            list(title) if isinstance(title, tuple) else title, fontSize=LEGEND_PX,
+            anchor="start", limit=width))
+    return json.dumps(chart.to_dict(validate=False))
+
+
+def star_spec(series: Sequence[Series], *, knobs: Sequence[tuple[str, str]], scale_min: int = 1,
+              scale_max: int = 5, thresholds: Sequence[tuple[float, str]] = (),
+              title: str | Sequence[str] = "", size: int = 280, band_key: str = "") -> dict:
+    """The radar of `radar_spec` (same rings, spokes, band rings and key, ring numbers, labels,
+    legend and accessible points, one per score) in five layers instead of eleven, for a star
+    drawn per respondent; no series may be dashed."""
+    count = len(knobs)
+    rows = []
+    for s in series:
+        present = [(i, label, round(float(s.scores[key]), 2))
+                   for i, (key, label) in enumerate(knobs) if s.scores.get(key) is not None]
+        corners = [_point(score, i, count) for i, _label, score in present]
+        for order, (_i, label, score) in enumerate(present):
+            # each point also holds the edge to the next one (the star is closed when it has
+            # more than two points); the outline is drawn as these edges, in one mark
+            to = order + 1 if order + 1 < len(present) or len(present) > 2 else order
+            (x, y), (x2, y2) = corners[order], corners[to % len(present)]
+            rows.append({"series": s.label, "knob": label, "score": score, "x": x, "y": y,
+                         "x2": x2, "y2": y2, "description": f"{s.label}, {label}: {score:.2f}"})
+    title = title if isinstance(title, str) else tuple(title)
+    spec = json.loads(_star_template(tuple(knobs), scale_min, scale_max, tuple(thresholds), title,
+                                     size, band_key))
+    if rows:
+        spec["datasets"] = {"stars": rows}
+        labels = list(dict.fromkeys(s.label for s in series))
+        for layer in spec["layer"]:
+            encoding = layer.get("encoding", {})
+            if encoding.get("color", {}).get("field") == "series":
+                encoding["color"]["scale"] = {"domain": labels, "range": PALETTE}
+    else:
+        spec["layer"] = [layer for layer in spec["layer"]
+                         if layer.get("data", {}).get("name") != "stars"]
+    return spec
+
+
+@lru_cache(maxsize=64)
+def _compiled(shape: str) -> str:
+    return json.dumps(vlc.vegalite_to_vega(vl_spec=json.loads(shape)))
+
+
+def render_svg_compiled(spec: dict) -> str:
+    """`render_svg`, for a chart drawn again and again with other data: the spec without its
+    named datasets (its shape) is compiled to Vega once and kept; each call puts the datasets
+    into the kept Vega spec and only draws. The SVG is the one `render_svg` makes."""
+    datasets = spec.get("datasets") or {}
+    shape = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
+    vega = json.loads(_compiled(shape))
+    for entry in vega.get("data", []):
+        if entry.get("name") in datasets:
+            entry["values"] = datasets[entry["name"]]
+    svg = vlc.vega_to_svg(vg_spec=vega)
+    return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+
+
+_SVG_ROOT = re.compile(r'<g fill="none" stroke-miterlimit="10" transform="translate\(([^)]*)\)">')
+_SVG_SIZE = re.compile(r'<svg [^>]*width="([\d.]+)" height="([\d.]+)"')
+
+
+@lru_cache(maxsize=64)
+def _drawn_once(shape: str) -> tuple[str, dict | None]:
+    """The SVG of a chart's layers that read no named dataset, with the legend, title and frame
+    (its named datasets left empty), and the Vega-Lite spec of the other layers set to draw in
+    exactly the same place (same size, the padding the first drawing got, no legend, no title);
+    None when the first drawing does not tell where that place is."""
+    spec = json.loads(shape)
+    names = set(spec.get("datasets", {}))
+    static = render_svg_compiled(spec | {"datasets": dict.fromkeys(names, [])})
+    root, size = _SVG_ROOT.search(static), _SVG_SIZE.search(static)
+    if root is None or size is None:
+        return static, None
+    left, top = (float(v) for v in root.group(1).split(","))
+    total_w, total_h = float(size.group(1)), float(size.group(2))
+    layers = []
+    for layer in spec["layer"]:
+        if layer.get("data", {}).get("name") not in names:
+            continue
+        layer = json.loads(json.dumps(layer))
+        for channel in layer.get("encoding", {}).values():
+            if isinstance(channel, dict) and channel.get("field") == "series":
+                channel["legend"] = None  # the legend is in the drawing kept
+        layers.append(layer)
+    dynamic = {key: value for key, value in spec.items() if key not in ("layer", "title")}
+    dynamic |= {"layer": layers, "autosize": {"type": "none"},
+                "padding": {"left": left, "top": top, "right": total_w - left - spec["width"],
+                            "bottom": total_h - top - spec["height"]},
+                "background": None}
+    return static, dynamic
+
+
+def render_svg_layered(spec: dict) -> str:
+    """`render_svg` for a chart whose drawing mostly does not depend on its data (the own star:
+    rings, spokes, band rings, numbers, labels, legend): that part is drawn once per shape and
+    kept, and only the layers of the named datasets are drawn per call, in the same place, and
+    put on top. Falls back to drawing everything when the place cannot be read."""
+    datasets = spec.get("datasets") or {}
+    if not datasets:
+        return render_svg_compiled(spec)
+    static, dynamic = _drawn_once(json.dumps(spec | {"datasets": dict.fromkeys(datasets, [])},
+                                             sort_keys=True))
+    if dynamic is None:
+        return render_svg_compiled(spec)
+    drawn = render_svg_compiled(dynamic | {"datasets": datasets})
+    ours, theirs = _SVG_ROOT.search(static), _SVG_ROOT.search(drawn)
+    if theirs is None or ours.group(1) != theirs.group(1) or \
+            _SVG_SIZE.search(drawn).groups() != _SVG_SIZE.search(static).groups():
+        return render_svg_compiled(spec)
+    end = static.rindex("</svg>")
+    return static[:end] + drawn[theirs.start():drawn.rindex("</svg>")] + static[end:]

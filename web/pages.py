@@ -4,17 +4,62 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from starlette.datastructures import URL, URLPath
 
 from web.csrf import CSRF_FIELD, csrf_token, set_new_csrf_cookie
 from web.i18n import LANG_COOKIE, LANGUAGES, catalog, request_language, translate
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.autoescape = True
+
+
+_MARK = "\x1f{}\x1f"  # a stand-in for a parameter's value while its route is looked up
+
+
+def _path_template(request: Request, name: str, names: tuple[str, ...]) -> str | None:
+    """The path of the route called `name` with a stand-in for each parameter, or None when the
+    route takes a parameter that is not plain text (an int, say); kept per app, keyed on the
+    names only (a bounded set, and no link's token is kept)."""
+    kept = getattr(request.app.state, "url_paths", None)
+    if kept is None:
+        kept = request.app.state.url_paths = {}
+    if (name, names) not in kept:
+        router = request.scope.get("router") or request.scope.get("app")
+        try:
+            found = str(router.url_path_for(name, **{n: _MARK.format(i)
+                                                     for i, n in enumerate(names)}))
+        except Exception:  # noqa: BLE001 - any refusal: look this route up the ordinary way
+            found = None
+        kept[(name, names)] = found
+    return kept[(name, names)]
+
+
+def url_for(request: Request, name: str, /, **params: Any) -> URL:
+    """`request.url_for`, with the route's path kept per name: finding a route by its name walks
+    every route of the app, and a survey page asks for a dozen links."""
+    names = tuple(sorted(params))
+    path = _path_template(request, name, names)
+    if path is None or not all(isinstance(v, str) and v and "/" not in v and "\x1f" not in v
+                               for v in params.values()):
+        return request.url_for(name, **params)
+    for index, key in enumerate(names):
+        path = path.replace(_MARK.format(index), params[key])
+    return URLPath(path).make_absolute_url(base_url=request.base_url)
+
+
+@pass_context
+def _template_url_for(context: dict[str, Any], name: str, /, **params: Any) -> URL:
+    return url_for(context["request"], name, **params)
+
+
+templates.env.globals["url_for"] = _template_url_for
 
 
 def _fmt_score(value: float | None, digits: int = 1) -> str:

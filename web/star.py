@@ -41,7 +41,8 @@ def survey_spec(*, questionnaire: Questionnaire, unit_name: str, institution_nam
         series.append(charts.Series(unit_name, {r.knob: r.unit for r in rows}))
     if total.shown:
         series.append(charts.Series(institution_name, {r.knob: r.institution for r in rows}))
-    spec = charts.radar_spec(
+    # drawn once per respondent: the lighter spec of the same chart (charts.star_spec)
+    spec = charts.star_spec(
         series, knobs=[(kn.key, kn.name.get(lang)) for kn in q.knobs],
         scale_min=q.scale.min, scale_max=q.scale.max,
         thresholds=[(band.min, band.name.get(lang)) for band in q.bands[1:]], title=title,
@@ -58,7 +59,7 @@ def survey_star(*, questionnaire: Questionnaire, unit_name: str, institution_nam
     spec, rows, drawn = survey_spec(questionnaire=questionnaire, unit_name=unit_name,
                                     institution_name=institution_name, own=own, unit=unit,
                                     total=total, lang=lang)
-    return Star(svg=charts.render_svg(spec) if drawn else "", rows=rows, own_shown=bool(own),
+    return Star(svg=charts.render_svg_layered(spec) if drawn else "", rows=rows, own_shown=bool(own),
                 unit_shown=unit.shown, institution_shown=total.shown)
 
 

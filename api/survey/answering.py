@@ -64,20 +64,25 @@ def open_survey(
     """The invitation behind a token, refused when unknown, not yet open, closed or used."""
     if not TOKEN_PATTERN.match(token):
         raise InvitationUnknown("This survey link does not exist.")
-    invitation = session.exec(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    # one query for the link and what it belongs to: every survey page opens the link first
+    found = session.exec(
+        select(Invitation, Round, Unit, Institution)
+        .join(Round, Round.id == Invitation.round_id)
+        .join(Unit, Unit.id == Invitation.unit_id)
+        .join(Institution, Institution.id == Round.institution_id)
+        .where(Invitation.token_hash == hash_token(token))
     ).first()
-    if invitation is None:
+    if found is None:
         raise InvitationUnknown("This survey link does not exist.")
-    round_ = session.get(Round, invitation.round_id)
+    invitation, round_, unit, institution = found
     check_takes_answers(round_, now=now)
     if invitation.used_on is not None and not allow_used:
         raise InvitationUsed("This personal link has already been used to submit answers.")
     return SurveyContext(
         invitation=invitation,
         round=round_,
-        unit=session.get(Unit, invitation.unit_id),
-        institution=session.get(Institution, round_.institution_id),
+        unit=unit,
+        institution=institution,
         questionnaire=catalog.require(round_.questionnaire_slug, round_.questionnaire_version),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
@@ -396,3 +398,33 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_nothing_is_stored(
         assert response.status_code == 403
         assert page(response).h1.text == "Formulier verlopen"
     assert count(session, Draft) == 0
+
+
+def test_the_own_star_on_the_thank_you_page_shows_the_rings_bands_labels_legend_and_each_score(
+    client, session, setting, questionnaire
+):
+    """The star is drawn in two parts (what no answer changes, kept; the stars, per respondent):
+    the page still gets one chart with everything the star shows, each score told to a screen
+    reader once, and the chart is the same for the next respondent's other scores."""
+    _, unit, round_ = setting
+    drawn = []
+    for value in (4, 2):
+        token = personal_link(session, round_, unit)
+        thanks = page(complete(client, questionnaire, token,
+                               {item.id: value for item in questionnaire.items}))
+        svgs = thanks.select("figure.chart svg")
+        assert len(svgs) == 1
+        svg = svgs[0]
+        texts = [t.get_text() for t in svg.select("text")]
+        for knob in questionnaire.knobs:
+            assert knob.name.get("nl") in texts
+        assert {"1", "2", "3", "4", "5"} <= set(texts)  # the ring values
+        assert any(band.name.get("nl") in text for text in texts for band in questionnaire.bands[1:])
+        assert "Jij" in texts  # the legend
+        labels = [p["aria-label"] for p in svg.select("[aria-label]") if "Jij," in p["aria-label"]]
+        assert len(labels) == len(questionnaire.knobs)
+        assert all(re.search(r": \d\.\d\d$", label) for label in labels), labels
+        drawn.append(svg)
+    assert drawn[0].get("width") == drawn[1].get("width")
+    assert drawn[0].get("height") == drawn[1].get("height")
+    assert drawn[0].select("[aria-label]") != drawn[1].select("[aria-label]")  # other scores

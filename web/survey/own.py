@@ -53,5 +53,5 @@ def own_star(secret: str, fmt: Literal["svg", "png"], request: Request, session:
     headers = {"Content-Disposition": f'attachment; filename="kennisster-mijn-ster.{fmt}"',
                **PRIVATE}
     if fmt == "svg":
-        return Response(charts.render_svg(spec), media_type="image/svg+xml", headers=headers)
+        return Response(charts.render_svg_layered(spec), media_type="image/svg+xml", headers=headers)
     return Response(charts.render_png(spec), media_type="image/png", headers=headers)

@@ -10,7 +10,7 @@ from api.platform.deps import CatalogDep, FormFields, SettingsDep
 from api.results import gate
 from api.survey import answering as survey
 from api.survey.answering import SurveyContext
-from web.pages import language, render
+from web.pages import language, render, url_for
 from web.star import survey_star
 
 router = APIRouter(prefix="/s", tags=["survey"], include_in_schema=False)
@@ -23,7 +23,7 @@ def _steps(ctx: SurveyContext) -> list[str]:
 
 
 def _redirect(request: Request, name: str, **params: str) -> RedirectResponse:
-    return RedirectResponse(request.url_for(name, **params), status_code=303)
+    return RedirectResponse(url_for(request, name, **params), status_code=303)
 
 
 def _keep_draft_cookie(page, token: str, key: str, ctx: SurveyContext) -> None:
