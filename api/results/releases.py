@@ -8,7 +8,10 @@ building blocks here only flush; the use case that calls them commits.
 Concurrent submits are made safe by taking a lock on the round before the waiting responses are
 read: SQLite's write transactions already run one at a time (BEGIN IMMEDIATE); on PostgreSQL the
 round's row is locked FOR NO KEY UPDATE, which a second submitter of the same round waits for,
-and which does not clash with the key-share locks its foreign keys take.
+and which does not clash with the key-share locks its foreign keys take. Held until the commit,
+that lock makes a round's submits on PostgreSQL run one after the other; `release_after_commit`
+releases after the use case committed instead, and takes the lock only when a release may be
+possible.
 """
 
 from __future__ import annotations
@@ -51,18 +54,25 @@ def ancestors_of(*, session: Session, institution_id: int) -> dict[int, list[int
     return chains
 
 
-def _lock_round(session: Session, round_id: int) -> Round:
-    return session.exec(select(Round).where(Round.id == round_id)
-                        .with_for_update(key_share=True)).one()
+def _lock_round(session: Session, round_id: int) -> int:
+    """Lock the round's row (PostgreSQL: FOR NO KEY UPDATE); its institution's id."""
+    return session.execute(select(Round.institution_id).where(Round.id == round_id)
+                           .with_for_update(key_share=True)).scalar_one()
+
+
+def _waiting_count(session: Session, round_id: int) -> int:
+    return session.execute(select(func.count()).select_from(Response.__table__).where(
+        Response.round_id == round_id, Response.release_id.is_(None))).scalar_one()
 
 
 def _waiting(session: Session, round_id: int) -> list[anonymity.Arrival]:
-    rows = session.exec(select(Response.id, Response.unit_id, Response.role)
-                        .where(Response.round_id == round_id, Response.release_id.is_(None))).all()
+    rows = session.execute(select(Response.id, Response.unit_id, Response.role)
+                           .where(Response.round_id == round_id,
+                                  Response.release_id.is_(None))).all()
     if not rows:
         return []
     knobs: dict[int, set[str]] = defaultdict(set)
-    scored = session.exec(
+    scored = session.execute(
         select(KnobScore.response_id, KnobScore.knob)
         .join(Response, Response.id == KnobScore.response_id)
         .where(Response.round_id == round_id, Response.release_id.is_(None)))
@@ -74,20 +84,25 @@ def _waiting(session: Session, round_id: int) -> list[anonymity.Arrival]:
 
 
 def release_due(*, session: Session, round_id: int, default_k: int) -> Release | None:
-    """Publish every waiting response of the round that the release rule allows (flush only)."""
-    round_ = _lock_round(session, round_id)
-    arrivals = _waiting(session, round_.id)
-    if not arrivals:
-        return None
-    institution = session.get(Institution, round_.institution_id)
+    """Publish every waiting response of the round that the release rule allows (flush only).
+
+    Most submits end after one count: with fewer than k waiting nothing can be released
+    (`anonymity.may_release_any`), so the waiting responses are read only when some may go."""
+    session.flush()  # the caller's pending ORM changes, before the lock and the counts
+    institution_id = _lock_round(session, round_id)
+    # usually in the session already (the caller checked the round's institution): no query
+    institution = session.get(Institution, institution_id)
     k = anonymity.threshold(default_k=default_k, institution=institution)
+    if not anonymity.may_release_any(_waiting_count(session, round_id), k=k):
+        return None
+    arrivals = _waiting(session, round_id)
     chosen = anonymity.releasable(
-        arrivals, k=k, ancestors=ancestors_of(session=session, institution_id=institution.id))
+        arrivals, k=k, ancestors=ancestors_of(session=session, institution_id=institution_id))
     if not chosen:
         return None
-    number = session.exec(select(func.coalesce(func.max(Release.number), 0))
-                          .where(Release.round_id == round_.id)).one() + 1
-    release = Release(round_id=round_.id, number=number, responses=len(chosen))
+    number = session.execute(select(func.coalesce(func.max(Release.number), 0))
+                             .where(Release.round_id == round_id)).scalar_one() + 1
+    release = Release(round_id=round_id, number=number, responses=len(chosen))
     session.add(release)
     session.flush()
     ids = sorted(chosen)
@@ -97,6 +112,31 @@ def release_due(*, session: Session, round_id: int, default_k: int) -> Release |
                      .values(release_id=release.id))
     session.execute(_ADD_RESPONSES, {"release_id": release.id})
     session.execute(_ADD_KNOB_SCORES, {"release_id": release.id})
+    return release
+
+
+def release_after_commit(*, session: Session, round_id: int, default_k: int) -> Release | None:
+    """`release_due` for a use case that has just committed its responses, in a transaction of
+    its own (commits).
+
+    Why: inside the use case's transaction the round's lock would be held until its commit, so on
+    PostgreSQL every submit of a round would wait for the one before it (commit and WAL flush
+    included). Here the lock is taken only when a release may be possible: a count without the
+    lock sees every response committed before it. Skipping on a low count is safe: of submitters
+    racing on the round, the one that commits last counts after its commit, so it sees every
+    response committed before it, and when k or more wait it takes the lock and releases them as
+    `release_due` would have. A crash between the two commits leaves the response waiting for
+    the next submit or the start-up release (`release_all_due`), never published early.
+    """
+    institution_id = session.execute(select(Round.institution_id)
+                                      .where(Round.id == round_id)).scalar_one()
+    k = anonymity.threshold(default_k=default_k,
+                            institution=session.get(Institution, institution_id))
+    if not anonymity.may_release_any(_waiting_count(session, round_id), k=k):
+        session.commit()  # end the read
+        return None
+    release = release_due(session=session, round_id=round_id, default_k=default_k)
+    session.commit()
     return release
 
 

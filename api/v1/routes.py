@@ -409,8 +409,8 @@ def import_responses(
         rows = _json_rows(text)
     else:
         raise UnsupportedMediaType("Send the import as application/json or text/csv.")
-    units = session.exec(select(Unit).where(Unit.institution_id == institution.id)).all()
-    checked = imports.check_rows(rows, questionnaire=questionnaire, units=list(units))
+    units = imports.units_of(session=session, institution_id=institution.id)
+    checked = imports.check_rows(rows, questionnaire=questionnaire, units=units)
     count, replayed = imports.import_responses(
         session=session, round_=round_, questionnaire=questionnaire, rows=checked,
         default_k=settings.anonymity_k, idempotency_key=idempotency_key, scope=str(token.token.id))
