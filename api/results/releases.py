@@ -16,7 +16,7 @@ possible.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,22 +65,50 @@ def _waiting_count(session: Session, round_id: int) -> int:
         Response.round_id == round_id, Response.release_id.is_(None))).scalar_one()
 
 
-def _waiting(session: Session, round_id: int) -> list[anonymity.Arrival]:
+Scores = dict[int, dict[str, float]]  # response id -> knob -> score
+
+
+def _waiting(session: Session, round_id: int) -> tuple[list[anonymity.Arrival], Scores]:
+    """The round's waiting responses as the release rule sees them, and their knob scores
+    (which the tallies add up when they are released)."""
     rows = session.execute(select(Response.id, Response.unit_id, Response.role)
                            .where(Response.round_id == round_id,
                                   Response.release_id.is_(None))).all()
     if not rows:
-        return []
-    knobs: dict[int, set[str]] = defaultdict(set)
+        return [], {}
+    scores: Scores = defaultdict(dict)
     scored = session.execute(
-        select(KnobScore.response_id, KnobScore.knob)
+        select(KnobScore.response_id, KnobScore.knob, KnobScore.score)
         .join(Response, Response.id == KnobScore.response_id)
         .where(Response.round_id == round_id, Response.release_id.is_(None)))
-    for response_id, knob in scored:
-        knobs[response_id].add(knob)
+    for response_id, knob, score in scored:
+        scores[response_id][knob] = score
     return [anonymity.Arrival(key=rid, unit_id=unit_id, role=role,
-                              knobs=frozenset(knobs.get(rid, ())))
-            for rid, unit_id, role in rows]
+                              knobs=frozenset(scores.get(rid, ())))
+            for rid, unit_id, role in rows], scores
+
+
+def _add_to_tallies(session: Session, round_id: int, released: list[anonymity.Arrival],
+                    scores: Scores) -> None:
+    """Add a release's responses to the running tallies, from the rows `_waiting` read: no
+    statement reads the response or knob_score tables again (a GROUP BY over the release would
+    scan every response of the round, once per release)."""
+    responses = Counter((a.unit_id, a.role) for a in released)
+    knobs: dict[tuple[int, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for arrival in released:
+        for knob, score in scores.get(arrival.key, {}).items():
+            cell = knobs[(arrival.unit_id, arrival.role, knob)]
+            cell[0] += 1
+            cell[1] += score
+            cell[2] += score * score
+    session.execute(_ADD_RESPONSES, [
+        {"round_id": round_id, "unit_id": unit_id, "role": role, "n": n}
+        for (unit_id, role), n in sorted(responses.items())])
+    if knobs:
+        session.execute(_ADD_KNOB_SCORES, [
+            {"round_id": round_id, "unit_id": unit_id, "role": role, "knob": knob, "n": n,
+             "total": total, "total_sq": total_sq}
+            for (unit_id, role, knob), (n, total, total_sq) in sorted(knobs.items())])
 
 
 def release_due(*, session: Session, round_id: int, default_k: int) -> Release | None:
@@ -95,7 +123,7 @@ def release_due(*, session: Session, round_id: int, default_k: int) -> Release |
     k = anonymity.threshold(default_k=default_k, institution=institution)
     if not anonymity.may_release_any(_waiting_count(session, round_id), k=k):
         return None
-    arrivals = _waiting(session, round_id)
+    arrivals, scores = _waiting(session, round_id)
     chosen = anonymity.releasable(
         arrivals, k=k, ancestors=ancestors_of(session=session, institution_id=institution_id))
     if not chosen:
@@ -110,8 +138,7 @@ def release_due(*, session: Session, round_id: int, default_k: int) -> Release |
         session.execute(Response.__table__.update()
                      .where(Response.id.in_(ids[start:start + 500]))
                      .values(release_id=release.id))
-    session.execute(_ADD_RESPONSES, {"release_id": release.id})
-    session.execute(_ADD_KNOB_SCORES, {"release_id": release.id})
+    _add_to_tallies(session, round_id, [a for a in arrivals if a.key in chosen], scores)
     return release
 
 
@@ -167,17 +194,13 @@ def state(*, session: Session, round_: Round, now: datetime) -> ReleaseState:
         closed=round_.status(now) == "closed")
 
 
-# Add a release's responses to the running tallies in one GROUP BY each; the same statement text
-# runs on SQLite and PostgreSQL (the WHERE keeps SQLite's parser from reading ON as a join).
+# The upserts of the running tallies; the same statement text runs on SQLite and PostgreSQL.
 _ADD_RESPONSES = text(
     "INSERT INTO response_tally (round_id, unit_id, role, n) "
-    "SELECT round_id, unit_id, role, count(*) FROM response WHERE release_id = :release_id "
-    "GROUP BY round_id, unit_id, role "
+    "VALUES (:round_id, :unit_id, :role, :n) "
     "ON CONFLICT (round_id, unit_id, role) DO UPDATE SET n = response_tally.n + excluded.n")
 _ADD_KNOB_SCORES = text(
     "INSERT INTO knob_tally (round_id, unit_id, role, knob, n, total, total_sq) "
-    "SELECT s.round_id, s.unit_id, s.role, s.knob, count(*), sum(s.score), sum(s.score * s.score) "
-    "FROM knob_score s JOIN response r ON r.id = s.response_id WHERE r.release_id = :release_id "
-    "GROUP BY s.round_id, s.unit_id, s.role, s.knob "
+    "VALUES (:round_id, :unit_id, :role, :knob, :n, :total, :total_sq) "
     "ON CONFLICT (round_id, unit_id, role, knob) DO UPDATE SET n = knob_tally.n + excluded.n, "
     "total = knob_tally.total + excluded.total, total_sq = knob_tally.total_sq + excluded.total_sq")
