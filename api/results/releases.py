@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
@@ -54,15 +55,24 @@ def ancestors_of(*, session: Session, institution_id: int) -> dict[int, list[int
     return chains
 
 
+# The statements of every submit, built once as Core statements with bound parameters: building
+# a statement and its cache key on each call cost more than running it.
+_ROUND = Round.__table__.c
+_RESPONSE = Response.__table__.c
+_LOCK_ROUND = (sa.select(_ROUND.institution_id).where(_ROUND.id == sa.bindparam("round_id"))
+               .with_for_update(key_share=True))
+_INSTITUTION_OF_ROUND = sa.select(_ROUND.institution_id).where(_ROUND.id == sa.bindparam("round_id"))
+_WAITING_COUNT = sa.select(func.count()).select_from(Response.__table__).where(
+    _RESPONSE.round_id == sa.bindparam("round_id"), _RESPONSE.release_id.is_(None))
+
+
 def _lock_round(session: Session, round_id: int) -> int:
     """Lock the round's row (PostgreSQL: FOR NO KEY UPDATE); its institution's id."""
-    return session.execute(select(Round.institution_id).where(Round.id == round_id)
-                           .with_for_update(key_share=True)).scalar_one()
+    return session.execute(_LOCK_ROUND, {"round_id": round_id}).scalar_one()
 
 
 def _waiting_count(session: Session, round_id: int) -> int:
-    return session.execute(select(func.count()).select_from(Response.__table__).where(
-        Response.round_id == round_id, Response.release_id.is_(None))).scalar_one()
+    return session.execute(_WAITING_COUNT, {"round_id": round_id}).scalar_one()
 
 
 Scores = dict[int, dict[str, float]]  # response id -> knob -> score
@@ -155,8 +165,7 @@ def release_after_commit(*, session: Session, round_id: int, default_k: int) -> 
     `release_due` would have. A crash between the two commits leaves the response waiting for
     the next submit or the start-up release (`release_all_due`), never published early.
     """
-    institution_id = session.execute(select(Round.institution_id)
-                                      .where(Round.id == round_id)).scalar_one()
+    institution_id = session.execute(_INSTITUTION_OF_ROUND, {"round_id": round_id}).scalar_one()
     k = anonymity.threshold(default_k=default_k,
                             institution=session.get(Institution, institution_id))
     if not anonymity.may_release_any(_waiting_count(session, round_id), k=k):

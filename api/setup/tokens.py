@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from api.platform.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -97,14 +98,18 @@ def revoke_token(*, session: Session, token_id: int) -> ApiToken:
     return token
 
 
+# One indexed query, built once (every API request runs it): the token by its unique hash, with
+# each of its institutions.
+_GRANT = select(ApiToken, ApiTokenInstitution.institution_id).outerjoin(
+    ApiTokenInstitution, ApiTokenInstitution.token_id == ApiToken.id).where(
+    ApiToken.token_hash == bindparam("token_hash"))
+
+
 def authenticate(*, session: Session, plain: str | None) -> TokenGrant:
     """The grant behind the bearer token of a request, or 401."""
     if not plain or not plain.strip():
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    # one indexed query: the token (by its unique hash) with each of its institutions
-    rows = session.exec(select(ApiToken, ApiTokenInstitution.institution_id).outerjoin(
-        ApiTokenInstitution, ApiTokenInstitution.token_id == ApiToken.id).where(
-        ApiToken.token_hash == hash_token(plain.strip()))).all()
+    rows = session.execute(_GRANT, {"token_hash": hash_token(plain.strip())}).all()
     token = rows[0][0] if rows else None
     if token is None or token.revoked_at is not None:
         raise Unauthorized("This API token is unknown or has been revoked.")

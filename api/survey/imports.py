@@ -11,15 +11,16 @@ import csv
 import hashlib
 import io
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.platform.errors import DomainError
-from api.platform.models import Response, Round, Unit, utcnow
+from api.platform.errors import DomainError, NotFound
+from api.platform.models import Institution, Response, Round, Unit, utcnow
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Questionnaire
 from api.platform.text import bad_character
@@ -112,11 +113,28 @@ def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, obj
     return rows
 
 
-def units_of(*, session: Session, institution_id: int) -> list:
+_ROUND_AND_INSTITUTION = sa.select(Round, Institution).join(
+    Institution, Institution.id == Round.institution_id).where(Round.id == sa.bindparam("round_id"))
+
+
+def round_in_scope(*, session: Session, round_id: int,
+                   institution_ids: Collection[int]) -> tuple[Round, Institution]:
+    """The round to import into and its institution, in one query, or 404 when it does not
+    exist or lies outside the token's institutions (so a token cannot learn it exists)."""
+    found = session.execute(_ROUND_AND_INSTITUTION, {"round_id": round_id}).first()
+    if found is None or found[0].institution_id not in institution_ids:
+        raise NotFound(f"No round {round_id} within this token's scope.")
+    return found[0], found[1]
+
+
+_UNITS = sa.select(Unit.__table__.c.id, Unit.__table__.c.name).where(
+    Unit.__table__.c.institution_id == sa.bindparam("institution_id"))
+
+
+def units_of(*, session: Session, institution_id: int) -> list[Row]:
     """The institution's units as (id, name) rows: all `check_rows` reads of them, without
-    building a table object per unit on every import."""
-    return list(session.execute(select(Unit.id, Unit.name)
-                                .where(Unit.institution_id == institution_id)).all())
+    building a table object per unit on every import (the statement is built once)."""
+    return list(session.execute(_UNITS, {"institution_id": institution_id}).all())
 
 
 def check_rows(

@@ -11,6 +11,7 @@ from votes).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -52,23 +53,29 @@ _INSERT_KNOB_SCORES = insert(KnobScore.__table__)
 _INSERT_OPEN_ANSWERS = insert(OpenAnswer.__table__)
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    """What `record_response` stored: the new response's (random) id and its group."""
+
+    id: int
+    round_id: int
+    unit_id: int
+    role: str
+
+
 def record_response(
     *, session: Session, round_: Round, unit_id: int, role: str, questionnaire: Questionnaire,
     answers: Mapping[str, int | None], open_answers: Mapping[str, str], submission_key: str,
-) -> Response:
+) -> StoredResponse:
     """Store one response with its answers, knob scores and open answers (no flush, no commit).
 
     The rows go in as Core INSERTs (one, then three executemany), not as ~40 ORM objects through
     the unit of work: the same rows at a fraction of the cost, on the hot path of every submit.
-    The returned `Response` holds the stored values; it is not attached to the session (read
-    its `id`; load it with `session.get` for anything that changes later, such as `release_id`).
+    No `Response` object is made (building a table model costs more than the INSERT): load one
+    with `session.get(Response, stored.id)` where needed.
     """
-    response = Response(
-        id=random_id(),  # random, never the database's sequence (voters apart from votes)
-        round_id=round_.id, unit_id=unit_id, role=role,
-        questionnaire_slug=questionnaire.slug, questionnaire_version=questionnaire.version,
-        questionnaire_hash=questionnaire.content_hash, submission_key=submission_key,
-    )
+    # random, never the database's sequence (voters apart from votes)
+    response = StoredResponse(id=random_id(), round_id=round_.id, unit_id=unit_id, role=role)
     session.execute(_INSERT_RESPONSE, {
         "id": response.id, "round_id": round_.id, "unit_id": unit_id, "role": role,
         "questionnaire_slug": questionnaire.slug,

@@ -395,7 +395,8 @@ def import_responses(
         max_length=200, description="Retrying with the same key stores nothing twice.")] = None,
 ):
     token.require("import")
-    round_, institution = _round(session, token, round_id)
+    round_, institution = imports.round_in_scope(session=session, round_id=round_id,
+                                                 institution_ids=token.institution_ids)
     questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
     media, body = upload
     try:
