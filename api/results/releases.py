@@ -61,6 +61,8 @@ _ROUND = Round.__table__.c
 _RESPONSE = Response.__table__.c
 _LOCK_ROUND = (sa.select(_ROUND.institution_id).where(_ROUND.id == sa.bindparam("round_id"))
                .with_for_update(key_share=True))
+_TRY_LOCK_ROUND = (sa.select(_ROUND.id).where(_ROUND.id == sa.bindparam("round_id"))
+                   .with_for_update(key_share=True, skip_locked=True))
 _INSTITUTION_OF_ROUND = sa.select(_ROUND.institution_id).where(_ROUND.id == sa.bindparam("round_id"))
 _WAITING_COUNT = sa.select(func.count()).select_from(Response.__table__).where(
     _RESPONSE.round_id == sa.bindparam("round_id"), _RESPONSE.release_id.is_(None))
@@ -128,16 +130,23 @@ def release_due(*, session: Session, round_id: int, default_k: int) -> Release |
     (`anonymity.may_release_any`), so the waiting responses are read only when some may go."""
     session.flush()  # the caller's pending ORM changes, before the lock and the counts
     institution_id = _lock_round(session, round_id)
+    return _release_locked(session, round_id, institution_id, default_k)[0]
+
+
+def _release_locked(session: Session, round_id: int, institution_id: int,
+                    default_k: int) -> tuple[Release | None, int]:
+    """With the round's lock held: the release (or None) and how many responses waited."""
     # usually in the session already (the caller checked the round's institution): no query
     institution = session.get(Institution, institution_id)
     k = anonymity.threshold(default_k=default_k, institution=institution)
-    if not anonymity.may_release_any(_waiting_count(session, round_id), k=k):
-        return None
+    waiting = _waiting_count(session, round_id)
+    if not anonymity.may_release_any(waiting, k=k):
+        return None, waiting
     arrivals, scores = _waiting(session, round_id)
     chosen = anonymity.releasable(
         arrivals, k=k, ancestors=ancestors_of(session=session, institution_id=institution_id))
     if not chosen:
-        return None
+        return None, len(arrivals)
     number = session.execute(select(func.coalesce(func.max(Release.number), 0))
                              .where(Release.round_id == round_id)).scalar_one() + 1
     release = Release(round_id=round_id, number=number, responses=len(chosen))
@@ -149,31 +158,46 @@ def release_due(*, session: Session, round_id: int, default_k: int) -> Release |
                      .where(Response.id.in_(ids[start:start + 500]))
                      .values(release_id=release.id))
     _add_to_tallies(session, round_id, [a for a in arrivals if a.key in chosen], scores)
-    return release
+    return release, len(arrivals)
 
 
-def release_after_commit(*, session: Session, round_id: int, default_k: int) -> Release | None:
-    """`release_due` for a use case that has just committed its responses, in a transaction of
-    its own (commits).
+def release_after_commit(*, session: Session, round_id: int, default_k: int) -> int:
+    """`release_due` for a use case that has just committed its responses, in transactions of
+    its own (commits); the number of releases made.
 
     Why: inside the use case's transaction the round's lock would be held until its commit, so on
     PostgreSQL every submit of a round would wait for the one before it (commit and WAL flush
-    included). Here the lock is taken only when a release may be possible: a count without the
-    lock sees every response committed before it. Skipping on a low count is safe: of submitters
-    racing on the round, the one that commits last counts after its commit, so it sees every
-    response committed before it, and when k or more wait it takes the lock and releases them as
-    `release_due` would have. A crash between the two commits leaves the response waiting for
-    the next submit or the start-up release (`release_all_due`), never published early.
+    included). Here a submitter takes the lock only when a release may be possible, and never
+    waits for it:
+
+    - a count without the lock sees every response committed before it. With fewer than k
+      waiting it stops: of submitters racing on the round, the one that commits last counts after
+      its commit and so sees every response committed before it;
+    - the lock is tried with SKIP LOCKED. Held by another submitter, it stops: its own response
+      committed before the try, so while the holder held the lock; the holder counts again after
+      its commit, sees the response, and goes on releasing;
+    - the holder, after each release, counts again: when more responses wait than it left
+      waiting, someone committed meanwhile (and may have stopped on its lock), so it tries again.
+
+    So no response that a release may include is left waiting once the submits are done, as with
+    `release_due` under the lock. A crash between the commits leaves responses waiting for the
+    next submit or the start-up release (`release_all_due`), never published early.
     """
     institution_id = session.execute(_INSTITUTION_OF_ROUND, {"round_id": round_id}).scalar_one()
     k = anonymity.threshold(default_k=default_k,
                             institution=session.get(Institution, institution_id))
-    if not anonymity.may_release_any(_waiting_count(session, round_id), k=k):
-        session.commit()  # end the read
-        return None
-    release = release_due(session=session, round_id=round_id, default_k=default_k)
-    session.commit()
-    return release
+    made = 0
+    while anonymity.may_release_any(_waiting_count(session, round_id), k=k):
+        if session.execute(_TRY_LOCK_ROUND, {"round_id": round_id}).first() is None:
+            break  # another submitter holds it and will count this response after its commit
+        release, waited = _release_locked(session, round_id, institution_id, default_k)
+        session.commit()
+        made += release is not None
+        left = waited - (release.responses if release else 0)
+        if _waiting_count(session, round_id) <= left:
+            break  # nobody committed while the lock was held: nothing more to try
+    session.commit()  # end the read
+    return made
 
 
 def release_all_due(*, session: Session, default_k: int) -> int:
