@@ -40,10 +40,13 @@ class ReleaseState:
     closed: bool  # the round is closed: what waits now will never be counted
 
 
+_PARENTS = sa.select(Unit.__table__.c.id, Unit.__table__.c.parent_id).where(
+    Unit.__table__.c.institution_id == sa.bindparam("institution_id"))
+
+
 def ancestors_of(*, session: Session, institution_id: int) -> dict[int, list[int]]:
     """Every unit's chain of parents, nearest first (a broken loop in the tree stops the chain)."""
-    parent = dict(session.exec(select(Unit.id, Unit.parent_id)
-                               .where(Unit.institution_id == institution_id)).all())
+    parent = dict(session.execute(_PARENTS, {"institution_id": institution_id}).all())
     chains: dict[int, list[int]] = {}
     for unit_id in parent:
         chain, seen, current = [], {unit_id}, parent.get(unit_id)
