@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
                 session.commit()
         else:
             log.warning("The database has no tables yet: run `kennisster migrate` first.")
-        if warm_charts:
+        if warm_charts and settings.warm_charts:
             threading.Thread(target=charts.warm_up, daemon=True).start()
         mail = None
         if settings.mail_worker and settings.mail_configured:

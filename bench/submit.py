@@ -1,7 +1,9 @@
 """Submit benchmark: requests per second of importing one complete response through the real
-endpoint, against a bare FastAPI endpoint that only parses the same body.
+endpoint, against the floor (`bench.floor_app`: parse, score and store the same rows with
+sqlite3, nothing else; the target's baseline) and a bare FastAPI endpoint that only parses the
+same body (a second baseline: what the web stack alone costs).
 
-Both servers run as `uvicorn <app> --workers 1 --host 127.0.0.1 --port <fixed> --no-access-log
+All servers run as `uvicorn <app> --workers 1 --host 127.0.0.1 --port <fixed> --no-access-log
 --log-level warning` in their own process, and both are driven by `bench.loadgen` with the same
 concurrency, warm-up and duration. The real app runs on a migrated SQLite database in a temp dir
 (its default deployment), reached with a token that has the `import` scope. The server's peak
@@ -30,7 +32,7 @@ from bench.loadgen import LoadResult, build_request, run_load
 HOST = "127.0.0.1"
 BARE_PORT = int(os.environ.get("BENCH_BARE_PORT", "8771"))
 REAL_PORT = int(os.environ.get("BENCH_REAL_PORT", "8772"))
-UVICORN_FLAGS = ["--host", HOST, "--workers", "1", "--no-access-log", "--log-level", "warning"]
+UVICORN_FLAGS = ["--host", HOST, "--no-access-log", "--log-level", "warning"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -39,8 +41,12 @@ class SubmitResult:
     bare: list[dict] = field(default_factory=list)
     real: list[dict] = field(default_factory=list)
     bare_rps: float = 0.0
+    floor: list[dict] = field(default_factory=list)
+    floor_rps: float = 0.0
+    floor_ratio: float = 0.0  # real / floor: the target
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
     real_rps: float = 0.0
-    ratio: float = 0.0
+    ratio: float = 0.0  # real / bare
     errors: int = 0
     real_peak_rss_mb: float = 0.0
     real_start_rss_mb: float = 0.0
@@ -54,6 +60,7 @@ class SubmitResult:
     stored: dict[str, dict[str, int]] = field(default_factory=dict)
     probe: dict[str, dict] = field(default_factory=dict)
     server_errors: dict[str, list[str]] = field(default_factory=dict)
+    import_rss: dict = field(default_factory=dict)
 
 
 def _port_free(port: int) -> bool:
@@ -81,16 +88,32 @@ def _proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-class Server:
-    """One uvicorn process; killed (with its process group) by stop()."""
+def group_pids(pgid: int) -> list[int]:
+    """Every process of a process group: uvicorn's supervisor and its workers."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+            if int(fields[2]) == pgid:  # field 5 of stat: the process group
+                pids.append(int(entry.name))
+    return pids
 
-    def __init__(self, app: str, port: int, env: dict[str, str], log: Path):
+
+class Server:
+    """One uvicorn server (with `workers` > 1 a supervisor and its worker processes); killed
+    with its process group by stop()."""
+
+    def __init__(self, app: str, port: int, env: dict[str, str], log: Path, workers: int = 1):
         if not _port_free(port):
             raise RuntimeError(f"port {port} on {HOST} is already in use; set BENCH_*_PORT")
         self.app, self.port, self.log_path = app, port, log
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", self.app, "--port", str(port), *UVICORN_FLAGS],
+            [sys.executable, "-m", "uvicorn", self.app, "--port", str(port), "--workers",
+             str(workers), *UVICORN_FLAGS],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.peak_kb = 0
         self._sampling = False
@@ -115,7 +138,13 @@ class Server:
         return _proc_status(self.pid)
 
     def cpu_s(self) -> float:
-        return _proc_cpu_s(self.pid)
+        """CPU seconds of the whole process group (the workers, when there are several)."""
+        return sum(_proc_cpu_s(pid) for pid in group_pids(self.pid))
+
+    def worker_peaks_kb(self) -> list[int]:
+        """VmHWM of each process of the group but the supervisor (of the one process, if alone)."""
+        pids = [pid for pid in group_pids(self.pid) if pid != self.pid] or [self.pid]
+        return [_proc_status(pid).get("VmHWM", 0) for pid in pids]
 
     def start_sampling(self, every_s: float = 0.05) -> None:
         self._sampling = True
@@ -190,13 +219,68 @@ def _db_counts(path: Path) -> dict[str, int]:
         conn.close()
 
 
-WHAT_IF = [  # (name, app, BENCH_WHATIF patches of bench.whatif_app)
-    ("real+fasttally", "bench.whatif_app:app", "fasttally"),
-    ("real+fasttally+coreinsert", "bench.whatif_app:app", "fasttally,coreinsert"),
-    ("real+fasttally+coreinsert+noetag+asyncdeps", "bench.whatif_app:app",
-     "fasttally,coreinsert,noetag,asyncdeps"),
-    ("floor: parse + sqlite3 insert only", "bench.floor_app:app", ""),
+@dataclass(frozen=True)
+class Prepared:
+    """A migrated, seeded SQLite database to copy per server, and the request to send."""
+
+    template: Path
+    round_id: int
+    token: str
+    body: bytes
+    path: str
+    headers: dict[str, str]
+    items: int
+
+
+def prepare_submit(tmp: Path) -> Prepared:
+    """Migrate and seed a template database in `tmp`; the import request for its round."""
+    from api.platform.questionnaires import load_catalog
+
+    template = tmp / "template.db"
+    template_url = f"sqlite:///{template}"
+    migrate(template_url)
+    seeded = seed_institution(template_url, units=40)
+    token = _make_token(template_url, seeded.institution_id)
+    questionnaire = load_catalog(ROOT / "questionnaires").require("galbraith-star", "1.0")
+    return Prepared(template=template, round_id=seeded.round_id, token=token,
+                    body=complete_body(questionnaire, seeded.unit_ids[0]),
+                    path=f"/api/v1/rounds/{seeded.round_id}/responses",
+                    headers={"Content-Type": "application/json",
+                             "Authorization": f"Bearer {token}"},
+                    items=len(questionnaire.items))
+
+
+# Extra servers beside bare, real and floor, to price a proposed change: (name, app, env).
+# The earlier what-ifs (Core inserts, a pure ASGI ETag middleware, async app.state dependencies,
+# tally upserts built once) became the app or were made moot by releases, and were removed.
+WHAT_IF: list[tuple[str, str, dict[str, str]]] = [
+    # the real app as a process that serves only the API: no chart renderer (V8) started
+    ("real, KENNISSTER_WARM_CHARTS=false", "api.asgi:app", {"KENNISSTER_WARM_CHARTS": "false"}),
 ]
+
+HEAVY_MODULES = ("altair", "vl_convert", "jsonschema", "openpyxl", "typst", "pandas", "numpy",
+                 "jinja2", "sqlmodel", "fastapi")
+_IMPORT_RSS = """
+import sys
+def rss():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmRSS'):
+            return int(line.split()[1]) / 1024
+import api.asgi
+print(rss())
+print(' '.join(m for m in sys.argv[1:] if m in sys.modules))
+"""
+
+
+def import_rss(tmp: Path) -> dict:
+    """RSS of a process that has only imported the app (`api.asgi`: the app built, nothing
+    served, no chart drawn), and which of the heavy libraries that loaded."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KENNISSTER_DATABASE_URL":
+           f"sqlite:///{tmp / 'import.db'}", "KENNISSTER_DATA_DIR": str(tmp),
+           "KENNISSTER_SECRET_KEY": BENCH_SECRET, "KENNISSTER_ENVIRONMENT": "development"}
+    out = subprocess.run([sys.executable, "-c", _IMPORT_RSS, *HEAVY_MODULES], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    return {"rss_mb": float(out[0]), "loaded": out[1].split() if len(out) > 1 else []}
 
 
 def run_submit(*, duration_s: float, warmup_s: float, concurrency: int, rounds: int,
@@ -204,42 +288,36 @@ def run_submit(*, duration_s: float, warmup_s: float, concurrency: int, rounds: 
                log=print) -> SubmitResult:
     """The submit benchmark; with `probe_concurrency`, afterwards an overload probe drives bare and
     real with that many connections (more than the thread pool's 40) and records what happens."""
-    from api.platform.questionnaires import load_catalog
-
     tmp = make_tempdir("kennisster-bench-submit-")
     servers: dict[str, Server] = {}
     try:
-        template = tmp / "template.db"
-        template_url = f"sqlite:///{template}"
-        migrate(template_url)
-        seeded = seed_institution(template_url, units=40)
-        token = _make_token(template_url, seeded.institution_id)
-        questionnaire = load_catalog(ROOT / "questionnaires").require("galbraith-star", "1.0")
-        body = complete_body(questionnaire, seeded.unit_ids[0])
-        path = f"/api/v1/rounds/{seeded.round_id}/responses"
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        prepared = prepare_submit(tmp)
+        template, body, path, headers = (prepared.template, prepared.body, prepared.path,
+                                         prepared.headers)
 
-        def start(name: str, app: str, port: int, patches: str = "") -> Server:
+        def start(name: str, app: str, port: int, extra: dict[str, str] | None = None) -> Server:
             db = tmp / f"{name}.db"
             shutil.copyfile(template, db)  # each server writes its own copy of the same database
             env = {**os.environ, "PYTHONPATH": str(ROOT), "KENNISSTER_DATABASE_URL": f"sqlite:///{db}",
                    "KENNISSTER_DATA_DIR": str(tmp), "KENNISSTER_SECRET_KEY": BENCH_SECRET,
-                   "KENNISSTER_ENVIRONMENT": "development", "BENCH_WHATIF": patches}
+                   "KENNISSTER_ENVIRONMENT": "development", **(extra or {})}
             servers[name] = Server(app, port, env, tmp / f"{name}.log")
             return servers[name]
 
         start("bare", "bench.bare_app:app", BARE_PORT)
         start("real", "api.asgi:app", REAL_PORT)
+        start("floor", "bench.floor_app:app", REAL_PORT + 1)
         if what_if:
-            for offset, (name, app, patches) in enumerate(WHAT_IF, start=1):
-                start(name, app, REAL_PORT + offset, patches)
+            for offset, (name, app, extra) in enumerate(WHAT_IF, start=2):
+                start(name, app, REAL_PORT + offset, extra)
         for server in servers.values():
             server.wait_ready()
         time.sleep(2.0)  # let the real apps' chart warm-up thread (V8 start) finish
         result = SubmitResult(body_bytes=len(body), settings={
-            "uvicorn": " ".join(UVICORN_FLAGS), "concurrency": concurrency, "warmup_s": warmup_s,
+            "uvicorn": "--workers 1 " + " ".join(UVICORN_FLAGS), "concurrency": concurrency,
+            "warmup_s": warmup_s,
             "duration_s": duration_s, "rounds": rounds, "database": "SQLite (WAL) in a temp dir",
-            "endpoint": f"POST {path} (JSON, 1 response, {len(questionnaire.items)} items)",
+            "endpoint": f"POST {path} (JSON, 1 response, {prepared.items} items)",
             "load_generator": "bench.loadgen (asyncio, keep-alive, closed loop)"})
         result.bare_start_rss_mb = servers["bare"].rss_kb().get("VmRSS", 0) / 1024
         result.real_start_rss_mb = servers["real"].rss_kb().get("VmRSS", 0) / 1024
@@ -278,14 +356,17 @@ def run_submit(*, duration_s: float, warmup_s: float, concurrency: int, rounds: 
                     f"{load.rps:8.1f} req/s, p50 {load.p50_ms:8.1f} ms, p99 {load.p99_ms:8.1f} ms, "
                     f"errors {load.errors}, status {load.status}"
                     + (f"  first error: {load.first_error[:160]}" if load.first_error else ""))
-        result.bare, result.real = runs["bare"], runs["real"]
+        result.bare, result.real, result.floor = runs["bare"], runs["real"], runs["floor"]
+        result.peak_rss_mb = peak
         result.real_peak_rss_mb, result.bare_peak_rss_mb = peak["real"], peak["bare"]
         result.bare_rps = sum(r["rps"] for r in result.bare) / len(result.bare)
         result.real_rps = sum(r["rps"] for r in result.real) / len(result.real)
         result.ratio = result.real_rps / result.bare_rps if result.bare_rps else 0.0
-        result.errors = sum(r["errors"] for r in result.bare + result.real)
+        result.floor_rps = sum(r["rps"] for r in result.floor) / len(result.floor)
+        result.floor_ratio = result.real_rps / result.floor_rps if result.floor_rps else 0.0
+        result.errors = sum(r["errors"] for r in result.bare + result.real + result.floor)
         for name in servers:
-            if name not in ("bare", "real"):
+            if name not in ("bare", "real", "floor"):
                 rps = sum(r["rps"] for r in runs[name]) / len(runs[name])
                 result.what_if[name] = {
                     "rps": rps, "ratio": rps / result.bare_rps if result.bare_rps else 0.0,
@@ -300,6 +381,7 @@ def run_submit(*, duration_s: float, warmup_s: float, concurrency: int, rounds: 
             if errors:
                 result.server_errors[name] = errors[-3:]
         result.stored = {name: _db_counts(tmp / f"{name}.db") for name in servers if name != "bare"}
+        result.import_rss = import_rss(tmp)
         result.stored_responses = result.stored["real"]["response"]
         result.accepted_201 = sum(r["status"].get("201", 0) for r in result.real)
         return result

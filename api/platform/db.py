@@ -7,10 +7,12 @@ write starts its transaction with BEGIN IMMEDIATE; reads keep the cheap deferred
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
+import anyio
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +23,7 @@ from sqlmodel import Session
 from api.platform.settings import Settings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_CLOSE_LIMITER = anyio.CapacityLimiter(4)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -49,12 +52,64 @@ def make_engine(settings: Settings) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    _queue_writers(engine, busy_ms / 1000)
+    return engine
+
+
+def _queue_writers(engine: Engine, timeout_s: float) -> None:
+    """Write transactions of this process wait their turn on a lock of the process before
+    BEGIN IMMEDIATE, and hand it on the moment they commit or roll back.
+
+    Why: SQLite's own wait for its write lock is a busy handler that sleeps in growing steps (1,
+    2, 5 … 100 ms) and retries. Under many concurrent writers the lock is often free while every
+    waiter sleeps: throughput drops and some requests wait for seconds. Queued on a lock of the
+    process, the next writer starts as soon as the previous one is done; SQLite's busy timeout
+    still guards against writers in other processes (the CLI, a second worker), and a writer that
+    waited `timeout_s` here goes on to SQLite's wait rather than waiting for ever."""
+    write_lock = threading.Lock()
+    holders: set[int] = set()  # id() of the DBAPI connections whose transaction holds it
+    dialect = engine.dialect
+
+    def release(connection) -> None:
+        # the dialect is handed the pool's proxy of the DBAPI connection, the events the DBAPI
+        # connection itself
+        key = id(getattr(connection, "dbapi_connection", connection))
+        if key in holders:
+            holders.discard(key)
+            write_lock.release()
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        dbapi_connection = connection.connection.dbapi_connection
+        if immediate and write_lock.acquire(timeout=timeout_s):
+            holders.add(id(dbapi_connection))
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            release(dbapi_connection)
+            raise
 
-    return engine
+    def after(method):
+        def run(dbapi_connection) -> None:
+            try:
+                method(dbapi_connection)
+            finally:  # after the COMMIT or ROLLBACK is done, never before
+                release(dbapi_connection)
+        return run
+
+    # the dialect of this engine only (create_engine makes one per engine); the pool's reset of
+    # a returned connection also rolls back through do_rollback
+    dialect.do_commit = after(dialect.do_commit)
+    dialect.do_rollback = after(dialect.do_rollback)
+
+    @sa.event.listens_for(engine, "close")
+    def _on_close(dbapi_connection, _record) -> None:
+        release(dbapi_connection)
+
+    @sa.event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_connection, _record, _exception) -> None:
+        release(dbapi_connection)
 
 
 @contextmanager
@@ -72,9 +127,25 @@ def dialect_insert(session: Session):
     return sqlite_insert
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.engine, write=request.method in WRITE_METHODS) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Made on the event loop (making one does no I/O) rather than in a
+    worker thread; closed there too when no transaction is left open (the use case committed),
+    else closed in a worker thread, since closing then rolls back on the database. Saves a
+    request two trips through the thread pool."""
+    engine = request.app.state.engine
+    bind = engine.execution_options(sqlite_immediate=True) if request.method in WRITE_METHODS \
+        else engine
+    session = Session(bind, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            # Its own limiter, as FastAPI's own dependency exits have: when every thread of the
+            # default pool waits for SQLite's write lock, the close that ends the transaction
+            # holding it must not queue behind them.
+            await anyio.to_thread.run_sync(session.close, limiter=_CLOSE_LIMITER)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -14,12 +14,14 @@ from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
 from api.platform.text import check_text
 
+# The dependencies that only read app.state or the URL are `async def`: they never block, and a
+# plain `def` would cost every request a round trip through the thread pool for each of them.
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
@@ -70,7 +72,7 @@ FormPairs = Annotated[list[tuple[str, str]], Depends(form_pairs)]
 FormFields = Annotated[list[tuple[str, str]], Depends(form_fields)]
 
 
-def check_url_text(request: Request) -> None:
+async def check_url_text(request: Request) -> None:
     """Query strings and path parameters hold no control characters (a path not even a line
     break): a dependency of every route (`create_app`), so no route can forget it."""
     for name, value in request.query_params.multi_items():

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     questionnaires_dir: Path = ROOT / "questionnaires"
     base_url: str = "http://127.0.0.1:8000"
     sqlite_busy_timeout_ms: int = 15_000
+    warm_charts: bool = Field(default=True, description=(
+        "Start the chart renderer (V8, about 65 MB per process) at start-up, so the first "
+        "thank-you page draws at once; False for a process that serves only the API."))
     two_factor_required_roles: list[Literal["admin", "coordinator", "bestuur"]] = Field(
         default=["admin", "coordinator"], description=(
             "Roles that must use an authenticator app before the admin area opens; for the "

@@ -56,6 +56,12 @@ def groups_of(arrival: Arrival, ancestors: Mapping[int, Sequence[int]]) -> list[
     return groups
 
 
+def may_release_any(waiting: int, *, k: int) -> bool:
+    """Whether `waiting` arrivals can hold a release at all. Every release adds at least k to the
+    institution, which counts every arrival: with fewer than k waiting, none can be released."""
+    return waiting >= k
+
+
 def releasable(arrivals: Iterable[Arrival], *, k: int,
                ancestors: Mapping[int, Sequence[int]] | None = None) -> set[object]:
     """The keys of the arrivals that may be released together now; possibly none.

@@ -15,10 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from api.results.tables import Column, Table
 
 BAND_FILLS = {"urgent": "F6C8C4", "aandacht": "FCE3B0", "sterk": "CDE8D1"}
@@ -98,6 +94,11 @@ def to_xlsx(table: Table, *, labels: Labels, title: str, sheet_name: str,
     their format, and the band colours on each knob's band and mean."""
     keep = _visible(table, labels)
     columns = [table.columns[i] for i in keep]
+    # openpyxl (≈ 5 MB resident) is loaded by the first download that needs it, not by every process
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_name[:31]

@@ -13,8 +13,6 @@ import io
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import Session, select
 
 from api.platform.errors import Conflict, InvalidInput, NotFound
@@ -155,6 +153,9 @@ def links_csv(unit: Unit, links: list[str], lang: str) -> bytes:
 
 
 def links_xlsx(unit: Unit, links: list[str], lang: str) -> bytes:
+    from openpyxl import Workbook  # loaded by the first download that needs it (≈ 5 MB)
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = "links"

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from api.platform.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -107,17 +108,22 @@ def revoke_token(*, session: Session, token_id: int) -> ApiToken:
     return token
 
 
+# One indexed query, built once (every API request runs it): the token by its unique hash, with
+# each of its institutions.
+_GRANT = select(ApiToken, ApiTokenInstitution.institution_id).outerjoin(
+    ApiTokenInstitution, ApiTokenInstitution.token_id == ApiToken.id).where(
+    ApiToken.token_hash == bindparam("token_hash"))
+
+
 def authenticate(*, session: Session, plain: str | None) -> TokenGrant:
     """The grant behind the bearer token of a request, or 401."""
     if not plain or not plain.strip():
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    token = session.exec(select(ApiToken).where(
-        ApiToken.token_hash == hash_token(plain.strip()))).first()
+    rows = session.execute(_GRANT, {"token_hash": hash_token(plain.strip())}).all()
+    token = rows[0][0] if rows else None
     if token is None or token.revoked_at is not None:
         raise Unauthorized("This API token is unknown or has been revoked.")
-    ids = session.exec(select(ApiTokenInstitution.institution_id).where(
-        ApiTokenInstitution.token_id == token.id)).all()
-    return TokenGrant(token=token, institution_ids=frozenset(ids),
+    return TokenGrant(token=token, institution_ids=frozenset(i for _, i in rows if i is not None),
                       scopes=frozenset(token.scopes.split()))
 
 
@@ -145,10 +151,16 @@ def institution_in_scope(*, session: Session, grant: TokenGrant, slug: str) -> I
     return institution
 
 
+_ROUND_AND_INSTITUTION = select(Round, Institution).join(
+    Institution, Institution.id == Round.institution_id).where(Round.id == bindparam("round_id"))
+
+
 def round_in_scope(*, session: Session, grant: TokenGrant, round_id: int,
                    ) -> tuple[Round, Institution]:
-    """A round and its institution, or 404 when the round is not within the grant's scope."""
-    round_ = session.get(Round, round_id)
-    if round_ is None or round_.institution_id not in grant.institution_ids:
+    """A round and its institution in one query (every import asks it; the statement is built
+    once), or 404 when the round does not exist or lies outside the grant's scope, so a token
+    cannot learn that it exists."""
+    found = session.execute(_ROUND_AND_INSTITUTION, {"round_id": round_id}).first()
+    if found is None or found[0].institution_id not in grant.institution_ids:
         raise NotFound(f"No round {round_id} within this token's scope.")
-    return round_, session.get(Institution, round_.institution_id)
+    return found[0], found[1]

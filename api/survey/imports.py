@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -111,8 +113,19 @@ def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, obj
     return rows
 
 
+_UNITS = sa.select(Unit.__table__.c.id, Unit.__table__.c.name).where(
+    Unit.__table__.c.institution_id == sa.bindparam("institution_id"))
+
+
+def units_of(*, session: Session, institution_id: int) -> list[Row]:
+    """The institution's units as (id, name) rows: all `check_rows` reads of them, without
+    building a table object per unit on every import (the statement is built once)."""
+    return list(session.execute(_UNITS, {"institution_id": institution_id}).all())
+
+
 def check_rows(
-    rows: Sequence[Mapping[str, object]], *, questionnaire: Questionnaire, units: Sequence[Unit],
+    rows: Sequence[Mapping[str, object]], *, questionnaire: Questionnaire,
+    units: Sequence[Unit] | Sequence[Row],
 ) -> list[CheckedRow]:
     """Check every row and return them all, or raise with every problem named."""
     if not rows:
@@ -192,8 +205,9 @@ def import_responses(
 ) -> tuple[int, bool]:
     """Store all rows in one transaction; (number stored, whether this was a replay).
 
-    Imported responses follow the same release rule as the survey's: they are released in the
-    same transaction as far as the rule allows, and the rest waits. With an Idempotency-Key a
+    Imported responses follow the same release rule as the survey's: they are released as far as
+    the rule allows, in the same transaction on SQLite and right after it on PostgreSQL (see
+    below), and the rest waits. With an Idempotency-Key a
     retried upload finds its first rows and stores nothing again. `record_late` (the caller's
     audit entry for an import into a closed round) runs in the same transaction.
     """
@@ -205,12 +219,18 @@ def import_responses(
     # administrator imports late paper forms on purpose: then the audit log says so
     check_takes_answers(round_, allow_closed=allow_closed)
     late = round_.status(utcnow()) == "closed"
+    # SQLite runs one writer at a time anyway, so the release joins the import's transaction. On
+    # PostgreSQL the round's lock would then be held until the commit and every import and submit
+    # of the round would wait for the one before it: there the release follows the commit in a
+    # transaction of its own (`releases.release_after_commit`).
+    release_inside = session.get_bind().dialect.name == "sqlite"
     try:
         for row, key in zip(rows, keys, strict=True):
             record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,
                             questionnaire=questionnaire, answers=row.answers,
                             open_answers=row.open_answers, submission_key=key)
-        releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+        if release_inside:
+            releases.release_due(session=session, round_id=round_.id, default_k=default_k)
         if late and record_late is not None:
             record_late(session, len(rows))
         session.commit()
@@ -221,4 +241,6 @@ def import_responses(
                 select(Response.id).where(Response.submission_key == keys[0])).first():
             return len(rows), True
         raise
+    if not release_inside:
+        releases.release_after_commit(session=session, round_id=round_.id, default_k=default_k)
     return len(rows), False

@@ -11,8 +11,10 @@ from votes).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from api.platform.errors import RoundClosed, RoundNotOpen
@@ -22,6 +24,7 @@ from api.platform.models import (
     OpenAnswer,
     Response,
     Round,
+    random_id,
     utcnow,
 )
 from api.platform.questionnaires import Questionnaire
@@ -43,26 +46,53 @@ def check_takes_answers(round_: Round, *, now: datetime | None = None,
                           "answers.", closes_at=round_.closes_at)
 
 
+# Built once: a statement object is compiled once per engine and then found in SQLAlchemy's cache.
+_INSERT_RESPONSE = insert(Response.__table__)
+_INSERT_ANSWERS = insert(Answer.__table__)
+_INSERT_KNOB_SCORES = insert(KnobScore.__table__)
+_INSERT_OPEN_ANSWERS = insert(OpenAnswer.__table__)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """What `record_response` stored: the new response's (random) id and its group."""
+
+    id: int
+    round_id: int
+    unit_id: int
+    role: str
+
+
 def record_response(
     *, session: Session, round_: Round, unit_id: int, role: str, questionnaire: Questionnaire,
     answers: Mapping[str, int | None], open_answers: Mapping[str, str], submission_key: str,
-) -> Response:
-    response = Response(
-        round_id=round_.id, unit_id=unit_id, role=role,
-        questionnaire_slug=questionnaire.slug, questionnaire_version=questionnaire.version,
-        questionnaire_hash=questionnaire.content_hash, submission_key=submission_key,
-    )
-    session.add(response)
-    session.flush()
-    scores = scoring.knob_scores(answers, questionnaire)
-    session.add_all(Answer(response_id=response.id, item_id=item_id, value=value)
-                    for item_id, value in answers.items())
-    session.add_all(
-        KnobScore(response_id=response.id, knob=knob, round_id=round_.id, unit_id=unit_id,
-                  role=role, score=score)
-        for knob, score in scores.items()
-        if score is not None
-    )
-    session.add_all(OpenAnswer(response_id=response.id, question_id=qid, text=text)
-                    for qid, text in open_answers.items())
+) -> StoredResponse:
+    """Store one response with its answers, knob scores and open answers (no flush, no commit).
+
+    The rows go in as Core INSERTs (one, then three executemany), not as ~40 ORM objects through
+    the unit of work: the same rows at a fraction of the cost, on the hot path of every submit.
+    No `Response` object is made (building a table model costs more than the INSERT): load one
+    with `session.get(Response, stored.id)` where needed.
+    """
+    # random, never the database's sequence (voters apart from votes)
+    response = StoredResponse(id=random_id(), round_id=round_.id, unit_id=unit_id, role=role)
+    session.execute(_INSERT_RESPONSE, {
+        "id": response.id, "round_id": round_.id, "unit_id": unit_id, "role": role,
+        "questionnaire_slug": questionnaire.slug,
+        "questionnaire_version": questionnaire.version,
+        "questionnaire_hash": questionnaire.content_hash, "submission_key": submission_key})
+    if answers:
+        session.execute(_INSERT_ANSWERS, [
+            {"response_id": response.id, "item_id": item_id, "value": value}
+            for item_id, value in answers.items()])
+    scores = [{"response_id": response.id, "knob": knob, "round_id": round_.id,
+               "unit_id": unit_id, "role": role, "score": score}
+              for knob, score in scoring.knob_scores(answers, questionnaire).items()
+              if score is not None]
+    if scores:
+        session.execute(_INSERT_KNOB_SCORES, scores)
+    if open_answers:
+        session.execute(_INSERT_OPEN_ANSWERS, [
+            {"response_id": response.id, "question_id": qid, "text": text}
+            for qid, text in open_answers.items()])
     return response

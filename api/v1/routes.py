@@ -14,14 +14,14 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.plans import progress
 from api.platform.body_limits import IMPORT_MAX_BYTES
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
-from api.platform.models import Institution, Round, Unit
+from api.platform.models import Institution, Round
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
@@ -308,7 +308,7 @@ def import_responses(
         max_length=200, description="Retrying with the same key stores nothing twice.")] = None,
 ):
     token.require("import")
-    round_, institution = _round(session, token, round_id)
+    round_, institution = tokens.round_in_scope(session=session, grant=token, round_id=round_id)
     questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
     media, body = upload
     try:
@@ -322,8 +322,8 @@ def import_responses(
         rows = _json_rows(text)
     else:
         raise UnsupportedMediaType("Send the import as application/json or text/csv.")
-    units = session.exec(select(Unit).where(Unit.institution_id == institution.id)).all()
-    checked = imports.check_rows(rows, questionnaire=questionnaire, units=list(units))
+    units = imports.units_of(session=session, institution_id=institution.id)
+    checked = imports.check_rows(rows, questionnaire=questionnaire, units=units)
     count, replayed = imports.import_responses(
         session=session, round_=round_, questionnaire=questionnaire, rows=checked,
         default_k=settings.anonymity_k, idempotency_key=idempotency_key, scope=str(token.token.id))

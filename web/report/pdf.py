@@ -23,8 +23,6 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import typst
-
 from api.plans.progress import PlanView, Progress
 from api.platform.questionnaires import Band
 from api.results.dashboard import Cell, Dashboard, GroupView
@@ -44,6 +42,8 @@ def report_pdf(dash: Dashboard, lang: str, *, plan: PlanView | None = None) -> b
     data = json.dumps(report_document(dash, lang, plan=plan), ensure_ascii=False)
     # dated by its release, not by the clock: the same release gives the same bytes (and ETag)
     moment = dash.release.published_at or dash.round.opens_at
+    import typst  # the compiler (≈ 7 MB resident) is loaded by the first report, not at start-up
+
     return typst.compile(str(TEMPLATE), format="pdf", root=str(TEMPLATE.parent),
                          sys_inputs={"data": data}, ignore_system_fonts=True,
                          timestamp=int(moment.timestamp()))
