@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     questionnaires_dir: Path = ROOT / "questionnaires"
     base_url: str = "http://127.0.0.1:8000"
     sqlite_busy_timeout_ms: int = 15_000
+    render_cache: bool = Field(default=True, description=(
+        "Keep the dashboard's pages, charts, downloads and reports as rendered per release in "
+        "the database; False renders every request anew (the benchmark's baseline)."))
     two_factor_required_roles: list[Literal["admin", "coordinator", "bestuur"]] = Field(
         default=["admin", "coordinator"], description=(
             "Roles that must use an authenticator app before the admin area opens; for the "
