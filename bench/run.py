@@ -45,7 +45,7 @@ REPORT_TARGET_MS = 2000.0
 #   rows(result: dict, quick: bool) -> list[dict]  (summary rows: benchmark, figure, baseline,
 #                                                   ratio, target, ok — True/False/None)
 #   details(result: dict) -> list[str]             (markdown lines of its detail section)
-PLUGINS: dict[str, str] = {}
+PLUGINS: dict[str, str] = {"pages": "bench.pages"}
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

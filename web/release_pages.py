@@ -6,11 +6,13 @@ Authorization comes first: every caller has already passed the institution's acc
 the institution it was allowed to read; the stamp then finds the round among that
 institution's rounds, so an entry is never looked up for a round its reader could not see.
 
-What is cached holds published numbers and names only, never a viewer's own bits: the page's
-header (account, menu), its CSRF tokens and the action plan (which board members edit between
-releases, with forms) are rendered live around the cached fragment. The key holds everything the
-bytes depend on: the round's stamp (release, names, k, dates, invitations, what waits), the kind,
-language and options, the URL the links point to, and this code's version (a deploy draws anew).
+What is cached holds published numbers, names and the action plan, never one reader's own bits:
+the page is rendered with holes for the reader's form token (CSRF) and e-mail address, filled
+per request (`web.pages.serve_shared`), and keyed on the role, whose header links differ. The
+key holds everything the bytes depend on: the round's stamp (release, names, k, dates,
+invitations, what waits), the action plan's fingerprint (board members edit it between
+releases), the kind, language and options, the URL the links point to, and this code's version
+(a deploy draws anew).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from api.plans import actions as plan_actions
 from api.plans import progress
-from api.platform.models import Institution, Round
+from api.platform.models import Account, Institution
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.platform.settings import ROOT, Settings
 from api.results import rendered_cache
@@ -35,11 +38,9 @@ from api.results.tables import units_table
 from web import charts, spreadsheets
 from web.dashboard_charts import CHARTS, download_title, trend_rows, unit_star_svg
 from web.i18n import translate
-from web.pages import local_time, templates
+from web.pages import language, local_time, render_shared, serve_shared
 from web.report.pdf import report_pdf
 
-# where the action plan goes in the published fragment; markup no name can produce (autoescape)
-PLAN_SLOT = "<!--ks:action-plan-->"
 SORTABLE = {"name", "n", "spread"}
 RENDERS: Counter[str] = Counter()  # drawings per kind in this process (tests and bench read it)
 _CODE_PARTS = ("web", "questionnaires", "api/results", "api/plans")
@@ -104,26 +105,7 @@ def _dashboard(session: Session, catalog: Catalog, settings: Settings, instituti
                            round_id=stamp.round.id, default_k=settings.anonymity_k, lang=lang)
 
 
-# --- the dashboard page's published part --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What the live parts of the page (title, action plan) need to know of the round."""
-
-    institution: Institution
-    round: Round
-    k: int
-    questionnaire: Questionnaire
-
-
-@dataclass(frozen=True)
-class PublishedPart:
-    """The cached fragment of the page, split where the live action plan goes."""
-
-    before: str
-    after: str
-    shown: Shown
+# --- the dashboard page -------------------------------------------------------------------
 
 
 def canonical_sort(sort: str, questionnaire: Questionnaire) -> str:
@@ -150,18 +132,22 @@ def sorted_units(dash: Dashboard, sort: str, descending: bool):
     return valued + [u for u in shown if value(u) is None] + [u for u in dash.units if not u.shown]
 
 
-def published_part(*, request: Request, session: Session, catalog: Catalog, settings: Settings,
-                   institution: Institution, round_id: int | None, lang: str,
+def dashboard_page(*, request: Request, session: Session, catalog: Catalog, settings: Settings,
+                   institution: Institution, account: Account, round_id: int | None,
                    compare: list[int], previous: bool, sort: str, order: str,
-                   overlay_query: Callable[[list[int], bool], str]) -> PublishedPart:
-    """The dashboard of a round without its live parts, from `rendered` or drawn now."""
+                   overlay_query: Callable[[list[int], bool], str]) -> HTMLResponse:
+    """The dashboard of a round, drawn once per release, plan, language, role and URL (options
+    and host included) and filled per request with this reader's form token and e-mail."""
     stamp = stamp_of(session=session, settings=settings, institution=institution,
                      round_id=round_id)
+    lang = language(request)
     questionnaire = catalog.require(stamp.round.questionnaire_slug,
                                     stamp.round.questionnaire_version)
     sort = canonical_sort(sort, questionnaire)
-    options = {"compare": compare, "previous": previous, "sort": sort, "order": order,
-               "base": str(request.base_url)}  # links are absolute: never another host's
+    # the header's links differ by role; the URL holds host, path and every query parameter,
+    # which the language links repeat
+    options = {"url": str(request.url), "role": account.role, "compare": compare,
+               "previous": previous, "sort": sort, "order": order}
 
     def draw() -> Drawn:
         dash = _dashboard(session, catalog, settings, institution, stamp, lang)
@@ -174,25 +160,24 @@ def published_part(*, request: Request, session: Session, catalog: Catalog, sett
             "trend": charts.render_svg(CHARTS["trend"](dash, lang)) if sum(
                 p.group.shown for p in dash.trend) > 1 else None,
         }
-        context = {
-            "request": request, "lang": lang, "t": lambda key, **p: translate(lang, key, **p),
+        html = render_shared(request, "dashboard/index.html", {
             "dash": dash, "q": dash.questionnaire, "svgs": svgs,
             "units": sorted_units(dash, sort, order == "desc"), "sort": sort, "order": order,
             "compare": shown_compare, "previous": previous,
             "chart_query": overlay_query(shown_compare, previous),
             "unit_stars": [(unit, unit_star_svg(dash, lang, unit.key)) for unit in dash.units],
             "trend_rows": trend_rows(dash, lang) if svgs["trend"] else [],
-            "plan_slot": PLAN_SLOT,
-        }
-        html = templates.get_template("dashboard/_published.html").render(context)
+            "plan": progress.plan_view(session=session, catalog=catalog,
+                                       institution=institution, shown=dash.round,
+                                       default_k=settings.anonymity_k),
+        }, role=account.role)
         return Drawn(html.encode(), "text/html; charset=utf-8",
                      storable=shown_compare == list(compare))
 
     entry = fetch(session=session, settings=settings, stamp=stamp, kind="page", lang=lang,
-                  options=options, draw=draw)
-    before, _, after = entry.body.decode().partition(PLAN_SLOT)
-    return PublishedPart(before=before, after=after, shown=Shown(
-        institution=institution, round=stamp.round, k=stamp.k, questionnaire=questionnaire))
+                  options=options, draw=draw,
+                  extra=plan_actions.fingerprint(session=session, institution=institution))
+    return serve_shared(request, entry.body.decode())
 
 
 # --- downloads ------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def world(session, catalog):
     elders = make_institution(session, "Hogeschool Elders")
     make_round(session, catalog, elders)
     for email, institution, role in (("bestuur@ster.nl", ster, "bestuur"),
+                                     ("bestuur2@ster.nl", ster, "bestuur"),
                                      ("coordinator@ster.nl", ster, "coordinator"),
                                      ("bestuur@elders.nl", elders, "bestuur")):
         create_account(session=session, email=email, password=PASSWORD, role=role,
@@ -179,16 +180,25 @@ def test_each_reader_gets_their_own_header_and_form_tokens_around_the_same_drawi
         client, settings, session, world):
     web_login(client, "bestuur@ster.nl", PASSWORD)
     board = html(client.get(f"/dashboard/{world['slug']}"))
-    with TestClient(client.app) as other:
-        web_login(other, "coordinator@ster.nl", PASSWORD)
+    with TestClient(client.app) as colleague, TestClient(client.app) as coordinator_browser:
+        web_login(colleague, "bestuur2@ster.nl", PASSWORD)
         drawings = drawn("page")
-        coordinator = html(other.get(f"/dashboard/{world['slug']}"))
-        assert drawn("page") == drawings  # the board member's drawing served the coordinator
-    assert "bestuur@ster.nl" in text(board.select_one("header"))
-    assert "coordinator@ster.nl" in text(coordinator.select_one("header"))
+        second_board = html(colleague.get(f"/dashboard/{world['slug']}"))
+        assert drawn("page") == drawings  # the first board member's drawing served the second
+        web_login(coordinator_browser, "coordinator@ster.nl", PASSWORD)
+        coordinator = html(coordinator_browser.get(f"/dashboard/{world['slug']}"))
+        assert drawn("page") == drawings + 1  # another role, another header: its own drawing
+    for page, email in ((board, "bestuur@ster.nl"), (second_board, "bestuur2@ster.nl"),
+                        (coordinator, "coordinator@ster.nl")):
+        assert text(page.select_one("header a.who")) == email
     assert coordinator.select_one("a.admin-link") and not board.select_one("a.admin-link")
-    [row] = kept(session, "page")
-    assert b"bestuur@ster.nl" not in row.body and b"csrf_token" not in row.body
+    tokens = [p.select_one('header input[name="csrf_token"]')["value"]
+              for p in (board, second_board)]
+    assert tokens[0] != tokens[1] and all(tokens)
+    assert text(second_board.select_one("#units-table")) == text(board.select_one("#units-table"))
+    for row in kept(session, "page"):
+        assert b"@ster.nl" not in row.body
+        assert not any(token.encode() in row.body for token in tokens)
 
 
 def test_the_kept_drawing_survives_a_restart(client, settings, session, world):

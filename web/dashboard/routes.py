@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.plans import progress
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
 from api.setup import access
@@ -55,19 +54,13 @@ def dashboard(
     sort: str = "name",
     order: Literal["asc", "desc"] = "asc",
 ):
-    """The round's published part comes from the release's cache, after the access check; the
-    header and the action plan (forms, CSRF) are this reader's own and rendered live."""
+    """The round's page from the release's cache, after the access check; the reader's own
+    bits (form tokens, e-mail) are filled in per request."""
     institution = access.readable_institution(session=session, account=account, slug=slug)
-    part = release_pages.published_part(
+    page = release_pages.dashboard_page(
         request=request, session=session, catalog=catalog, settings=settings,
-        institution=institution, round_id=round, lang=language(request), compare=compare,
+        institution=institution, account=account, round_id=round, compare=compare,
         previous=previous, sort=sort, order=order, overlay_query=overlay_query)
-    page = render(request, "dashboard/index.html", {
-        "dash": part.shown, "q": part.shown.questionnaire, "before": part.before,
-        "after": part.after,
-        "plan": progress.plan_view(session=session, catalog=catalog, institution=institution,
-                                   shown=part.shown.round, default_k=settings.anonymity_k),
-    })
     page.headers.update(PRIVATE)
     return page
 
