@@ -113,12 +113,16 @@ def render_shared(request: Request, template: str, context: dict, *, role: str) 
          **context})
 
 
-def serve_shared(request: Request, html: str) -> HTMLResponse:
-    """A shared page for this reader: their form token and e-mail in the holes, their cookies."""
+def serve_shared(request: Request, html: bytes) -> HTMLResponse:
+    """A shared page for this reader: their form token and e-mail in the holes, their cookies.
+    (Bytes in, bytes out: a page of a few hundred KiB is neither decoded nor encoded again.)"""
     account = getattr(request.state, "account", None)
-    filled = html.replace(CSRF_HOLE, csrf_token(request)).replace(
-        WHO_HOLE, escape(account.email) if account is not None else "")
+    filled = html.replace(_CSRF_HOLE_BYTES, csrf_token(request).encode()).replace(
+        _WHO_HOLE_BYTES, str(escape(account.email)).encode() if account is not None else b"")
     return _finish(request, HTMLResponse(filled), language(request))
+
+
+_CSRF_HOLE_BYTES, _WHO_HOLE_BYTES = str(CSRF_HOLE).encode(), str(WHO_HOLE).encode()
 
 
 BOARD_PATHS = ("/dashboard",)  # read by board members, who have no invitation link

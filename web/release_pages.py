@@ -177,7 +177,7 @@ def dashboard_page(*, request: Request, session: Session, catalog: Catalog, sett
     entry = fetch(session=session, settings=settings, stamp=stamp, kind="page", lang=lang,
                   options=options, draw=draw,
                   extra=plan_actions.fingerprint(session=session, institution=institution))
-    return serve_shared(request, entry.body.decode())
+    return serve_shared(request, entry.body)
 
 
 # --- downloads ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from api.platform.errors import DomainError, InvalidInput, NotFound
@@ -193,10 +193,14 @@ def fingerprint(*, session: Session, institution: Institution) -> list:
     """What changes whenever the plan does (an action added, edited, re-statused or deleted):
     count, highest id and latest edit. A rendering that shows the plan (the PDF report) keys on
     it, since board members edit the plan between releases."""
-    count, top, edited = session.exec(
-        select(func.count(), func.max(Action.id), func.max(Action.updated_at))
-        .where(Action.institution_id == institution.id)).one()
+    count, top, edited = session.connection().execute(
+        _FINGERPRINT, {"institution_id": institution.id}).one()
     return [int(count), top, str(edited) if edited else None]
+
+
+_FINGERPRINT = select(func.count(), func.max(Action.__table__.c.id),
+                      func.max(Action.__table__.c.updated_at)).where(
+    Action.__table__.c.institution_id == bindparam("institution_id"))
 
 
 def form_values(action: Action) -> dict[str, str]:

@@ -37,6 +37,7 @@ from api.platform.models import (
     Release,
     Rendered,
     Response,
+    ResponseTally,
     Round,
     Unit,
     utcnow,
@@ -77,40 +78,70 @@ def _chosen_round(rounds: list[Round], round_id: int | None, now: datetime) -> R
     return found
 
 
+def _stamp_statements():
+    """The stamp's two queries, built once: the stamp runs on every view, and building a
+    statement costs more than running it."""
+    round_t, tally, release = Round.__table__, ResponseTally.__table__, Release.__table__
+    response, unit, invitation = Response.__table__, Unit.__table__, Invitation.__table__
+    counted = (select(sa.func.coalesce(sa.func.sum(tally.c.n), 0))
+               .where(tally.c.round_id == round_t.c.id).scalar_subquery())
+    latest_id = (select(release.c.id).where(release.c.round_id == round_t.c.id)
+                 .order_by(release.c.number.desc()).limit(1).scalar_subquery())
+    latest_number = (select(sa.func.coalesce(sa.func.max(release.c.number), 0))
+                     .where(release.c.round_id == round_t.c.id).scalar_subquery())
+    pending = (select(sa.func.count()).select_from(response)
+               .where(response.c.round_id == round_t.c.id, response.c.release_id.is_(None))
+               .scalar_subquery())
+    rounds = (select(*[round_t.c[name] for name in _ROUND_FIELDS], counted.label("counted"),
+                     latest_id.label("latest_id"), latest_number.label("latest_number"),
+                     pending.label("pending"))
+              .where(round_t.c.institution_id == sa.bindparam("institution_id"))
+              .order_by(round_t.c.opens_at, round_t.c.id))
+    invited = (select(sa.func.count()).select_from(invitation)
+               .where(invitation.c.unit_id == unit.c.id,
+                      invitation.c.round_id == sa.bindparam("round_id"),
+                      invitation.c.kind == InvitationKind.personal.value).scalar_subquery())
+    units = (select(unit.c.id, unit.c.name, unit.c.kind, unit.c.parent_id, unit.c.archived_at,
+                    invited.label("invited"))
+             .where(unit.c.institution_id == sa.bindparam("institution_id"))
+             .order_by(unit.c.id))
+    return rounds, units
+
+
+_ROUND_FIELDS = ("id", "institution_id", "name", "questionnaire_slug", "questionnaire_version",
+                 "opens_at", "closes_at")
+_ROUNDS, _UNITS = _stamp_statements()
+
+
 def round_stamp(*, session: Session, institution: Institution, round_id: int | None,
                 default_k: int, now: datetime | None = None) -> Stamp:
     """The stamp of one round of `institution` (the latest opened when `round_id` is None);
-    NotFound as the dashboard says it when the institution has no such round."""
+    NotFound as the dashboard says it when the institution has no such round.
+
+    Two queries: the institution's rounds, each with its released count (the tallies), latest
+    release and waiting responses (the (round, release) index holds them first, so counting
+    them stays small); then its units, each with its personal invitations in the round."""
     now = now or utcnow()
-    counted_rounds = gate.rounds_of(session=session, institution=institution)
-    round_ = _chosen_round([r for r, _ in counted_rounds], round_id, now)
+    connection = session.connection()
+    rows = connection.execute(_ROUNDS, {"institution_id": institution.id}).all()
+    by_id = {row.id: Round(**{name: getattr(row, name) for name in _ROUND_FIELDS})
+             for row in rows}
+    round_ = _chosen_round(list(by_id.values()), round_id, now)
+    chosen = next(row for row in rows if row.id == round_.id)
     k = gate.threshold(default_k=default_k, institution=institution)
-    latest = session.exec(select(Release.id, Release.number, Release.published_at)
-                          .where(Release.round_id == round_.id)
-                          .order_by(Release.number.desc()).limit(1)).first()
-    # waiting responses only: the (round, release) index holds them first, so this stays small
-    pending = session.exec(select(sa.func.count()).select_from(Response)
-                           .where(Response.round_id == round_.id,
-                                  Response.release_id.is_(None))).one()
-    units = session.exec(select(Unit.id, Unit.name, Unit.kind, Unit.parent_id, Unit.archived_at)
-                         .where(Unit.institution_id == institution.id)
-                         .order_by(Unit.id)).all()
-    invited = session.exec(select(Invitation.unit_id, sa.func.count())
-                           .where(Invitation.round_id == round_.id,
-                                  Invitation.kind == InvitationKind.personal)
-                           .group_by(Invitation.unit_id).order_by(Invitation.unit_id)).all()
+    units = connection.execute(_UNITS, {"institution_id": institution.id,
+                                        "round_id": round_.id}).all()
     parts = {
         "institution": [institution.id, institution.slug, institution.name, k],
-        "rounds": [[r.id, r.name, r.opens_at, r.closes_at, r.questionnaire_slug,
-                    r.questionnaire_version, r.status(now), n] for r, n in counted_rounds],
+        # per round: what names and dates it, whether it is open, and what its numbers are
+        "rounds": [[row.id, row.name, row.opens_at, row.closes_at, row.questionnaire_slug,
+                    row.questionnaire_version, by_id[row.id].status(now), int(row.counted),
+                    row.latest_id, int(row.pending)] for row in rows],
         "round": round_.id,
-        "release": list(latest) if latest else None,
-        "pending": pending,
         "units": [list(u) for u in units],
-        "invited": [list(i) for i in invited],
     }
-    return Stamp(round=round_, k=k, release_id=latest[0] if latest else None,
-                 release_number=latest[1] if latest else 0, digest=digest(parts))
+    return Stamp(round=round_, k=k, release_id=chosen.latest_id,
+                 release_number=int(chosen.latest_number), digest=digest(parts))
 
 
 def digest(value: object) -> str:
@@ -120,9 +151,12 @@ def digest(value: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_READ = select(Rendered.__table__.c.body, Rendered.__table__.c.media_type).where(
+    Rendered.__table__.c.key == sa.bindparam("key"))
+
+
 def read(*, session: Session, key: str) -> Entry | None:
-    found = session.exec(select(Rendered.body, Rendered.media_type)
-                         .where(Rendered.key == key)).first()
+    found = session.connection().execute(_READ, {"key": key}).first()
     return Entry(body=bytes(found[0]), media_type=found[1]) if found else None
 
 
