@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
+from starlette.background import BackgroundTask
 
 from api.plans import actions as plan_actions
 from api.plans import progress
@@ -71,25 +72,33 @@ class Drawn:
     storable: bool = True  # False for a request whose options are not the canonical ones
 
 
+@dataclass(frozen=True)
+class Fetched:
+    entry: Entry
+    keep: BackgroundTask | None = None  # storing a new drawing, after the response is sent
+
+
 def fetch(*, session: Session, settings: Settings, stamp: Stamp, kind: str, lang: str,
-          options: dict, draw: Callable[[], Drawn], extra: object = None) -> Entry:
+          options: dict, draw: Callable[[], Drawn], extra: object = None) -> Fetched:
     """The rendering of `kind` for this stamp, language and options: read from `rendered`, or
-    drawn and kept (in a transaction of its own, which may fail without failing the request).
+    drawn now, with the task that keeps it. The task runs after the response is sent, in a
+    transaction of its own: a busy database delays no reader, and a failure fails no request.
 
     The caller has checked access; `extra` is what else the bytes depend on (the plan)."""
     key = rendered_cache.digest([code_version(), stamp.digest, kind, lang, options, extra])
     if settings.render_cache:
         found = rendered_cache.read(session=session, key=key)
         if found is not None:
-            return found
+            return Fetched(found)
     drawn = draw()
     RENDERS[kind] += 1
     entry = Entry(body=drawn.body, media_type=drawn.media_type)
-    if settings.render_cache and drawn.storable:
-        generation = rendered_cache.digest([stamp.digest, extra]) if extra is not None else None
-        rendered_cache.keep(engine=session.get_bind(), key=key, stamp=stamp, kind=kind,
-                            lang=lang, entry=entry, generation=generation)
-    return entry
+    if not (settings.render_cache and drawn.storable):
+        return Fetched(entry)
+    generation = rendered_cache.digest([stamp.digest, extra]) if extra is not None else None
+    return Fetched(entry, BackgroundTask(
+        rendered_cache.keep, engine=session.get_bind(), key=key, stamp=stamp, kind=kind,
+        lang=lang, entry=entry, generation=generation))
 
 
 def stamp_of(*, session: Session, settings: Settings, institution: Institution,
@@ -174,10 +183,12 @@ def dashboard_page(*, request: Request, session: Session, catalog: Catalog, sett
         return Drawn(html.encode(), "text/html; charset=utf-8",
                      storable=shown_compare == list(compare))
 
-    entry = fetch(session=session, settings=settings, stamp=stamp, kind="page", lang=lang,
-                  options=options, draw=draw,
-                  extra=plan_actions.fingerprint(session=session, institution=institution))
-    return serve_shared(request, entry.body)
+    fetched = fetch(session=session, settings=settings, stamp=stamp, kind="page", lang=lang,
+                    options=options, draw=draw,
+                    extra=plan_actions.fingerprint(session=session, institution=institution))
+    page = serve_shared(request, fetched.entry.body)
+    page.background = fetched.keep
+    return page
 
 
 # --- downloads ------------------------------------------------------------------------------
@@ -188,6 +199,7 @@ class Download:
     body: bytes
     media_type: str
     release_number: int  # for the file name: a later release, a new name
+    keep: BackgroundTask | None = None  # the response's background: store a new drawing
 
 
 def chart(*, session: Session, catalog: Catalog, settings: Settings, institution: Institution,
@@ -211,9 +223,10 @@ def chart(*, session: Session, catalog: Catalog, settings: Settings, institution
     options = {"chart": chart, "fmt": fmt,
                "compare": compare if chart == "star" else [],
                "previous": previous if chart == "star" else False}
-    entry = fetch(session=session, settings=settings, stamp=stamp, kind="chart", lang=lang,
+    fetched = fetch(session=session, settings=settings, stamp=stamp, kind="chart", lang=lang,
                   options=options, draw=draw)
-    return Download(entry.body, entry.media_type, stamp.release_number)
+    return Download(fetched.entry.body, fetched.entry.media_type, stamp.release_number,
+                    fetched.keep)
 
 
 def units_download(*, session: Session, catalog: Catalog, settings: Settings,
@@ -234,9 +247,10 @@ def units_download(*, session: Session, catalog: Catalog, settings: Settings,
         return Drawn(spreadsheets.xlsx_for(table, lang, dash.questionnaire, title=title),
                      spreadsheets.XLSX)
 
-    entry = fetch(session=session, settings=settings, stamp=stamp, kind="table", lang=lang,
+    fetched = fetch(session=session, settings=settings, stamp=stamp, kind="table", lang=lang,
                   options={"fmt": fmt}, draw=draw)
-    return Download(entry.body, entry.media_type, stamp.release_number)
+    return Download(fetched.entry.body, fetched.entry.media_type, stamp.release_number,
+                    fetched.keep)
 
 
 def report(*, session: Session, catalog: Catalog, settings: Settings, institution: Institution,
@@ -252,8 +266,9 @@ def report(*, session: Session, catalog: Catalog, settings: Settings, institutio
                                   shown=dash.round, default_k=settings.anonymity_k)
         return Drawn(report_pdf(dash, lang, plan=plan), "application/pdf")
 
-    entry = fetch(session=session, settings=settings, stamp=stamp, kind="report", lang=lang,
+    fetched = fetch(session=session, settings=settings, stamp=stamp, kind="report", lang=lang,
                   options={}, draw=draw,
                   extra=plan_actions.fingerprint(session=session, institution=institution))
-    return Download(entry.body, entry.media_type, stamp.release_number)
+    return Download(fetched.entry.body, fetched.entry.media_type, stamp.release_number,
+                    fetched.keep)
 

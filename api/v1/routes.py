@@ -224,7 +224,7 @@ def round_report(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
     drawn = release_pages.report(session=session, catalog=catalog, settings=settings,
                                  institution=institution, round_id=round_id, lang=lang)
     name = f"kennisster-{institution.slug}-{round_id}-stand{drawn.release_number}-{lang}.pdf"
-    return Response(drawn.body, media_type="application/pdf",
+    return Response(drawn.body, media_type="application/pdf", background=drawn.keep,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -244,6 +244,11 @@ def test_downloads_are_drawn_once_and_the_api_shares_the_report_with_its_etag(
                        headers={**auth, "If-None-Match": api.headers["etag"]})
     assert again.status_code == 304
 
+    english = client.get(f"/api/v1/rounds/{world['round']}/report.pdf?lang=en", headers=auth)
+    assert english.status_code == 200 and drawn("report") == drawings + 1  # drawn and kept
+    client.get(f"/api/v1/rounds/{world['round']}/report.pdf?lang=en", headers=auth)
+    assert drawn("report") == drawings + 1
+
 
 def test_a_drawing_that_cannot_be_kept_still_answers_the_page(client, session, world,
                                                               monkeypatch):

@@ -66,7 +66,7 @@ def dashboard(
 
 
 def _download(download: release_pages.Download, name: str) -> Response:
-    return Response(download.body, media_type=download.media_type,
+    return Response(download.body, media_type=download.media_type, background=download.keep,
                     headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
 
 
