@@ -169,7 +169,7 @@ class Rendered(SQLModel, table=True):
     `key` is a hash of everything the bytes depend on (`web.rendered`); `stamp` is the part of
     it that a new release or an edit changes, so stale rows of a round can be pruned. Only
     published numbers and names are rendered into it, never an account's own bits, and
-    `created_at` is kept to the minute: it says when a page was drawn, never who answered.
+    `created_on` is a day: it says when a page was drawn, never who answered.
     """
 
     key: str = Field(primary_key=True, max_length=64)
@@ -180,8 +180,8 @@ class Rendered(SQLModel, table=True):
     stamp: str = Field(max_length=64)
     media_type: str = Field(max_length=100)
     body: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
-    created_at: datetime = Field(default_factory=lambda: utcnow().replace(second=0,
-                                                                         microsecond=0))
+    created_on: date = Field(default_factory=today, description="The day only: it orders "
+                             "what is pruned first, and says nothing of when anyone answered.")
 
 
 class Response(SQLModel, table=True):

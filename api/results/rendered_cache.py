@@ -45,7 +45,7 @@ from api.platform.models import (
 from api.results import gate
 
 log = logging.getLogger(__name__)
-KEEP_PER_ROUND = 200  # option sets of one round kept at most; the oldest go first
+KEEP_PER_ROUND = 100  # option sets of one round kept at most; the oldest go first
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def keep(*, engine: Engine, key: str, stamp: Stamp, kind: str, lang: str, entry:
             session.execute(insert(Rendered.__table__).values(
                 key=key, round_id=stamp.round.id, release_id=stamp.release_id, kind=kind,
                 lang=lang, stamp=generation or stamp.digest, media_type=entry.media_type, body=entry.body,
-                created_at=utcnow().replace(second=0, microsecond=0),
+                created_on=utcnow().date(),
             ).on_conflict_do_nothing(index_elements=["key"]))
             _prune(session, round_id=stamp.round.id, kind=kind,
                    generation=generation or stamp.digest)
@@ -198,5 +198,5 @@ def _prune(session: Session, *, round_id: int, kind: str, generation: str) -> No
                         .where(Rendered.round_id == round_id)).one()
     if kept > KEEP_PER_ROUND:
         oldest = select(table.c.key).where(table.c.round_id == round_id).order_by(
-            table.c.created_at, table.c.key).limit(kept - KEEP_PER_ROUND)
+            table.c.created_on, table.c.key).limit(kept - KEEP_PER_ROUND)
         session.execute(table.delete().where(table.c.key.in_(oldest.scalar_subquery())))

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column('stamp', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column('body', sa.LargeBinary(), nullable=False),
-        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('created_on', sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(['release_id'], ['release.id'],
                                 name=op.f('fk_rendered_release_id_release'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['round_id'], ['round.id'],
