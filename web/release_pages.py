@@ -21,6 +21,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -141,10 +142,16 @@ def sorted_units(dash: Dashboard, sort: str, descending: bool):
     return valued + [u for u in shown if value(u) is None] + [u for u in dash.units if not u.shown]
 
 
+def overlay_query(compare: list[int], previous: bool) -> str:
+    """The star's overlay as the download route reads it: `compare` repeated per unit,
+    `previous=1` only when set ('' when neither); a list or None in one parameter is a 422."""
+    pairs = [("compare", unit_id) for unit_id in compare] + ([("previous", "1")] if previous else [])
+    return "?" + urlencode(pairs) if pairs else ""
+
+
 def dashboard_page(*, request: Request, session: Session, catalog: Catalog, settings: Settings,
                    institution: Institution, account: Account, round_id: int | None,
-                   compare: list[int], previous: bool, sort: str, order: str,
-                   overlay_query: Callable[[list[int], bool], str]) -> HTMLResponse:
+                   compare: list[int], previous: bool, sort: str, order: str) -> HTMLResponse:
     """The dashboard of a round, drawn once per release, plan, language, role and URL (options
     and host included) and filled per request with this reader's form token and e-mail."""
     stamp = stamp_of(session=session, settings=settings, institution=institution,

@@ -4,7 +4,6 @@ first, and only then asks `web.release_pages` for what the release drew."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,13 +36,6 @@ def _stand(release_number: int) -> str:
     return f"stand{release_number}"
 
 
-def overlay_query(compare: list[int], previous: bool) -> str:
-    """The star's overlay as the download route reads it: `compare` repeated per unit,
-    `previous=1` only when set ('' when neither); a list or None in one parameter is a 422."""
-    pairs = [("compare", unit_id) for unit_id in compare] + ([("previous", "1")] if previous else [])
-    return "?" + urlencode(pairs) if pairs else ""
-
-
 @router.get("/{slug}", name="dashboard", response_class=HTMLResponse)
 def dashboard(
     slug: str, request: Request, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
@@ -60,7 +52,7 @@ def dashboard(
     page = release_pages.dashboard_page(
         request=request, session=session, catalog=catalog, settings=settings,
         institution=institution, account=account, round_id=round, compare=compare,
-        previous=previous, sort=sort, order=order, overlay_query=overlay_query)
+        previous=previous, sort=sort, order=order)
     page.headers.update(PRIVATE)
     return page
 
