@@ -1,4 +1,4 @@
-"""Pages from the release: the dashboard's published part, its charts, downloads and report,
+"""Pages from the release: the dashboard page, its charts, downloads and PDF report,
 drawn once per release, language and option set and then read back from `rendered`.
 
 Authorization comes first: every caller has already passed the institution's access check

@@ -122,7 +122,7 @@ def test_a_waiting_response_shows_on_the_next_view_although_no_release_came(
     assert "3" in after and "5" in after  # one more waits; the published five stand
 
 
-def test_an_edited_action_shows_on_the_next_view_and_in_the_next_report(client, session, world):
+def test_a_new_and_an_edited_action_show_on_the_next_view_and_in_the_next_report(client, session, world):
     web_login(client, "bestuur@ster.nl", PASSWORD)
     slug = world["slug"]
     client.get(f"/dashboard/{slug}")
@@ -137,6 +137,14 @@ def test_an_edited_action_shows_on_the_next_view_and_in_the_next_report(client, 
     assert response.status_code == 303, response.text
     page = html(client.get(f"/dashboard/{slug}"))
     assert "Koffie met de lectoren" in text(page.select_one("#actieplan"))
+
+    action = page.select_one("#actieplan li[data-action]")
+    response = client.post(f"/dashboard/{slug}/acties/{action['data-action']}/status", data={
+        "csrf_token": csrf_of(client), "status": "bezig", "back_round": str(world["round"])},
+        follow_redirects=False)
+    assert response.status_code == 303, response.text
+    page = html(client.get(f"/dashboard/{slug}"))
+    assert "status-bezig" in page.select_one("#actieplan li[data-action]")["class"]
 
     pdf = client.get(f"/dashboard/{slug}/rounds/{world['round']}/report.pdf")
     assert drawn("report") == reports + 1
