@@ -66,8 +66,10 @@ def run_report(scratch: Path, *, runs: int = 10) -> ReportResult:
 
     url = f"sqlite:///{scratch / 'report-bench.db'}"
     migrate(url)
+    # the drawing itself, every time: bench/pages.py measures the release's cache
     settings = Settings(environment="development", database_url=url, data_dir=scratch,
-                        secret_key=BENCH_SECRET, anonymity_k=5, base_url="http://testserver")
+                        secret_key=BENCH_SECRET, anonymity_k=5, base_url="http://testserver",
+                        render_cache=False)
     app = create_app(settings, warm_charts=False)
     catalog = load_catalog(ROOT / "questionnaires")
     engine = app.state.engine

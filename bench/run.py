@@ -51,6 +51,7 @@ PLUGINS: dict[str, str] = {
     "submit_scale": "bench.submit_scale",
     "journey": "bench.journey",
     "own_star": "bench.own_star",
+    "pages": "bench.pages",
 }
 
 

@@ -33,7 +33,7 @@ Q = ("galbraith-star", "1.0")
 # cannot slip in between without someone deciding which side it is on.
 INVITATION_SIDE = {"invitation", "draft", "recipient", "outbox"}
 RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_tally",
-                 "knob_tally", "release", "own_result"}
+                 "knob_tally", "release", "own_result", "rendered"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
            "api_token_institution", "audit_event", "action", "two_factor",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup, escape
 from starlette.datastructures import URL, URLPath
 
 from web.csrf import CSRF_FIELD, csrf_token, set_new_csrf_cookie
@@ -99,29 +101,73 @@ def language(request: Request) -> str:
     return request_language(request, request.app.state.settings.default_language)
 
 
-def render(request: Request, template: str, context: dict | None = None, *,
-           status_code: int = 200) -> HTMLResponse:
-    """Render a page in the reader's language; a ?lang= choice is remembered in a cookie."""
-    lang = language(request)
-
+def _context(request: Request, lang: str) -> dict:
     def t(key: str, **params: object) -> str:
         return translate(lang, key, **params)
 
     def lang_url(target: str) -> str:
         return str(request.url.include_query_params(lang=target))
 
-    page = templates.TemplateResponse(
-        request, template,
-        {"lang": lang, "t": t, "languages": LANGUAGES, "lang_url": lang_url,
-         "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
-         "account": getattr(request.state, "account", None), **(context or {})},
-        status_code=status_code,
-    )
+    return {"request": request, "lang": lang, "t": t, "languages": LANGUAGES,
+            "lang_url": lang_url, "csrf_field": CSRF_FIELD}
+
+
+def _finish(request: Request, page: HTMLResponse, lang: str) -> HTMLResponse:
+    """The cookies every page may set: a new CSRF value, a ?lang= choice remembered."""
     set_new_csrf_cookie(request, page)
     if request.query_params.get("lang") in LANGUAGES:
         page.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
                         httponly=True)
     return page
+
+
+def render(request: Request, template: str, context: dict | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    """Render a page in the reader's language; a ?lang= choice is remembered in a cookie."""
+    lang = language(request)
+    page = templates.TemplateResponse(
+        request, template,
+        {**_context(request, lang), "csrf_token": csrf_token(request),
+         "account": getattr(request.state, "account", None), **(context or {})},
+        status_code=status_code,
+    )
+    return _finish(request, page, lang)
+
+
+# A page shared between readers (web.release_pages) is rendered with holes where one reader's
+# own bits go, and the holes are filled per request. A hole is markup that no rendered value can
+# produce: autoescape turns every "<" of a name, title or note into "&lt;".
+CSRF_HOLE = Markup("<!--ks:csrf-token-->")
+WHO_HOLE = Markup("<!--ks:account-email-->")
+
+
+@dataclass(frozen=True)
+class SharedReader:
+    """The account as a shared page sees it: its role (the header's links differ by role, so
+    the caller keys on it) and a hole for the e-mail address."""
+
+    role: str
+    email: Markup = WHO_HOLE
+
+
+def render_shared(request: Request, template: str, context: dict, *, role: str) -> str:
+    """A page as every reader of `role` sees it, with holes for the form token and e-mail."""
+    lang = language(request)
+    return templates.get_template(template).render(
+        {**_context(request, lang), "csrf_token": CSRF_HOLE, "account": SharedReader(role),
+         **context})
+
+
+def serve_shared(request: Request, html: bytes) -> HTMLResponse:
+    """A shared page for this reader: their form token and e-mail in the holes, their cookies.
+    (Bytes in, bytes out: a page of a few hundred KiB is neither decoded nor encoded again.)"""
+    account = getattr(request.state, "account", None)
+    filled = html.replace(_CSRF_HOLE_BYTES, csrf_token(request).encode()).replace(
+        _WHO_HOLE_BYTES, str(escape(account.email)).encode() if account is not None else b"")
+    return _finish(request, HTMLResponse(filled), language(request))
+
+
+_CSRF_HOLE_BYTES, _WHO_HOLE_BYTES = str(CSRF_HOLE).encode(), str(WHO_HOLE).encode()
 
 
 BOARD_PATHS = ("/dashboard",)  # read by board members, who have no invitation link

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from api.platform.errors import DomainError, InvalidInput, NotFound
@@ -186,6 +187,20 @@ def list_actions(*, session: Session, institution: Institution) -> list[Action]:
     """The institution's plan, oldest first: the order in which it was decided."""
     return list(session.exec(select(Action).where(Action.institution_id == institution.id)
                              .order_by(Action.created_at, Action.id)))
+
+
+def fingerprint(*, session: Session, institution: Institution) -> list:
+    """What changes whenever the plan does (an action added, edited, re-statused or deleted):
+    count, highest id and latest edit. A rendering that shows the plan (the PDF report) keys on
+    it, since board members edit the plan between releases."""
+    count, top, edited = session.connection().execute(
+        _FINGERPRINT, {"institution_id": institution.id}).one()
+    return [int(count), top, str(edited) if edited else None]
+
+
+_FINGERPRINT = select(func.count(), func.max(Action.__table__.c.id),
+                      func.max(Action.__table__.c.updated_at)).where(
+    Action.__table__.c.institution_id == bindparam("institution_id"))
 
 
 def form_values(action: Action) -> dict[str, str]:

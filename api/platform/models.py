@@ -162,6 +162,28 @@ class Release(SQLModel, table=True):
                                                                            microsecond=0))
 
 
+class Rendered(SQLModel, table=True):
+    """A page fragment, chart, download or report as rendered from one release, so it is
+    computed once per release, language and option set and read back by every app server.
+
+    `key` is a hash of everything the bytes depend on (`web.rendered`); `stamp` is the part of
+    it that a new release or an edit changes, so stale rows of a round can be pruned. Only
+    published numbers and names are rendered into it, never an account's own bits, and
+    `created_on` is a day: it says when a page was drawn, never who answered.
+    """
+
+    key: str = Field(primary_key=True, max_length=64)
+    round_id: int = Field(sa_column=_fk("round.id"))
+    release_id: int | None = Field(default=None, sa_column=_fk("release.id", nullable=True))
+    kind: str = Field(max_length=20, description="page, chart, table or report.")
+    lang: str = Field(max_length=2)
+    stamp: str = Field(max_length=64)
+    media_type: str = Field(max_length=100)
+    body: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_on: date = Field(default_factory=today, description="The day only: it orders "
+                             "what is pruned first, and says nothing of when anyone answered.")
+
+
 class Response(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_response_round_unit", "round_id", "unit_id"),
                       sa.Index("ix_response_round_release", "round_id", "release_id"))

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     warm_charts: bool = Field(default=True, description=(
         "Start the chart renderer (V8, about 65 MB per process) at start-up, so the first "
         "thank-you page draws at once; False for a process that serves only the API."))
+    render_cache: bool = Field(default=True, description=(
+        "Keep the dashboard's pages, charts, downloads and reports as rendered per release in "
+        "the database; False renders every request anew (the benchmark's baseline)."))
     two_factor_required_roles: list[Literal["admin", "coordinator", "bestuur"]] = Field(
         default=["admin", "coordinator"], description=(
             "Roles that must use an authenticator app before the admin area opens; for the "

@@ -33,7 +33,7 @@ from api.setup import institutions as setup_institutions
 from api.setup import tokens
 from api.survey import imports
 from api.v1 import present, schemas
-from web.report.pdf import report_pdf
+from web import release_pages
 
 bearer = HTTPBearer(auto_error=False, description="A token from `kennisster token create`.")
 PROBLEMS = {status: {"model": schemas.Problem} for status in (401, 403, 404, 422)}
@@ -210,11 +210,10 @@ def round_report(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
     round_, institution = _round(session, token, round_id)
     lang = lang or (institution.default_language if institution.default_language in ("nl", "en")
                     else "nl")
-    dash = _dashboard(session, catalog, settings, institution, round_id, lang=lang, details=True)
-    name = f"kennisster-{institution.slug}-{round_id}-stand{dash.release.number}-{lang}.pdf"
-    plan = progress.plan_view(session=session, catalog=catalog, institution=institution,
-                              shown=dash.round, default_k=settings.anonymity_k)
-    return Response(report_pdf(dash, lang, plan=plan), media_type="application/pdf",
+    drawn = release_pages.report(session=session, catalog=catalog, settings=settings,
+                                 institution=institution, round_id=round_id, lang=lang)
+    name = f"kennisster-{institution.slug}-{round_id}-stand{drawn.release_number}-{lang}.pdf"
+    return Response(drawn.body, media_type="application/pdf", background=drawn.keep,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

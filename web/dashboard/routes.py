@@ -1,40 +1,25 @@
-"""The board's dashboard pages and downloads; every route checks who may see the institution."""
+"""The board's dashboard pages and downloads; every route checks who may see the institution
+first, and only then asks `web.release_pages` for what the release drew."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.plans import progress
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, SettingsDep
-from api.platform.models import Account
-from api.results.dashboard import Dashboard, build_dashboard
-from api.results.tables import units_table
 from api.setup import access
-from web import charts, spreadsheets
+from web import release_pages
 from web.access import CurrentAccount
-from web.dashboard_charts import CHARTS, download_title, trend_rows, unit_star_svg
 from web.i18n import translate
-from web.pages import language, local_time, render
-from web.report.pdf import report_pdf
+from web.pages import language, render
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
-SORTABLE = {"name", "n", "spread"}
 PRIVATE = {"Cache-Control": "private, no-store"}
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id can name nothing
 RoundId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def _dashboard(request: Request, session, catalog, settings, account: Account, slug: str,
-               round_id: int | None) -> Dashboard:
-    institution = access.readable_institution(session=session, account=account, slug=slug)
-    return build_dashboard(session=session, catalog=catalog, institution=institution,
-                           round_id=round_id, default_k=settings.anonymity_k,
-                           lang=language(request))
 
 
 @router.get("", name="dashboards", response_class=HTMLResponse)
@@ -45,37 +30,10 @@ def dashboards(request: Request, session: SessionDep, account: CurrentAccount):
     return render(request, "dashboard/list.html", {"institutions": visible})
 
 
-def _stand(dash: Dashboard) -> str:
+def _stand(release_number: int) -> str:
     """The release a download reflects, in its file name: two downloads of the same release
     carry the same name, and a later release a new one."""
-    return f"stand{dash.release.number}"
-
-
-def overlay_query(compare: list[int], previous: bool) -> str:
-    """The star's overlay as the download route reads it: `compare` repeated per unit,
-    `previous=1` only when set ('' when neither); a list or None in one parameter is a 422."""
-    pairs = [("compare", unit_id) for unit_id in compare] + ([("previous", "1")] if previous else [])
-    return "?" + urlencode(pairs) if pairs else ""
-
-
-def _sorted_units(dash: Dashboard, sort: str, descending: bool):
-    """Shown units by the chosen column; units without that number, then hidden units, last."""
-    knob_keys = {knob.key for knob in dash.questionnaire.knobs}
-    if sort in knob_keys:
-        def value(u):
-            return u.cells[sort].mean
-    elif sort == "n":
-        def value(u):
-            return u.n
-    elif sort == "spread":
-        def value(u):
-            return u.alignment.spread if u.alignment else None
-    else:
-        def value(u):
-            return u.label.lower()
-    shown = [u for u in dash.units if u.shown]
-    valued = sorted((u for u in shown if value(u) is not None), key=value, reverse=descending)
-    return valued + [u for u in shown if value(u) is None] + [u for u in dash.units if not u.shown]
+    return f"stand{release_number}"
 
 
 @router.get("/{slug}", name="dashboard", response_class=HTMLResponse)
@@ -88,30 +46,20 @@ def dashboard(
     sort: str = "name",
     order: Literal["asc", "desc"] = "asc",
 ):
-    dash = _dashboard(request, session, catalog, settings, account, slug, round)
-    lang = language(request)
-    knob_keys = [knob.key for knob in dash.questionnaire.knobs]
-    sort = sort if sort in SORTABLE or sort in knob_keys else "name"
-    compare = [unit_id for unit_id in compare if (u := dash.unit(unit_id)) and u.shown]
-    chart_query = overlay_query(compare, previous)
-    svgs = {
-        "star": charts.render_svg(CHARTS["star"](dash, lang, compare=compare, previous=previous)),
-        "roles": charts.render_svg(CHARTS["roles"](dash, lang)) if any(
-            r.shown for r in dash.roles) else None,
-        "trend": charts.render_svg(CHARTS["trend"](dash, lang)) if sum(
-            p.group.shown for p in dash.trend) > 1 else None,
-    }
-    unit_stars = [(unit, unit_star_svg(dash, lang, unit.key)) for unit in dash.units]
-    page = render(request, "dashboard/index.html", {
-        "dash": dash, "q": dash.questionnaire, "svgs": svgs, "units": _sorted_units(
-            dash, sort, order == "desc"), "sort": sort, "order": order, "compare": compare,
-        "previous": previous, "chart_query": chart_query, "unit_stars": unit_stars,
-        "trend_rows": trend_rows(dash, lang) if svgs["trend"] else [],
-        "plan": progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
-                                   shown=dash.round, default_k=settings.anonymity_k),
-    })
+    """The round's page from the release's cache, after the access check; the reader's own
+    bits (form tokens, e-mail) are filled in per request."""
+    institution = access.readable_institution(session=session, account=account, slug=slug)
+    page = release_pages.dashboard_page(
+        request=request, session=session, catalog=catalog, settings=settings,
+        institution=institution, account=account, round_id=round, compare=compare,
+        previous=previous, sort=sort, order=order)
     page.headers.update(PRIVATE)
     return page
+
+
+def _download(download: release_pages.Download, name: str) -> Response:
+    return Response(download.body, media_type=download.media_type, background=download.keep,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
 
 
 @router.get("/{slug}/rounds/{round_id}/charts/{chart}.{fmt}", name="dashboard_chart")
@@ -122,18 +70,13 @@ def chart_download(
     compare: Annotated[list[int], Query()] = [],  # noqa: B006
     previous: bool = False,
 ):
-    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
-    lang = language(request)
-    title = download_title(dash, lang)  # a file travels without the page that names it
-    if chart == "star":
-        spec = CHARTS["star"](dash, lang, compare=compare, previous=previous, title=title)
-    else:
-        spec = CHARTS[chart](dash, lang, title=title)
-    name = f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-{chart}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
-    if fmt == "svg":
-        return Response(charts.render_svg(spec), media_type="image/svg+xml", headers=headers)
-    return Response(charts.render_png(spec), media_type="image/png", headers=headers)
+    institution = access.readable_institution(session=session, account=account, slug=slug)
+    drawn = release_pages.chart(session=session, catalog=catalog, settings=settings,
+                                institution=institution, round_id=round_id,
+                                lang=language(request), chart=chart, fmt=fmt, compare=compare,
+                                previous=previous)
+    return _download(drawn, f"kennisster-{institution.slug}-{round_id}-"
+                            f"{_stand(drawn.release_number)}-{chart}.{fmt}")
 
 
 @router.get("/{slug}/rounds/{round_id}/units.{fmt}", name="dashboard_table")
@@ -141,19 +84,12 @@ def table_download(
     slug: str, round_id: RoundId, fmt: Literal["csv", "xlsx"], request: Request,
     session: SessionDep, catalog: CatalogDep, settings: SettingsDep, account: CurrentAccount,
 ):
-    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
-    lang = language(request)
-    table = units_table(dash)
-    name = f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-units.{fmt}"
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE}
-    if fmt == "csv":
-        return Response(spreadsheets.csv_for(table, lang, dash.questionnaire),
-                        media_type="text/csv; charset=utf-8", headers=disposition)
-    title = f"{dash.institution.name} — {dash.round.name} — " + translate(
-        lang, "release.as_of", counted=dash.release.counted,
-        when=local_time(dash.release.published_at, lang))
-    return Response(spreadsheets.xlsx_for(table, lang, dash.questionnaire, title=title),
-                    media_type=spreadsheets.XLSX, headers=disposition)
+    institution = access.readable_institution(session=session, account=account, slug=slug)
+    drawn = release_pages.units_download(session=session, catalog=catalog, settings=settings,
+                                         institution=institution, round_id=round_id,
+                                         lang=language(request), fmt=fmt)
+    return _download(drawn, f"kennisster-{institution.slug}-{round_id}-"
+                            f"{_stand(drawn.release_number)}-units.{fmt}")
 
 
 @router.get("/{slug}/rounds/{round_id}/report.pdf", name="dashboard_report")
@@ -162,11 +98,10 @@ def report_download(
     settings: SettingsDep, account: CurrentAccount,
 ):
     """The round's whole report as a PDF, in the reader's language (`?lang=en` overrides)."""
-    dash = _dashboard(request, session, catalog, settings, account, slug, round_id)
+    institution = access.readable_institution(session=session, account=account, slug=slug)
     lang = language(request)
-    name = (f"kennisster-{dash.institution.slug}-{round_id}-{_stand(dash)}-"
-            f"{translate(lang, 'report.file_name')}.pdf")
-    plan = progress.plan_view(session=session, catalog=catalog, institution=dash.institution,
-                              shown=dash.round, default_k=settings.anonymity_k)
-    return Response(report_pdf(dash, lang, plan=plan), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
+    drawn = release_pages.report(session=session, catalog=catalog, settings=settings,
+                                 institution=institution, round_id=round_id, lang=lang)
+    return _download(drawn, f"kennisster-{institution.slug}-{round_id}-"
+                            f"{_stand(drawn.release_number)}-"
+                            f"{translate(lang, 'report.file_name')}.pdf")
