@@ -458,7 +458,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, module in PLUGINS.items():
             if name in parts:
                 log(f"{name} …")
-                results[name] = importlib.import_module(module).run(args, scratch, log)
+                try:  # one benchmark that breaks must not lose what the others measured
+                    results[name] = importlib.import_module(module).run(args, scratch, log)
+                except Exception as exc:  # noqa: BLE001 (reported in the notes, run goes on)
+                    log(f"  {name} failed: {exc!r}")
+                    results["notes"].append(f"The `{name}` benchmark failed: {exc!r}.")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
