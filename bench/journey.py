@@ -108,8 +108,9 @@ class GroupServer(Server):
     def __init__(self, app: str, port: int, env: dict[str, str], log: Path, workers: int):
         from bench import submit
 
-        flags = list(submit.UVICORN_FLAGS)
-        flags[flags.index("--workers") + 1] = str(workers)
+        flags = [flag for i, flag in enumerate(submit.UVICORN_FLAGS)  # any --workers of submit's
+                 if "--workers" not in submit.UVICORN_FLAGS[max(i - 1, 0):i + 1]]
+        flags += ["--workers", str(workers)]
         saved, submit.UVICORN_FLAGS = submit.UVICORN_FLAGS, flags
         try:
             super().__init__(app, port, env, log)
