@@ -120,6 +120,13 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         yield session
 
 
+def begin_read(session: Session) -> None:
+    """Begin the session's next transaction as a read, even on a write request's session: a
+    lookup that writes nothing (the API token of a POST) then takes no SQLite write lock and
+    waits behind no writer; the use case that follows begins its own write transaction."""
+    session.connection(execution_options={"sqlite_immediate": False})
+
+
 def dialect_insert(session: Session):
     """The INSERT construct of the session's database, for its ON CONFLICT clauses (upserts)."""
     if session.get_bind().dialect.name == "postgresql":
