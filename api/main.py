@@ -10,7 +10,6 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import inspect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +20,7 @@ from api.platform.errors import DomainError, LoginRequired, TwoFactorRequired
 from api.platform.headers import REDOC_CSP, SecurityHeaders
 from api.platform.questionnaires import load_catalog
 from api.platform.settings import Settings, get_settings
+from api.platform.static_files import KeptStaticFiles
 from api.results import releases
 from api.setup.rounds import check_published
 from api.survey import mailing
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
     app.include_router(api_router)
     app.include_router(web_router)
     add_api_docs(app, prefix=API_PREFIX)
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
+    app.mount("/static", KeptStaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
               name="static")
 
     def wants_json(request: Request) -> bool:

@@ -40,9 +40,11 @@ def set_new_csrf_cookie(request: Request, response) -> None:
                             secure=request.url.scheme == "https")
 
 
-def verify_csrf(request: Request, form: FormFields) -> None:
+async def verify_csrf(request: Request, form: FormFields) -> None:
     """Dependency for every page router: a POST must carry the token of the cookie it sends.
-    (Its values are checked by the route's own `FormPairs` or, on the survey, its parser.)"""
+    (Its values are checked by the route's own `FormPairs` or, on the survey, its parser.)
+    `async def`: it does no I/O (the form is read by `FormFields`), and a plain `def` would cost
+    every page request a round trip through the thread pool."""
     if request.method != "POST":
         return
     cookie = request.cookies.get(CSRF_COOKIE, "")

@@ -120,6 +120,13 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         yield session
 
 
+def begin_read(session: Session) -> None:
+    """Begin the session's next transaction as a read, even on a write request's session: a
+    lookup that writes nothing (the API token of a POST) then takes no SQLite write lock and
+    waits behind no writer; the use case that follows begins its own write transaction."""
+    session.connection(execution_options={"sqlite_immediate": False})
+
+
 def dialect_insert(session: Session):
     """The INSERT construct of the session's database, for its ON CONFLICT clauses (upserts)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -129,17 +136,19 @@ def dialect_insert(session: Session):
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Made on the event loop (making one does no I/O) rather than in a
-    worker thread; closed there too when no transaction is left open (the use case committed),
-    else closed in a worker thread, since closing then rolls back on the database. Saves a
-    request two trips through the thread pool."""
+    worker thread; closed there too when no transaction is left open (the use case committed)
+    or only a read on SQLite is, else closed in a worker thread, since closing then rolls back
+    on the database. Saves a request two trips through the thread pool."""
     engine = request.app.state.engine
-    bind = engine.execution_options(sqlite_immediate=True) if request.method in WRITE_METHODS \
-        else engine
+    writes = request.method in WRITE_METHODS
+    bind = engine.execution_options(sqlite_immediate=True) if writes else engine
     session = Session(bind, expire_on_commit=False)
     try:
         yield session
     finally:
-        if session.in_transaction():
+        # A read request's transaction on SQLite (a page's deferred BEGIN and its SELECTs) ends
+        # with a ROLLBACK of the local file that waits on no lock and no network: done here.
+        if session.in_transaction() and (writes or engine.dialect.name != "sqlite"):
             # Its own limiter, as FastAPI's own dependency exits have: when every thread of the
             # default pool waits for SQLite's write lock, the close that ends the transaction
             # holding it must not queue behind them.

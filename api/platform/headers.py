@@ -60,29 +60,34 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, policies: Mapping[str, str] | None = None,
                  https_behind_proxy: bool = False) -> None:
         self.app = app
-        self.policies = dict(policies or {})  # path → its own CSP (the exceptions, named)
         self.https_behind_proxy = https_behind_proxy
+        # the encoded headers of each policy, with and without HSTS, made once rather than for
+        # every response: path → its own CSP (the exceptions, named), else the strict one
+        self._default = _encoded(CSP)
+        self._policies = {path: _encoded(csp) for path, csp in (policies or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        csp = self.policies.get(path, CSP)
         # HSTS only means something over TLS: the request came over https, or the site's base
         # URL says a TLS proxy in front of it serves it over https (browsers ignore HSTS on http)
         hsts = scope.get("scheme") == "https" or self.https_behind_proxy
+        wanted = self._policies.get(scope.get("path", ""), self._default)[hsts]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                wanted = {**COMMON, "content-security-policy": csp}
-                if hsts:
-                    wanted["strict-transport-security"] = HSTS
-                headers.extend((name.encode(), value.encode()) for name, value in wanted.items()
-                               if name.encode() not in present)
+                headers.extend(pair for pair in wanted if pair[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _encoded(csp: str) -> tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...]]:
+    """The headers to add under a policy as raw ASGI pairs: (without HSTS, with HSTS)."""
+    plain = tuple((name.encode(), value.encode())
+                  for name, value in {**COMMON, "content-security-policy": csp}.items())
+    return plain, (*plain, (b"strict-transport-security", HSTS.encode()))

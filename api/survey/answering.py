@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from api.platform.errors import InvalidInput, InvitationUnknown, InvitationUsed
@@ -57,6 +58,17 @@ class SurveyContext:
         return self.invitation.kind == InvitationKind.personal
 
 
+# one query for the link and what it belongs to: every survey page opens the link first, so the
+# statement is built once
+_OPEN_LINK = (
+    select(Invitation, Round, Unit, Institution)
+    .join(Round, Round.id == Invitation.round_id)
+    .join(Unit, Unit.id == Invitation.unit_id)
+    .join(Institution, Institution.id == Round.institution_id)
+    .where(Invitation.token_hash == bindparam("token_hash"))
+)
+
+
 def open_survey(
     *, session: Session, catalog: Catalog, token: str, now: datetime | None = None,
     allow_used: bool = False,
@@ -64,14 +76,7 @@ def open_survey(
     """The invitation behind a token, refused when unknown, not yet open, closed or used."""
     if not TOKEN_PATTERN.match(token):
         raise InvitationUnknown("This survey link does not exist.")
-    # one query for the link and what it belongs to: every survey page opens the link first
-    found = session.exec(
-        select(Invitation, Round, Unit, Institution)
-        .join(Round, Round.id == Invitation.round_id)
-        .join(Unit, Unit.id == Invitation.unit_id)
-        .join(Institution, Institution.id == Round.institution_id)
-        .where(Invitation.token_hash == hash_token(token))
-    ).first()
+    found = session.execute(_OPEN_LINK, {"token_hash": hash_token(token)}).first()
     if found is None:
         raise InvitationUnknown("This survey link does not exist.")
     invitation, round_, unit, institution = found

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from api.plans import progress
 from api.platform.body_limits import IMPORT_MAX_BYTES
-from api.platform.db import SessionDep
+from api.platform.db import SessionDep, begin_read
 from api.platform.deps import CatalogDep, SettingsDep
 from api.platform.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from api.platform.models import Institution, Round
@@ -50,10 +50,11 @@ MAX_IMPORT_BYTES = IMPORT_MAX_BYTES  # also refused before reading by BodyLimit
 def grant(session: SessionDep,
           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
           ) -> tokens.TokenGrant:
+    begin_read(session)  # a read: no BEGIN IMMEDIATE for the lookup of a POST's token
     token = tokens.authenticate(session=session,
                                 plain=credentials.credentials if credentials else None)
-    # End this transaction now: on a POST it holds SQLite's write lock (or a pooled connection)
-    # while the body is still being read; the route starts its own transaction in its own thread.
+    # End this transaction now: it holds a pooled connection while the body is still being read;
+    # the route starts its own (write) transaction in its own thread.
     session.commit()
     return token
 
