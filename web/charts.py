@@ -416,6 +416,7 @@ def render_svg_compiled(spec: dict) -> str:
     return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
 
 
+_EMPTY_MARKS = re.compile(r'<g class="mark-[a-z]+ role-mark [^"]*"[^>]*?(?:/>|></g>)')
 _SVG_ROOT = re.compile(r'<g fill="none" stroke-miterlimit="10" transform="translate\(([^)]*)\)">')
 _SVG_SIZE = re.compile(r'<svg [^>]*width="([\d.]+)" height="([\d.]+)"')
 
@@ -428,7 +429,9 @@ def _drawn_once(shape: str) -> tuple[str, dict | None]:
     None when the first drawing does not tell where that place is."""
     spec = json.loads(shape)
     names = set(spec.get("datasets", {}))
-    static = render_svg_compiled(spec | {"datasets": dict.fromkeys(names, [])})
+    # the layers of the named datasets are drawn per call; their empty mark groups here would
+    # be graphics without a label for a screen reader (axe: svg-img-alt)
+    static = _EMPTY_MARKS.sub("", render_svg_compiled(spec | {"datasets": dict.fromkeys(names, [])}))
     root, size = _SVG_ROOT.search(static), _SVG_SIZE.search(static)
     if root is None or size is None:
         return static, None
