@@ -75,7 +75,7 @@ def views(**bugs: dict[str, str]) -> list:
 def page(chromium, view: str) -> Iterator:
     """A fresh page at the test's width (`view`, a parameter of every test)."""
     context = chromium.new_context(**VIEWS[view])
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a bound for a shared, loaded machine; not a timing
     try:
         yield context.new_page()
     finally:
