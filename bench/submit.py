@@ -256,6 +256,8 @@ def prepare_submit(tmp: Path) -> Prepared:
 WHAT_IF: list[tuple[str, str, dict[str, str]]] = [
     # the real app as a process that serves only the API: no chart renderer (V8) started
     ("real, KENNISSTER_WARM_CHARTS=false", "api.asgi:app", {"KENNISSTER_WARM_CHARTS": "false"}),
+    # prices the release rule's bookkeeping per import (bench/whatif_app.py; never the app)
+    ("real without releases", "bench.whatif_app:norelease", {}),
 ]
 
 HEAVY_MODULES = ("altair", "vl_convert", "jsonschema", "openpyxl", "typst", "pandas", "numpy",
