@@ -50,7 +50,7 @@ from bench.common import (
     seed_institution,
 )
 from bench.loadgen import build_request, run_load
-from bench.submit import CLK_TCK, HOST, Server, complete_body
+from bench.submit import HOST, Server, _proc_status, complete_body, group_pids
 
 PORT = int(os.environ.get("BENCH_JOURNEY_PORT", "8830"))
 PG_DB = os.environ.get("BENCH_JOURNEY_PG_DB", "kennisster_bench_journey")
@@ -67,63 +67,14 @@ class Failed(Exception):
     pass
 
 
-def _group_cpu_s(pgid: int) -> float:
-    """CPU seconds of every live process in a process group (uvicorn's supervisor and workers)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if int(fields[2]) == pgid:  # field 5, pgrp
-            total += int(fields[11]) + int(fields[12])
-    return total / CLK_TCK
-
-
-def _group_rss_kb(pgid: int) -> tuple[int, int]:
-    """(sum of VmRSS, sum of VmHWM) over the group's processes, in kB."""
-    rss = hwm = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return rss, hwm
-
-
 class GroupServer(Server):
-    """`Server` with `--workers N`, whose CPU and memory are those of its whole process group."""
-
-    def __init__(self, app: str, port: int, env: dict[str, str], log: Path, workers: int):
-        from bench import submit
-
-        flags = [flag for i, flag in enumerate(submit.UVICORN_FLAGS)  # any --workers of submit's
-                 if "--workers" not in submit.UVICORN_FLAGS[max(i - 1, 0):i + 1]]
-        flags += ["--workers", str(workers)]
-        saved, submit.UVICORN_FLAGS = submit.UVICORN_FLAGS, flags
-        try:
-            super().__init__(app, port, env, log)
-        finally:
-            submit.UVICORN_FLAGS = saved
-        self.workers = workers
-
-    def cpu_s(self) -> float:
-        return _group_cpu_s(self.pid)
+    """`Server` whose memory is that of its whole process group (its CPU already is)."""
 
     def rss_kb(self) -> dict[str, int]:
-        rss, hwm = _group_rss_kb(self.pid)
-        return {"VmRSS": rss, "VmHWM": hwm}
+        """VmRSS and VmHWM summed over uvicorn's supervisor and its workers, in kB."""
+        statuses = [_proc_status(pid) for pid in group_pids(self.pid)]
+        return {name: sum(status.get(name, 0) for status in statuses)
+                for name in ("VmRSS", "VmHWM")}
 
 
 def _form(page: str, what: str) -> str:

@@ -21,58 +21,17 @@ released by `api.results.releases.release_due`, as a submit does), then, interle
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.common import ROOT
+from bench.submit import Server
 
 WARM_TARGET = 2.0
 COLD_TARGET = 1.5
 BOARD_EMAIL, BOARD_PASSWORD = "bestuur@benchmark.nl", "een-lang-bench-wachtwoord-42"
-
-
-class Server:
-    """One uvicorn process of `bench.pages_app` on a fixed port; stop() ends its group."""
-
-    def __init__(self, app: str, port: int, env: dict[str, str], log: Path):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                raise RuntimeError(f"port {port} is in use; set BENCH_PAGES_PORT")
-        self.port, self.log_path, self.log = port, log, log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.log_path.read_text(errors="replace")[-3000:])
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"the server on port {self.port} did not start")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self.log.close()
 
 
 @dataclass
