@@ -43,6 +43,7 @@ from api.platform.models import (
     utcnow,
 )
 from api.results import gate
+from api.results.dashboard import latest_opened
 
 log = logging.getLogger(__name__)
 KEEP_PER_ROUND = 100  # option sets of one round kept at most; the oldest go first
@@ -70,8 +71,7 @@ def _chosen_round(rounds: list[Round], round_id: int | None, now: datetime) -> R
     if not rounds:
         raise NotFound("This institution has no rounds yet.", code="no_rounds")
     if round_id is None:
-        opened = [r for r in rounds if r.opens_at <= now]
-        return opened[-1] if opened else rounds[-1]
+        return latest_opened(rounds, now=now) or rounds[-1]
     found = next((r for r in rounds if r.id == round_id), None)
     if found is None:
         raise NotFound("This institution has no such round.")
