@@ -14,6 +14,10 @@ summed.
 As in `api.results._aggregation`, the database does the work: per knob it returns the item sums and sums of
 squares, and the count, sum and sum of squares of the respondents' totals, and
 `api.scoring.cronbach_alpha_from_sums` turns those into alpha. No answer is loaded into Python.
+
+`version_cross_sums` does the same for one questionnaire version over every institution and
+round, for the item analysis of `api.results.item_analysis`: n, the item sums and the sums of
+products of every pair of items, from which the covariance matrix follows.
 """
 
 from __future__ import annotations

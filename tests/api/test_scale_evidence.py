@@ -28,6 +28,7 @@ from api.results import _reliability, item_analysis
 from tests.builders import (
     SLUG,
     VERSION,
+    counted_statements,
     importing_round,
     make_institution,
     make_round,
@@ -267,3 +268,18 @@ def test_the_minimum_follows_the_largest_k_of_the_institutions_using_the_version
     institution = make_institution(session, k=40)
     make_round(session, catalog, institution)
     assert api(client, reader)["minimum"] == 40
+
+
+def test_the_database_sends_sums_per_pair_of_items_not_answers(
+        client, session, catalog, engine, questionnaire, reader):
+    round_, unit, token = importing_round(session, catalog)
+    sent_as_import(client, token, round_, unit, scale_answers(questionnaire, random.Random(2), 40))
+    with counted_statements(engine) as statements:
+        api(client, reader)
+    evidence = [s.lower() for s in statements if "answer_1" in s.lower()]
+    # one statement per knob, grouped by pair of items: 36 rows for six items, whatever n
+    assert len(evidence) == len(questionnaire.knobs)
+    assert all("sum(" in s and "group by" in s and "with complete" in s for s in evidence)
+    sums = _reliability.version_cross_sums(session=session, questionnaire=questionnaire,
+                                           knob="mensen", default_k=5)
+    assert sums.n == 40 and len(sums.products) == 36 and len(sums.item_sums) == 6

@@ -25,7 +25,9 @@ def evidence_page(request: Request, session: SessionDep, catalog: CatalogDep,
         raise NotFound("No such page.")
     versions = list(catalog)
     slug, _, version = versie.partition("/")
-    questionnaire = catalog.get(slug, version) if versie else (versions[-1] if versions else None)
+    # without a choice: the newest version of the last questionnaire listed
+    questionnaire = (catalog.get(slug, version) if versie
+                     else catalog.latest(versions[-1].slug) if versions else None)
     if questionnaire is None:
         raise NotFound(f"No questionnaire {versie}.")
     evidence = gate.scale_evidence(session=session, questionnaire=questionnaire,
