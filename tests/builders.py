@@ -6,6 +6,7 @@ commits, so what it made is visible to the app under test at once.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -183,3 +184,47 @@ def counted_statements(engine: sa.Engine) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", remember)
+
+
+def imported(client, token: str, round_: Round, rows: list[Mapping[str, object]]) -> None:
+    """Responses collected elsewhere, sent in one JSON import through the API (released as far
+    as the release rule allows, as the import does). Each row: unit (name or id), role, answers."""
+    answer = client.post(f"/api/v1/rounds/{round_.id}/responses", json={"responses": rows},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["imported"] == len(rows)
+
+
+def scale_answers(questionnaire: Questionnaire, rng: random.Random, n: int) -> list[dict]:
+    """n respondents' answers as they would tick them (raw, before mirroring). Per knob the first
+    five items follow one latent attitude; the sixth is noise, so it hangs loosely and alpha
+    rises without it. About one in six respondents says "weet niet" to one strategie item."""
+    rows = []
+    for _ in range(n):
+        answers: dict[str, int | None] = {}
+        for knob in questionnaire.knobs:
+            attitude = rng.gauss(0, 1)
+            for position, item in enumerate(questionnaire.items_of(knob.key)):
+                value = (rng.randint(1, 5) if position == 5
+                         else min(5, max(1, round(3 + attitude + rng.gauss(0, 0.9)))))
+                answers[item.id] = 6 - value if item.reverse else value
+        if rng.random() < 1 / 6:
+            answers[rng.choice(questionnaire.items_of("strategie")).id] = None
+        rows.append(answers)
+    return rows
+
+
+def importing_round(session: Session, catalog: Catalog, *, k: int = 5) -> tuple[Round, Unit, str]:
+    """A new institution with its own k, one unit and an open round, and an import token."""
+    institution = make_institution(session, k=k)
+    unit = make_unit(session, institution)
+    round_ = make_round(session, catalog, institution)
+    return round_, unit, make_token(session, [institution], scopes=("import",))
+
+
+def sent_as_import(client, token: str, round_: Round, unit: Unit, rows: list[dict]) -> None:
+    """Rows of `scale_answers` imported as practors of one unit; None is sent as "dk"."""
+    imported(client, token, round_, [{"unit": unit.id, "role": "practor",
+                                      "answers": {k: ("dk" if v is None else v)
+                                                  for k, v in answers.items()}}
+                                     for answers in rows])

@@ -388,6 +388,7 @@ def test_fuzz_every_operation(demo_world, subtests):
 
 Q = ("GET", "/api/v1/questionnaires")
 Q_ONE = ("GET", "/api/v1/questionnaires/{slug}/{version}")
+Q_RELIABILITY = ("GET", "/api/v1/questionnaires/{slug}/{version}/reliability")
 INSTITUTIONS = ("GET", "/api/v1/institutions")
 INSTITUTION = ("GET", "/api/v1/institutions/{slug}")
 UNITS = ("GET", "/api/v1/institutions/{slug}/units")
@@ -407,7 +408,7 @@ IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "pra
 
 def valid_request(world: World, endpoint: tuple[str, str]) -> dict:
     """Case keyword arguments of a request that succeeds with the `full` token."""
-    if endpoint == Q_ONE:
+    if endpoint in (Q_ONE, Q_RELIABILITY):
         slug, version = world.questionnaires[0]
         return {"path_parameters": {"slug": slug, "version": version}}
     if endpoint in SLUG_OPERATIONS:
@@ -454,13 +455,15 @@ class Trigger:
 
 
 def _triggers() -> list[Trigger]:
-    every = [Q, Q_ONE, INSTITUTIONS, *SLUG_OPERATIONS, *ROUND_OPERATIONS, COMPARE_INSTITUTIONS,
+    every = [Q, Q_ONE, Q_RELIABILITY, INSTITUTIONS, *SLUG_OPERATIONS, *ROUND_OPERATIONS, COMPARE_INSTITUTIONS,
              IMPORT]
     return [
         *[Trigger(e, 401, "unknown token", _with(e), token="ks_unknown") for e in every],
         *[Trigger(e, 403, "missing scope", _with(e), token="import" if e != IMPORT else "read")
           for e in every],
         Trigger(Q_ONE, 404, "unknown version", _with(Q_ONE, path_parameters={"version": "0.0"})),
+        Trigger(Q_RELIABILITY, 404, "unknown version", _with(Q_RELIABILITY, path_parameters={
+            "version": "0.0"})),
         *[Trigger(e, 404, "other institution", _with(e, path_parameters=lambda w: {
             "slug": w.other_slug})) for e in SLUG_OPERATIONS],
         *[Trigger(e, 404, "other institution's round", _with(e, path_parameters=lambda w: {
@@ -493,7 +496,8 @@ def _triggers() -> list[Trigger]:
 TRIGGERS = _triggers()
 # Declared for every operation by the router's `responses=PROBLEMS`, but no request can get them:
 # these operations have no query parameters and only string path parameters, or list everything.
-UNREACHABLE = {(Q, 404), (INSTITUTIONS, 404), (Q_ONE, 422), (INSTITUTION, 422)}
+UNREACHABLE = {(Q, 404), (INSTITUTIONS, 404), (Q_ONE, 422), (Q_RELIABILITY, 422),
+               (INSTITUTION, 422)}
 
 
 def _provoke(world: World, trigger: Trigger) -> None:

@@ -158,6 +158,11 @@ MATRIX = [
     Row("GET", "/api/v1/questionnaires", "/api/v1/questionnaires", API_A),
     Row("GET", "/api/v1/questionnaires/{slug}/{version}",
         "/api/v1/questionnaires/galbraith-star/1.0", API_A),
+    # the scale's evidence is sector-wide (no institution's numbers): any read token
+    Row("GET", "/api/v1/questionnaires/{slug}/{version}/reliability",
+        "/api/v1/questionnaires/galbraith-star/1.0/reliability", API_A),
+    Row("GET", "/api/v1/questionnaires/{slug}/{version}/reliability",
+        "/api/v1/questionnaires/galbraith-star/9.9/reliability", API_B),
     Row("GET", "/api/v1/institutions", "/api/v1/institutions", API_A),
     Row("GET", "/api/v1/institutions/{slug}", "/api/v1/institutions/{A}", API_A),
     Row("GET", "/api/v1/institutions/{slug}/units", "/api/v1/institutions/{A}/units", API_A),
@@ -207,6 +212,9 @@ ADMIN_UNITS_ROWS: list[Row] = [
             admin="303→admin hogeschool-matrix"),
         form={"name": "Hogeschool Matrix", "anonymity_k": "", "default_language": "nl"}),
     Row("GET", "/beheer/{slug}", "/beheer/{A}", ADMIN_A),
+    # the installation's own page (every institution's released responses): administrators only
+    Row("GET", "/beheer/vragenlijsten/betrouwbaarheid", "/beheer/vragenlijsten/betrouwbaarheid",
+        ADMIN_B),
     Row("GET", "/beheer/{slug}", "/beheer/{B}", ADMIN_B),
     Row("POST", "/beheer/{slug}", "/beheer/{A}", {**ADMIN_A, "coordinator_a": "303→admin A",
                                                    "admin": "303→admin A"},

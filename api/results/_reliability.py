@@ -14,6 +14,10 @@ summed.
 As in `api.results._aggregation`, the database does the work: per knob it returns the item sums and sums of
 squares, and the count, sum and sum of squares of the respondents' totals, and
 `api.scoring.cronbach_alpha_from_sums` turns those into alpha. No answer is loaded into Python.
+
+`version_cross_sums` does the same for one questionnaire version over every institution and
+round, for the item analysis of `api.results.item_analysis`: n, the item sums and the sums of
+products of every pair of items, from which the covariance matrix follows.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import case, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from api.platform.models import Answer, Response
-from api.platform.questionnaires import Questionnaire
+from api.platform.models import Answer, Institution, Release, Response, Round
+from api.platform.questionnaires import Item, Questionnaire
 from api.results import scoring
+from api.results.anonymity import MIN_K
+from api.results.item_analysis import CrossSums
 
 
 @dataclass(frozen=True)
@@ -48,21 +55,25 @@ def knob_reliability(
     }
 
 
+def _on_scale(answer, questionnaire: Questionnaire, items: list[Item]):
+    """The answer's value on the scale as SQL: reverse-coded statements mirrored (min + max − x,
+    the rule of `api.results.scoring.item_value`), "weet niet" stays NULL. `answer` is the
+    Answer table or an alias of it."""
+    reverse_ids = [item.id for item in items if item.reverse]
+    if not reverse_ids:
+        return answer.value
+    scale = questionnaire.scale
+    return case((answer.item_id.in_(reverse_ids), scale.min + scale.max - answer.value),
+                else_=answer.value)
+
+
 def _knob_reliability(
     *, session: Session, questionnaire: Questionnaire, knob: str, round_id: int,
     unit_ids: list[int] | None,
 ) -> Reliability:
     items = questionnaire.items_of(knob)
     item_ids = [item.id for item in items]
-    reverse_ids = [item.id for item in items if item.reverse]
-    scale = questionnaire.scale
-
-    # the item's value on the scale: reverse-coded statements mirrored, "weet niet" stays NULL
-    value = (
-        case((Answer.item_id.in_(reverse_ids), scale.min + scale.max - Answer.value),
-             else_=Answer.value)
-        if reverse_ids else Answer.value
-    )
+    value = _on_scale(Answer, questionnaire, items)
 
     # respondents of the round (and units) with a value for every item of the knob; COUNT(value)
     # skips NULL, and (response_id, item_id) is the primary key, so k means all k items answered
@@ -105,3 +116,83 @@ def _knob_reliability(
         total_sum_sq=float(total_sum_sq),
     )
     return Reliability(alpha=alpha, n_complete=int(n), items=len(item_ids))
+
+
+# --- one instrument version over every institution and round ------------------------------------
+
+
+def _k_of_institution(default_k: int):
+    """`api.results.anonymity.threshold` as SQL: the institution's own k or the default, ≥ 3."""
+    own = func.coalesce(Institution.anonymity_k, default_k)
+    return case((own < MIN_K, MIN_K), else_=own)
+
+
+def version_cross_sums(*, session: Session, questionnaire: Questionnaire, knob: str,
+                       default_k: int) -> CrossSums:
+    """n, Σx_i and Σx_i·x_j of one knob over the version's released complete respondents, taken
+    by whole releases: a release counts for this knob only when it holds at least its
+    institution's k complete respondents of the knob.
+
+    The release rule guarantees steps of at least k respondents with a knob score, but a knob
+    score needs only half of the knob's items; alpha needs all of them. Without this rule a
+    release of five scored respondents of whom one answered every item would move these sums by
+    one person. With it, two views of the sums differ by whole releases of at least k complete
+    respondents each, never by fewer.
+
+    One query, all in the database: the complete respondents (a CTE), the releases that bring k
+    of them, and a self-join of the answers on the response id that sums the products of every
+    pair of the knob's items. It returns one row per pair of items, never an answer.
+    """
+    items = questionnaire.items_of(knob)
+    item_ids = [item.id for item in items]
+    complete = (
+        select(Answer.response_id.label("response_id"), Response.release_id.label("release_id"))
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.questionnaire_slug == questionnaire.slug,
+               Response.questionnaire_version == questionnaire.version,
+               Response.release_id.is_not(None), Answer.item_id.in_(item_ids))
+        .group_by(Answer.response_id, Response.release_id)
+        .having(func.count(Answer.value) == len(item_ids))
+        .cte("complete")
+    )
+    whole_steps = (
+        select(complete.c.release_id)
+        .select_from(complete)
+        .join(Release, Release.id == complete.c.release_id)
+        .join(Round, Round.id == Release.round_id)
+        .join(Institution, Institution.id == Round.institution_id)
+        .group_by(complete.c.release_id, Institution.anonymity_k)
+        .having(func.count() >= _k_of_institution(default_k))
+    )
+    first, second = aliased(Answer), aliased(Answer)
+    first_value = _on_scale(first, questionnaire, items)
+    second_value = _on_scale(second, questionnaire, items)
+    rows = session.exec(
+        select(first.item_id, second.item_id, func.count(), func.sum(first_value),
+               func.sum(first_value * second_value))
+        .select_from(complete)
+        .join(first, first.response_id == complete.c.response_id)
+        .join(second, second.response_id == complete.c.response_id)
+        .where(first.item_id.in_(item_ids), second.item_id.in_(item_ids),
+               complete.c.release_id.in_(whole_steps))
+        .group_by(first.item_id, second.item_id)
+    ).all()
+    if not rows:
+        return CrossSums(n=0, item_sums={}, products={})
+    return CrossSums(
+        n=int(rows[0][2]),
+        item_sums={a: int(total) for a, b, _, total, _ in rows if a == b},
+        products={(a, b): int(product) for a, b, _, _, product in rows},
+    )
+
+
+def version_k(*, session: Session, questionnaire: Questionnaire, default_k: int) -> int:
+    """The largest k of the institutions that run (or ran) this version; the default when none."""
+    found = session.exec(
+        select(func.max(_k_of_institution(default_k)))
+        .select_from(Institution)
+        .join(Round, Round.institution_id == Institution.id)
+        .where(Round.questionnaire_slug == questionnaire.slug,
+               Round.questionnaire_version == questionnaire.version)
+    ).one()
+    return max(MIN_K, int(found) if found is not None else default_k)

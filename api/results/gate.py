@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from api.platform.models import Institution, Response, Round, utcnow
 from api.platform.questionnaires import Questionnaire
-from api.results import _aggregation, _reliability, anonymity, releases, scoring
+from api.results import _aggregation, _reliability, anonymity, item_analysis, releases, scoring
 from api.results._aggregation import GroupBy
 from api.results._reliability import Reliability
 from api.results.releases import ReleaseState
@@ -123,6 +123,94 @@ def reliability(*, session: Session, questionnaire: Questionnaire, round_id: int
     found = _reliability.knob_reliability(session=session, questionnaire=questionnaire,
                                           round_id=round_id)
     return {knob: replace(rel, alpha=rounded(rel.alpha)) for knob, rel in found.items()}
+
+
+# --- evidence that a scale holds: one instrument version over the whole sector -------------------
+
+MIN_N_EVIDENCE = 30  # complete respondents a knob needs before its item analysis is shown
+
+
+@dataclass(frozen=True)
+class ItemEvidence:
+    """One statement of a knob: how it hangs with the others, and what leaving it out does."""
+
+    item_id: str
+    item_rest: float | None
+    weak: bool  # item–rest r below 0.3 (on the published value)
+    alpha_if_deleted: float | None
+    raises_alpha: bool  # alpha without the item is higher than with it (on the published values)
+
+
+@dataclass(frozen=True)
+class KnobEvidence:
+    knob: str
+    items: int
+    shown: bool
+    n: int  # complete respondents counted; 0 or at least k (see `scale_evidence`)
+    needed: int  # how many more complete respondents before the knob is shown; 0 when shown
+    alpha: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    item_stats: tuple[ItemEvidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScaleEvidence:
+    slug: str
+    version: str
+    minimum: int  # max(MIN_N_EVIDENCE, the largest k of the institutions using the version)
+    knobs: tuple[KnobEvidence, ...]
+
+
+def scale_evidence(*, session: Session, questionnaire: Questionnaire, default_k: int,
+                   ) -> ScaleEvidence:
+    """Per knob of one questionnaire version, over the released responses of every round of
+    every institution: n, Cronbach's alpha with Feldt's 95 % interval, and per item the
+    corrected item–rest correlation and alpha if the item is deleted.
+
+    Why this may be published:
+    - Only released responses count, and only by whole releases that bring at least their
+      institution's k complete respondents of the knob (`_reliability.version_cross_sums`).
+      So the set behind the numbers grows in steps of at least k, never by one person, and n
+      itself is 0 or at least k: publishing it (and how many are still needed) names no
+      small group.
+    - A knob is shown from max(30, k) complete respondents on. Below 30 alpha's interval is so
+      wide that the number says little, and a statistic over many people moves little when
+      one of them changes.
+    - Every number is a second-order statistic of the whole sector (variances and covariances
+      scaled away into alphas and correlations), rounded to two decimals: no mean, no
+      institution, no unit, no role. Could an item–rest r over a set that grows by one reveal
+      that one person's answers? Not here: the set grows only by releases of at least k, and
+      between two views an attacker sees a handful of rounded coefficients, not the sums they
+      come from, so the difference of two views does not pin down any answer of a group
+      below k.
+    """
+    k = _reliability.version_k(session=session, questionnaire=questionnaire, default_k=default_k)
+    minimum = max(MIN_N_EVIDENCE, k)
+    knobs = []
+    for knob in questionnaire.knobs:
+        item_ids = [item.id for item in questionnaire.items_of(knob.key)]
+        sums = _reliability.version_cross_sums(session=session, questionnaire=questionnaire,
+                                               knob=knob.key, default_k=default_k)
+        if sums.n < minimum:
+            knobs.append(KnobEvidence(knob=knob.key, items=len(item_ids), shown=False, n=sums.n,
+                                      needed=minimum - sums.n))
+            continue
+        found = item_analysis.scale_stats(sums, item_ids)
+        alpha = rounded(found.alpha)
+        items = []
+        for item in found.items:
+            rest, without = rounded(item.item_rest), rounded(item.alpha_if_deleted)
+            items.append(ItemEvidence(
+                item_id=item.item_id, item_rest=rest,
+                weak=rest is not None and rest < item_analysis.WEAK_ITEM_REST,
+                alpha_if_deleted=without,
+                raises_alpha=without is not None and alpha is not None and without > alpha))
+        knobs.append(KnobEvidence(knob=knob.key, items=len(item_ids), shown=True, n=sums.n,
+                                  needed=0, alpha=alpha, ci_low=rounded(found.ci_low),
+                                  ci_high=rounded(found.ci_high), item_stats=tuple(items)))
+    return ScaleEvidence(slug=questionnaire.slug, version=questionnaire.version, minimum=minimum,
+                         knobs=tuple(knobs))
 
 
 def open_answers(*, session: Session, questionnaire: Questionnaire, round_id: int, k: int,

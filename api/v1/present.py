@@ -7,6 +7,7 @@ from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import Questionnaire
 from api.results import tables
 from api.results.comparison import InstitutionsComparison, UnitComparison
+from api.results.gate import ScaleEvidence
 from api.results.groups import GroupView
 from api.results.releases import ReleaseState
 from api.results.scoring import Change
@@ -147,3 +148,16 @@ def trend_table(found: Trend) -> tables.Table:
     return tables.groups_table(
         [(step.group, _group_type(found)) for step in found.steps], _knob_keys(found.reference),
         lead=ROUND_COLUMNS, lead_values=[[step.round.id, step.round.name] for step in found.steps])
+
+
+def evidence_out(evidence: ScaleEvidence) -> schemas.ScaleEvidenceOut:
+    return schemas.ScaleEvidenceOut(
+        questionnaire=f"{evidence.slug}/{evidence.version}", minimum=evidence.minimum,
+        knobs=[schemas.KnobEvidenceOut(
+            knob=k.knob, items=k.items, shown=k.shown, n=k.n, needed=k.needed, alpha=k.alpha,
+            ci_low=k.ci_low, ci_high=k.ci_high,
+            item_stats=[schemas.ItemEvidenceOut(item=i.item_id, item_rest=i.item_rest, weak=i.weak,
+                                                alpha_if_deleted=i.alpha_if_deleted,
+                                                raises_alpha=i.raises_alpha)
+                        for i in k.item_stats])
+            for k in evidence.knobs])

@@ -127,6 +127,19 @@ def get_questionnaire(slug: Slug, version: str, token: ReadGrant, catalog: Catal
     return present.questionnaire_out(questionnaire)
 
 
+@router.get("/questionnaires/{slug}/{version}/reliability", response_model=schemas.ScaleEvidenceOut,
+            summary="Evidence that the scale holds: alpha with its interval, item–rest "
+                    "correlations and alpha if an item is deleted, per knob, sector-wide")
+def questionnaire_reliability(slug: Slug, version: str, session: SessionDep, token: ReadGrant,
+                              catalog: CatalogDep, settings: SettingsDep):
+    """Any `read` token: the numbers span every institution using the version and name none."""
+    questionnaire = catalog.get(slug, version)
+    if questionnaire is None:
+        raise NotFound(f"No questionnaire {slug}/{version}.")
+    return present.evidence_out(gate.scale_evidence(session=session, questionnaire=questionnaire,
+                                                    default_k=settings.anonymity_k))
+
+
 @router.get("/institutions", response_model=schemas.Page[schemas.InstitutionOut],
             summary="Institutions within the token's scope")
 def list_institutions(request: Request, response: Response, session: SessionDep,

@@ -271,3 +271,33 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[RowError] | None = None
+
+
+class ItemEvidenceOut(BaseModel):
+    item: str
+    item_rest: float | None = Field(description="Corrected item–rest correlation: the item vs "
+                                                "the sum of the knob's other items.")
+    weak: bool = Field(description="True when item_rest is below 0.3.")
+    alpha_if_deleted: float | None
+    raises_alpha: bool = Field(description="True when alpha without the item is higher.")
+
+
+class KnobEvidenceOut(BaseModel):
+    knob: str
+    items: int
+    shown: bool = Field(description="False until the knob has `minimum` complete responses.")
+    n: int = Field(description="Complete responses counted (listwise).")
+    needed: int = Field(description="Complete responses still needed before it is shown.")
+    alpha: float | None = None
+    ci_low: float | None = Field(None, description="Feldt's 95% interval of alpha.")
+    ci_high: float | None = None
+    item_stats: list[ItemEvidenceOut] = []
+
+
+class ScaleEvidenceOut(BaseModel):
+    """Item analysis of one questionnaire version over the released responses of every
+    institution and round: a sector-wide statistic, no institution's own numbers."""
+
+    questionnaire: str
+    minimum: int = Field(description="Complete responses a knob needs before it is shown.")
+    knobs: list[KnobEvidenceOut]

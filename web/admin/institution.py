@@ -28,7 +28,8 @@ def _home(request: Request, session, account: Account, *, form: dict | None = No
           errors: dict | None = None, status_code: int = 200):
     return render(request, "admin/home.html", {
         "default_k": request.app.state.settings.anonymity_k,
-        "institution": None, "institutions": access.managed_institutions(session=session,
+        "institution": None, "section": "home",
+        "institutions": access.managed_institutions(session=session,
                                                                          account=account),
         "may_create": access.is_admin(account), "form": form or {"default_language": "nl"},
         "errors": errors or {}}, status_code=status_code)
