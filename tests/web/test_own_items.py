@@ -4,8 +4,13 @@ the knob scores, under the same anonymity rule — through the real HTTP app and
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
+
 import pytest
 from bs4 import BeautifulSoup
+from pypdf import PdfReader
 from sqlmodel import select
 
 from api.platform.models import (
@@ -17,7 +22,7 @@ from api.platform.models import (
     Round,
 )
 from api.results import scoring
-from api.setup import accounts
+from api.setup import accounts, own_items
 from tests.builders import (
     all_answers,
     complete_survey,
@@ -25,9 +30,11 @@ from tests.builders import (
     make_institution,
     make_own_items,
     make_round,
+    make_token,
     make_unit,
     open_now,
     personal_link,
+    stored_response,
     web_login,
 )
 
@@ -231,3 +238,168 @@ def test_a_round_without_own_items_has_no_own_page_in_the_steps(client, session,
     assert client.get(f"/s/{token}/eigen", follow_redirects=False).status_code == 303
     assert complete_survey(client, questionnaire, token, all_answers(questionnaire)
                            ).status_code == 200
+
+
+# --- what the board reads -----------------------------------------------------------------------
+
+BOARD = "bestuur@alfa.nl"
+
+
+@dataclass
+class World:
+    institution: object
+    round: object
+    units: dict
+    items: list
+    questionnaire: object
+
+
+def _world(session, catalog, name: str, *, own: bool, counts: dict[str, int]) -> World:
+    """An institution whose round's respondents answer the knobs alike in every world; with
+    `own`, two statements (one tied to processen) and an open question, answered too."""
+    institution = make_institution(session, name)
+    units = {label: make_unit(session, institution, label) for label in counts}
+    round_ = make_round(session, catalog, institution, state="not_open")
+    items = make_own_items(session, catalog, round_, [
+        ("likert", "Wij delen onderzoek in de lerarenkamer.", "We share research.", "processen"),
+        ("likert", "Ik weet wie wat doet.", "", ""),
+        ("open", "Wat mis je?", "What do you miss?", "")]) if own else []
+    open_now(session, round_)
+    questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    for u, (label, count) in enumerate(counts.items()):
+        for i in range(count):
+            answers = {item.id: 1 + (i + j + u) % 5 for j, item in enumerate(questionnaire.items)}
+            own_answers = ({items[0].id: 1 + (i + u) % 5,
+                            items[1].id: 4 if label == "Practoraat Data" else None,
+                            items[2].id: f"Meer tijd {label}"} if own else None)
+            stored_response(session, questionnaire, round_, units[label], answers=answers,
+                            own_answers=own_answers)
+    return World(institution, round_, units, items, questionnaire)
+
+
+def _board(client, session, *institutions) -> None:
+    accounts.create_account(session=session, email=BOARD, password=PASSWORD,
+                            role=AccountRole.bestuur, institutions=list(institutions))
+    session.commit()
+    web_login(client, BOARD, PASSWORD)
+
+
+def test_after_k_released_responses_every_surface_shows_the_own_block_apart_from_the_knobs(
+        client, session, catalog):
+    world = _world(session, catalog, "Hogeschool Eigen", own=True,
+                   counts={"Practoraat Data": 5, "Practoraat Zorg": 5})
+    plain = _world(session, catalog, "Hogeschool Zonder", own=False,
+                   counts={"Practoraat Data": 5, "Practoraat Zorg": 5})
+    _board(client, session, world.institution, plain.institution)
+    s1, s2, oq = world.items
+    data, zorg = world.units["Practoraat Data"], world.units["Practoraat Zorg"]
+
+    shown = page(client.get(f"/dashboard/{world.institution.slug}"))
+    block = shown.select_one("#own-items")
+    assert block.h2.get_text(strip=True) == "Eigen stellingen"
+    assert block.select_one('h3[data-knob="processen"]').get_text(strip=True) == "Processen"
+    table = block.select_one(f'table[data-own-item="{s1.id}"]')
+    total = table.select_one('tr[data-group="institution"]')
+    # s1: Data answered 1..5, Zorg 2,3,4,5,1: mean 3, n 10, two of each value
+    assert total.select_one('[data-part="n"]').text == "10"
+    assert total.select_one('[data-part="mean"]').text == "3,00"
+    assert total.select_one('[data-part="distribution"]').text == "2 · 2 · 2 · 2 · 2"
+    assert table.select_one(f'tr[data-key="{data.id}"] [data-part="n"]').text == "5"
+    # s2: only Data answered (Zorg said weet niet): Zorg has fewer than k answers, so no number
+    second = block.select_one(f'table[data-own-item="{s2.id}"]')
+    assert second.select_one('tr[data-group="institution"] [data-part="n"]').text == "5"
+    assert second.select_one('tr[data-group="institution"] [data-part="dont_know"]').text == "5"
+    assert second.select_one(f'tr[data-key="{zorg.id}"] .hidden-cell') is not None
+    assert {li.text for li in block.select(f'details[data-own-item="{oq.id}"] li')} == {
+        "Meer tijd Practoraat Data", "Meer tijd Practoraat Zorg"}
+
+    csv_text = client.get(f"/dashboard/{world.institution.slug}/rounds/{world.round.id}"
+                          "/own-items.csv").content.decode("utf-8-sig")
+    assert "Wij delen onderzoek in de lerarenkamer." in csv_text
+    rows = list(csv.reader(io.StringIO(csv_text), delimiter=";"))
+    assert rows[0][:3] == ["Plaats", "Knop", "Stelling (Nederlands)"]
+    assert len(rows) == 1 + 2 * 3  # two statements × (institution + two units)
+    xlsx = client.get(f"/dashboard/{world.institution.slug}/rounds/{world.round.id}"
+                      "/own-items.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+    pdf = client.get(f"/dashboard/{world.institution.slug}/rounds/{world.round.id}/report.pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Eigen stellingen" in text and "Wij delen onderzoek in de lerarenkamer." in text
+
+    token = make_token(session, [world.institution, plain.institution])
+    auth = {"Authorization": f"Bearer {token}"}
+    api = client.get(f"/api/v1/rounds/{world.round.id}/own-items", headers=auth).json()
+    assert api["shown"] is True and api["k"] == 5
+    by_id = {s["id"]: s for s in api["statements"]}
+    assert by_id[s1.id]["knob"] == "processen"
+    assert by_id[s1.id]["groups"][0] == {
+        "group": {"type": "institution", "id": None, "name": "Hogeschool Eigen"},
+        "suppressed": False, "n": 10, "mean": 3.0, "sd": by_id[s1.id]["groups"][0]["sd"],
+        "counts": {"1": 2, "2": 2, "3": 2, "4": 2, "5": 2}, "dont_know": 0}
+    zorg_s2 = next(g for g in by_id[s2.id]["groups"] if g["group"]["id"] == zorg.id)
+    assert zorg_s2 == {"group": {"type": "unit", "id": zorg.id, "name": "Practoraat Zorg"},
+                       "suppressed": True, "n": None, "mean": None, "sd": None, "counts": None,
+                       "dont_know": None}
+    assert sorted(api["open_questions"][0]["answers"]) == (
+        ["Meer tijd Practoraat Data"] * 5 + ["Meer tijd Practoraat Zorg"] * 5)
+    api_csv = client.get(f"/api/v1/rounds/{world.round.id}/own-items?format=csv", headers=auth)
+    assert api_csv.text.splitlines()[0].startswith("item_id,position,knob,statement_nl")
+
+    # the knob scores are identical with and without own items
+    def knobs(round_id: int) -> list:
+        groups = client.get(f"/api/v1/rounds/{round_id}/scores?group_by=unit",
+                            headers=auth).json()["groups"]
+        return [(g["group"]["name"], g["n"], g["knobs"]) for g in groups]
+    assert knobs(world.round.id) == knobs(plain.round.id)
+    assert client.get(f"/api/v1/rounds/{plain.round.id}/own-items", headers=auth).json()[
+        "statements"] == []
+    assert page(client.get(f"/dashboard/{plain.institution.slug}")).select_one(
+        "#own-items") is None
+
+
+def test_with_fewer_than_k_released_the_own_block_only_says_it_waits(client, session, catalog):
+    world = _world(session, catalog, "Hogeschool Klein", own=True,
+                   counts={"Practoraat Data": 4})
+    _board(client, session, world.institution)
+    block = page(client.get(f"/dashboard/{world.institution.slug}")).select_one("#own-items")
+    assert "Wacht op meer antwoorden" in block.select_one("#own-waiting").text
+    assert block.select("table") == [] and block.select("details") == []
+    assert "Meer tijd" not in block.text
+    token = make_token(session, [world.institution])
+    api = client.get(f"/api/v1/rounds/{world.round.id}/own-items",
+                     headers={"Authorization": f"Bearer {token}"}).json()
+    assert api["shown"] is False
+    assert all(s["groups"] == [] for s in api["statements"])
+    assert api["open_questions"][0]["answers"] == []
+    csv_text = client.get(f"/dashboard/{world.institution.slug}/rounds/{world.round.id}"
+                          "/own-items.csv").content.decode("utf-8-sig")
+    assert len(csv_text.strip().splitlines()) == 1  # the header only
+
+    # the fifth respondent makes a release: the cached page shows the block now
+    stored_response(session, world.questionnaire, world.round, world.units["Practoraat Data"],
+                    own_answers={world.items[0].id: 3, world.items[1].id: 3})
+    block = page(client.get(f"/dashboard/{world.institution.slug}")).select_one("#own-items")
+    assert block.select_one("#own-waiting") is None
+    assert block.select_one('tr[data-group="institution"] [data-part="n"]').text == "5"
+
+
+def test_editing_own_items_before_the_round_opens_changes_the_rounds_stamp(session, catalog):
+    from api.results import rendered_cache
+
+    institution = make_institution(session, "Hogeschool Stempel")
+    round_ = make_round(session, catalog, institution, state="not_open")
+
+    def stamp() -> str:
+        found = rendered_cache.round_stamp(session=session, institution=institution,
+                                           round_id=round_.id, default_k=5).digest
+        session.commit()
+        return found
+    before = stamp()
+    (item,) = make_own_items(session, catalog, round_, [("likert", "Een", "", "")])
+    added = stamp()
+    own_items.edit_item(session=session, actor=None, round_=round_,
+                        questionnaire=catalog.require(round_.questionnaire_slug,
+                                                      round_.questionnaire_version),
+                        item_id=item.id, statement_nl="Twee")
+    assert len({before, added, stamp()}) == 3
