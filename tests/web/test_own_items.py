@@ -403,3 +403,25 @@ def test_editing_own_items_before_the_round_opens_changes_the_rounds_stamp(sessi
                                                       round_.questionnaire_version),
                         item_id=item.id, statement_nl="Twee")
     assert len({before, added, stamp()}) == 3
+
+
+def test_an_import_brings_own_answers_by_item_id_and_names_every_bad_one(
+        client, session, catalog, alfa, round_with_own):
+    round_, (s1, s2, oq) = round_with_own
+    token = make_token(session, [alfa], scopes=("read", "import"))
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/rounds/{round_.id}/responses"
+    bad = client.post(url, headers=auth, json={"responses": [
+        {"unit": "Practoraat Data", "role": "practor", "answers": {},
+         "own": {str(s1.id): 9, "999999": 3, str(oq.id): "Ok"}}]})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    assert {e["column"] for e in bad.json()["errors"]} == {f"own.{s1.id}", "own.999999"}
+    good = client.post(url, headers=auth, json={"responses": [
+        {"unit": "Practoraat Data", "role": "practor", "answers": {},
+         "own": {str(s1.id): 4, str(s2.id): "dk", str(oq.id): "Meer overleg"}}]})
+    assert good.status_code == 201, good.text
+    session.expire_all()
+    assert {a.item_id: (a.value, a.text) for a in session.exec(select(OwnAnswer))} == {
+        s1.id: (4, None), s2.id: (None, None), oq.id: (None, "Meer overleg")}
+    session.commit()
