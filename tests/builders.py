@@ -58,6 +58,25 @@ def make_round(session: Session, catalog: Catalog, institution: Institution, *,
         slug=SLUG, version=VERSION, opens_at=opens_at, closes_at=closes_at))
 
 
+def open_now(session: Session, round_: Round) -> Round:
+    """A planned round whose opening moment has come (its own items are fixed from now on)."""
+    round_.opens_at = utcnow() - timedelta(minutes=1)
+    session.add(round_)
+    return _committed(session, round_)
+
+
+def make_own_items(session: Session, catalog: Catalog, round_: Round,
+                   items: Iterable[tuple[str, str, str, str]]) -> list:
+    """Own items of a round that has not opened, as the coordinator adds them: (kind, Dutch
+    text, English text, knob)."""
+    from api.setup import own_items
+
+    questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    return [own_items.add_item(session=session, actor=None, round_=round_,
+                               questionnaire=questionnaire, kind=kind, statement_nl=nl,
+                               statement_en=en, knob=knob) for kind, nl, en, knob in items]
+
+
 def personal_link(session: Session, round_: Round, unit: Unit) -> str:
     return _committed(session, invitations.create_personal(
         session=session, round_=round_, unit=unit, count=1))[0]
@@ -69,13 +88,14 @@ def all_answers(questionnaire: Questionnaire, value: int = 4) -> dict[str, int |
 
 def stored_response(session: Session, questionnaire: Questionnaire, round_: Round, unit: Unit, *,
                     answers: Mapping[str, int | None] | None = None, role: str = "practor",
-                    open_answers: Mapping[str, str] | None = None, default_k: int = 5):
+                    open_answers: Mapping[str, str] | None = None, default_k: int = 5,
+                    own_answers: Mapping[int, int | str | None] | None = None):
     """A response stored directly, as an earlier respondent would have left it, and released
     as far as the release rule allows (as the survey's submit does)."""
     response = record_response(
         session=session, round_=round_, unit_id=unit.id, role=role, questionnaire=questionnaire,
         answers=answers if answers is not None else all_answers(questionnaire),
-        open_answers=open_answers or {},
+        open_answers=open_answers or {}, own_answers=own_answers,
         submission_key=f"test-{next(_seq)}-{utcnow().timestamp()}")
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
     session.commit()
@@ -125,8 +145,10 @@ def web_login(client, email: str, password: str) -> None:
 
 
 def complete_survey(client, questionnaire: Questionnaire, token: str,
-                    answers: Mapping[str, object], role: str = "practor"):
-    """Walk the survey on a link: role, every knob page, submit; returns the submit's answer."""
+                    answers: Mapping[str, object], role: str = "practor",
+                    own: Mapping[int, object] | None = None):
+    """Walk the survey on a link: role, every knob page, the own items' page when `own` is
+    given (own item id -> a value, "dk" or a text), submit; returns the submit's answer."""
     def post(url: str, data: dict):
         return client.post(url, data={"csrf_token": csrf_of(client), **data},
                            follow_redirects=False)
@@ -136,6 +158,9 @@ def complete_survey(client, questionnaire: Questionnaire, token: str,
         values = {f"item-{item.id}": str(answers[item.id])
                   for item in questionnaire.items_of(knob.key) if item.id in answers}
         assert post(f"/s/{token}/k/{knob.key}", {**values, "action": "next"}).status_code == 303
+    if own is not None:
+        values = {f"own-{item_id}": str(value) for item_id, value in own.items()}
+        assert post(f"/s/{token}/eigen", {**values, "action": "next"}).status_code == 303
     return post(f"/s/{token}/afronden", {})
 
 

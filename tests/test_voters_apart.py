@@ -33,11 +33,11 @@ Q = ("galbraith-star", "1.0")
 # cannot slip in between without someone deciding which side it is on.
 INVITATION_SIDE = {"invitation", "draft", "recipient", "outbox"}
 RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_tally",
-                 "knob_tally", "release", "own_result", "rendered"}
+                 "knob_tally", "release", "own_result", "rendered", "own_answer"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
            "api_token_institution", "audit_event", "action", "two_factor",
-           "recovery_code"}
+           "recovery_code", "own_item"}
 # columns every table of a round shares on purpose: which round, unit or questionnaire
 SHARED_BY_DESIGN = {"round_id", "unit_id", "kind", "role", "questionnaire_slug",
                     "questionnaire_version", "questionnaire_hash", "knob", "number", "n"}
@@ -139,6 +139,7 @@ def test_the_used_day_of_an_invitation_is_a_day_and_the_response_has_no_time(cli
     assert len(drafts) == 5
     for draft in drafts:
         assert draft.submitted and draft.answers == {} and draft.open_answers == {}
+        assert draft.own_answers == {}
         assert draft.role is None
         assert (draft.updated_at.hour, draft.updated_at.minute, draft.updated_at.second) == (0, 0, 0)
 

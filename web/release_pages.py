@@ -35,8 +35,9 @@ from api.platform.questionnaires import Catalog, Questionnaire
 from api.platform.settings import ROOT, Settings
 from api.results import rendered_cache
 from api.results.dashboard import Dashboard, build_dashboard
+from api.results.own_block import own_block
 from api.results.rendered_cache import Entry, Stamp
-from api.results.tables import units_table
+from api.results.tables import own_items_table, units_table
 from web import charts, spreadsheets
 from web.dashboard_charts import CHARTS, download_title, trend_rows, unit_star_svg
 from web.i18n import translate
@@ -186,6 +187,7 @@ def dashboard_page(*, request: Request, session: Session, catalog: Catalog, sett
             "plan": progress.plan_view(session=session, catalog=catalog,
                                        institution=institution, shown=dash.round,
                                        default_k=settings.anonymity_k),
+            "own": own_block(dash),
         }, role=account.role)
         return Drawn(html.encode(), "text/html; charset=utf-8",
                      storable=shown_compare == list(compare))
@@ -256,6 +258,29 @@ def units_download(*, session: Session, catalog: Catalog, settings: Settings,
 
     fetched = fetch(session=session, settings=settings, stamp=stamp, kind="table", lang=lang,
                   options={"fmt": fmt}, draw=draw)
+    return Download(fetched.entry.body, fetched.entry.media_type, stamp.release_number,
+                    fetched.keep)
+
+
+def own_items_download(*, session: Session, catalog: Catalog, settings: Settings,
+                       institution: Institution, round_id: int, lang: str, fmt: str) -> Download:
+    """The own statements' table (one row per statement and group) as CSV or XLSX."""
+    stamp = stamp_of(session=session, settings=settings, institution=institution,
+                     round_id=round_id)
+
+    def draw() -> Drawn:
+        dash = _dashboard(session, catalog, settings, institution, stamp, lang)
+        table = own_items_table(own_block(dash), list(dash.questionnaire.scale.labels))
+        if fmt == "csv":
+            return Drawn(spreadsheets.csv_for(table, lang, dash.questionnaire).encode(),
+                         "text/csv; charset=utf-8")
+        title = f"{dash.institution.name} — {dash.round.name} — " + translate(
+            lang, "own_items.report_title")
+        return Drawn(spreadsheets.xlsx_for(table, lang, dash.questionnaire, title=title),
+                     spreadsheets.XLSX)
+
+    fetched = fetch(session=session, settings=settings, stamp=stamp, kind="table", lang=lang,
+                    options={"fmt": fmt, "table": "own_items"}, draw=draw)
     return Download(fetched.entry.body, fetched.entry.media_type, stamp.release_number,
                     fetched.keep)
 

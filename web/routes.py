@@ -16,10 +16,12 @@ from web.dashboard import actions as dashboard_actions
 from web.dashboard import routes as dashboard
 from web.pages import render
 from web.survey import own as own_results
+from web.survey import own_items as survey_own_items
 from web.survey import routes as survey
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 router.include_router(survey.router)
+router.include_router(survey_own_items.router)
 router.include_router(own_results.router)
 router.include_router(auth.router)
 router.include_router(two_factor.router)

@@ -137,6 +137,10 @@ class Draft(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=40)
     answers: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     open_answers: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    own_answers: dict = Field(default_factory=dict, sa_column=sa.Column(
+        sa.JSON, nullable=False, server_default="{}"), description=(
+        "Answers to the round's own items (`OwnItem`), by item id: kept apart from `answers` "
+        "so nothing can score them as the instrument's items."))
     updated_at: datetime = Field(default_factory=utcnow)
     submitted: bool = Field(default=False, description=(
         "A submitted draft keeps only this mark (answers and role emptied), so a second click "
@@ -243,6 +247,44 @@ class OpenAnswer(SQLModel, table=True):
         BigId, sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
     question_id: str = Field(primary_key=True, max_length=40)
     text: str = Field(max_length=4000)
+
+
+class OwnItemKind(StrEnum):
+    likert = "likert"
+    open = "open"
+
+
+class OwnItem(SQLModel, table=True):
+    """A statement or open question the institution adds to one round (before it opens).
+
+    Reported as a block of its own, never in the knob scores of the published instrument, so
+    those stay comparable between institutions; `knob` only groups it in the report.
+    """
+
+    __tablename__ = "own_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(sa_column=_fk("round.id"))
+    position: int = Field(description="1, 2, 3 … within the round, Likert and open together.")
+    kind: str = Field(max_length=10)
+    statement_nl: str = Field(max_length=300)
+    statement_en: str = Field(default="", max_length=300, description="Empty: Dutch is shown.")
+    knob: str | None = Field(default=None, max_length=40)
+
+
+class OwnAnswer(SQLModel, table=True):
+    """A response's answer to an own item: `value` for a statement (None is "weet niet"),
+    `text` for an open question. Keyed by the (random) response id, with no time, like `Answer`."""
+
+    __tablename__ = "own_answer"
+
+    response_id: int = Field(sa_column=sa.Column(
+        BigId, sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+    item_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("own_item.id", ondelete="CASCADE"), primary_key=True,
+        index=True))
+    value: int | None = None
+    text: str | None = Field(default=None, max_length=4000)
 
 
 class OwnResult(SQLModel, table=True):

@@ -24,6 +24,7 @@ from api.platform.models import (
     InvitationKind,
     KnobTally,
     OpenAnswer,
+    OwnAnswer,
     Response,
     ResponseTally,
 )
@@ -111,6 +112,27 @@ def released_open_answers(*, session: Session, round_id: int) -> list[tuple[str,
         select(OpenAnswer.question_id, OpenAnswer.text)
         .join(Response, Response.id == OpenAnswer.response_id)
         .where(Response.round_id == round_id, Response.release_id.is_not(None))))
+
+
+def released_own_counts(*, session: Session, round_id: int,
+                        ) -> list[tuple[int, int, int | None, int]]:
+    """(unit id, own item id, value, respondents) of the round's released answers to its own
+    statements, one GROUP BY; value None is "weet niet". Open answers (text) are not counted."""
+    return [(unit_id, item_id, value, int(n)) for unit_id, item_id, value, n in session.exec(
+        select(Response.unit_id, OwnAnswer.item_id, OwnAnswer.value, func.count())
+        .join(Response, Response.id == OwnAnswer.response_id)
+        .where(Response.round_id == round_id, Response.release_id.is_not(None),
+               OwnAnswer.text.is_(None))
+        .group_by(Response.unit_id, OwnAnswer.item_id, OwnAnswer.value))]
+
+
+def released_own_texts(*, session: Session, round_id: int) -> list[tuple[int, str]]:
+    """(own item id, text) of every released answer to the round's own open questions."""
+    return list(session.exec(
+        select(OwnAnswer.item_id, OwnAnswer.text)
+        .join(Response, Response.id == OwnAnswer.response_id)
+        .where(Response.round_id == round_id, Response.release_id.is_not(None),
+               OwnAnswer.text.is_not(None))))
 
 
 def released_per_round(*, session: Session, round_ids: list[int]) -> dict[int, int]:

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from api.platform import own_items as own_item_data
 from api.platform.errors import NotFound
-from api.platform.models import Institution, Round, Unit, utcnow
+from api.platform.models import Institution, OwnItem, Round, Unit, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.results import gate, scoring
 from api.results import trend as trends
@@ -45,6 +46,9 @@ class Dashboard:
     advice: list[scoring.KnobAdvice]
     unit_advice: dict[object, list[scoring.KnobAdvice]]
     open_answers: dict[str, list[str]] = field(default_factory=dict)
+    # the institution's own items and their numbers: a block apart from the knob scores
+    own_items: list[OwnItem] = field(default_factory=list)
+    own: gate.OwnPublished = field(default_factory=lambda: gate.OwnPublished(shown=False))
 
     @property
     def previous(self) -> TrendPoint | None:
@@ -133,4 +137,7 @@ def build_dashboard(
                      for u in unit_views if u.shown and details},
         open_answers=(gate.open_answers(session=session, questionnaire=questionnaire,
                                         round_id=round_.id, k=k) if detailed else {}),
+        own_items=own_item_data.of_round(session=session, round_id=round_.id) if details else [],
+        own=(gate.own_items(session=session, round_id=round_.id, k=k) if detailed
+             else gate.OwnPublished(shown=False)),
     )

@@ -236,6 +236,77 @@ def open_answers(*, session: Session, questionnaire: Questionnaire, round_id: in
     return grouped
 
 
+@dataclass(frozen=True)
+class OwnStat:
+    """One own statement in one group, as it may leave the server: mean, sd and interval over
+    the answers (weet niet left out), the number of answers per scale value, and weet niet."""
+
+    summary: scoring.Summary
+    counts: dict[int, int]
+    dont_know: int
+
+
+@dataclass(frozen=True)
+class OwnPublished:
+    """The published numbers of a round's own items, apart from the knob scores.
+
+    `shown` is False while the round's total is hidden: then nothing is published. An item of a
+    group is present only from k answers on, and a unit only when the unit itself is shown; the
+    release rule counts every own statement as a measure of its own (`api.results.releases`),
+    so these numbers too grow by 0 or at least k between releases.
+    """
+
+    shown: bool
+    total: dict[int, OwnStat] = field(default_factory=dict)  # own item id -> stat
+    units: dict[int, dict[int, OwnStat]] = field(default_factory=dict)  # unit id -> item id ->
+    open_answers: dict[int, list[str]] = field(default_factory=dict)  # own item id -> texts
+
+
+def _own_stat(counts: dict[int | None, int], k: int) -> OwnStat | None:
+    answered = {value: n for value, n in counts.items() if value is not None}
+    n = sum(answered.values())
+    if not anonymity.shown(n, k):
+        return None
+    total = float(sum(value * m for value, m in answered.items()))
+    total_sq = float(sum(value * value * m for value, m in answered.items()))
+    summary = scoring.summarize_sums(n, total, total_sq)
+    return OwnStat(summary=_published_summary(summary), counts=dict(sorted(answered.items())),
+                   dont_know=counts.get(None, 0))
+
+
+def own_items(*, session: Session, round_id: int, k: int) -> OwnPublished:
+    """The round's own statements per institution and per shown unit, and the released answers
+    to its own open questions under the rule of the instrument's (`open_answers`)."""
+    if not round_total(session=session, round_id=round_id, k=k).shown:
+        return OwnPublished(shown=False)
+    shown_units = {key[1] for key, group in scores(session=session, round_ids=[round_id], k=k,
+                                                    group_by="unit").items() if group.shown}
+    per_unit: dict[int, dict[int, dict[int | None, int]]] = {}
+    per_item: dict[int, dict[int | None, int]] = {}
+    for unit_id, item_id, value, n in _aggregation.released_own_counts(session=session,
+                                                                       round_id=round_id):
+        cell = per_item.setdefault(item_id, {})
+        cell[value] = cell.get(value, 0) + n
+        per_unit.setdefault(unit_id, {}).setdefault(item_id, {})[value] = n
+    total = {item_id: stat for item_id, counts in per_item.items()
+             if (stat := _own_stat(counts, k)) is not None}
+    units = {unit_id: {item_id: stat for item_id, counts in items.items()
+                       if (stat := _own_stat(counts, k)) is not None}
+             for unit_id, items in per_unit.items() if unit_id in shown_units}
+
+    def place(text: str) -> str:
+        return hashlib.sha256(f"{round_id}\x00{text}".encode()).hexdigest()
+
+    texts: dict[int, list[str]] = {}
+    for item_id, text in sorted(_aggregation.released_own_texts(session=session,
+                                                                round_id=round_id),
+                                key=lambda row: place(row[1])):
+        texts.setdefault(item_id, []).append(text)
+    return OwnPublished(shown=True, total=total,
+                        units={u: items for u, items in units.items() if items},
+                        open_answers=texts)
+
+
 def units_with_responses(*, session: Session, round_id: int) -> set[int]:
     """Units with at least one stored response in the round, released or waiting: who took part,
     not what was answered. The dashboard lists them, without numbers while they wait, so a unit

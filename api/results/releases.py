@@ -24,7 +24,15 @@ import sqlalchemy as sa
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from api.platform.models import Institution, KnobScore, Release, Response, Round, Unit
+from api.platform.models import (
+    Institution,
+    KnobScore,
+    OwnAnswer,
+    Release,
+    Response,
+    Round,
+    Unit,
+)
 from api.results import anonymity
 
 
@@ -98,9 +106,23 @@ def _waiting(session: Session, round_id: int) -> tuple[list[anonymity.Arrival], 
         .where(Response.round_id == round_id, Response.release_id.is_(None)))
     for response_id, knob, score in scored:
         scores[response_id][knob] = score
+    # every own statement answered is a measure of its own, so its published numbers grow by 0
+    # or at least k answers per release, as a knob's do; they add nothing to the tallies
+    own: dict[int, set[str]] = defaultdict(set)
+    for response_id, item_id in session.execute(
+            select(OwnAnswer.response_id, OwnAnswer.item_id)
+            .join(Response, Response.id == OwnAnswer.response_id)
+            .where(Response.round_id == round_id, Response.release_id.is_(None),
+                   OwnAnswer.value.is_not(None))):
+        own[response_id].add(own_measure(item_id))
     return [anonymity.Arrival(key=rid, unit_id=unit_id, role=role,
-                              knobs=frozenset(scores.get(rid, ())))
+                              knobs=frozenset(scores.get(rid, ())) | frozenset(own.get(rid, ())))
             for rid, unit_id, role in rows], scores
+
+
+def own_measure(item_id: int) -> str:
+    """The release rule's name for the answers to one own statement (never a knob's key)."""
+    return f"own:{item_id}"
 
 
 def _add_to_tallies(session: Session, round_id: int, released: list[anonymity.Arrival],

@@ -34,6 +34,7 @@ from api.platform.models import (
     Institution,
     Invitation,
     InvitationKind,
+    OwnItem,
     Release,
     Rendered,
     Response,
@@ -111,6 +112,11 @@ def _stamp_statements():
 _ROUND_FIELDS = ("id", "institution_id", "name", "questionnaire_slug", "questionnaire_version",
                  "opens_at", "closes_at")
 _ROUNDS, _UNITS = _stamp_statements()
+# the round's own items: edited before the round opens, shown on its pages
+_OWN = (select(*[OwnItem.__table__.c[name] for name in ("id", "position", "kind",
+                                                       "statement_nl", "statement_en", "knob")])
+        .where(OwnItem.__table__.c.round_id == sa.bindparam("round_id"))
+        .order_by(OwnItem.__table__.c.position, OwnItem.__table__.c.id))
 
 
 def round_stamp(*, session: Session, institution: Institution, round_id: int | None,
@@ -118,9 +124,10 @@ def round_stamp(*, session: Session, institution: Institution, round_id: int | N
     """The stamp of one round of `institution` (the latest opened when `round_id` is None);
     NotFound as the dashboard says it when the institution has no such round.
 
-    Two queries: the institution's rounds, each with its released count (the tallies), latest
+    Three queries: the institution's rounds, each with its released count (the tallies), latest
     release and waiting responses (the (round, release) index holds them first, so counting
-    them stays small); then its units, each with its personal invitations in the round."""
+    them stays small); then its units, each with its personal invitations in the round; then
+    the round's own items (edited until it opens)."""
     now = now or utcnow()
     connection = session.connection()
     rows = connection.execute(_ROUNDS, {"institution_id": institution.id}).all()
@@ -139,6 +146,7 @@ def round_stamp(*, session: Session, institution: Institution, round_id: int | N
                     row.latest_id, int(row.pending)] for row in rows],
         "round": round_.id,
         "units": [list(u) for u in units],
+        "own_items": [list(row) for row in connection.execute(_OWN, {"round_id": round_.id})],
     }
     return Stamp(round=round_, k=k, release_id=chosen.latest_id,
                  release_number=int(chosen.latest_number), digest=digest(parts))

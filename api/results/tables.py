@@ -15,6 +15,7 @@ from typing import Literal
 
 from api.results.dashboard import Dashboard
 from api.results.groups import GroupView
+from api.results.own_block import OwnBlock
 
 Kind = Literal["text", "id", "count", "score", "share", "flag", "band", "knob", "group_type",
                "choice"]
@@ -93,6 +94,43 @@ def units_table(dash: Dashboard) -> Table:
     """The dashboard's download: the institution, then every unit the round knows."""
     knobs = [knob.key for knob in dash.questionnaire.knobs]
     return groups_table([(dash.total, "institution")] + [(u, u.kind) for u in dash.units], knobs)
+
+
+def own_items_columns(scale: Sequence[int]) -> list[Column]:
+    """The layout of the own statements' table: one row per statement and group."""
+    def own(key: str, kind: Kind, *, machine_only: bool = False) -> Column:
+        return Column(key, kind, key, machine_only=machine_only,
+                      header=f"own_items.table.{key}")
+    return ([own("item_id", "id", machine_only=True), own("position", "count"),
+             own("knob", "knob"), own("statement_nl", "text"), own("statement_en", "text"),
+             Column("group_type", "group_type", "group_type"),
+             Column("group_id", "id", "group_id", machine_only=True),
+             Column("group_name", "text", "group_name"), Column("suppressed", "flag", "suppressed"),
+             own("n", "count"), own("mean", "score"), own("sd", "score")]
+            + [own(f"count_{value}", "count") for value in scale]
+            + [own("dont_know", "count")])
+
+
+def own_items_table(block: OwnBlock, scale: Sequence[int]) -> Table:
+    """The own statements as published, apart from the knob scores: a group the gate hides
+    keeps its name and type, and nothing else. Empty while the block is not shown."""
+    columns = own_items_columns(scale)
+    rows: list[list[object]] = []
+    if not block.shown:
+        return Table(columns=columns, rows=rows)
+    for statement in block.statements:
+        item = statement.item
+        for group in statement.groups:
+            lead: list[object] = [item.id, item.position, item.knob, item.statement_nl,
+                                  item.statement_en or None, group.group_type, group.key,
+                                  group.label]
+            stat = group.stat
+            if stat is None:
+                rows.append(lead + [True] + [None] * (len(columns) - len(lead) - 1))
+                continue
+            rows.append(lead + [False, stat.summary.n, stat.summary.mean, stat.summary.sd]
+                        + [stat.counts.get(value, 0) for value in scale] + [stat.dont_know])
+    return Table(columns=columns, rows=rows)
 
 
 def described(*, lead: Sequence[Column] = (), extra: Sequence[Column] = ()) -> str:

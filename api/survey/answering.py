@@ -19,12 +19,14 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from api.platform import own_items as own_item_data
 from api.platform.errors import InvalidInput, InvitationUnknown, InvitationUsed
 from api.platform.models import (
     Draft,
     Institution,
     Invitation,
     InvitationKind,
+    OwnItem,
     Response,
     Round,
     Unit,
@@ -35,7 +37,7 @@ from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.platform.text import bad_character
 from api.results import releases, scoring
-from api.survey import own_results
+from api.survey import own_items, own_results
 from api.survey.invitations import TOKEN_PATTERN, hash_token
 from api.survey.responses import check_takes_answers, record_response
 
@@ -52,6 +54,7 @@ class SurveyContext:
     unit: Unit
     institution: Institution
     questionnaire: Questionnaire
+    own_items: tuple[OwnItem, ...] = ()  # the institution's own items, for a page of their own
 
     @property
     def personal(self) -> bool:
@@ -89,6 +92,7 @@ def open_survey(
         unit=unit,
         institution=institution,
         questionnaire=catalog.require(round_.questionnaire_slug, round_.questionnaire_version),
+        own_items=tuple(own_item_data.of_round(session=session, round_id=round_.id)),
     )
 
 
@@ -261,11 +265,13 @@ def submit(*, session: Session, ctx: SurveyContext, key: str, default_k: int) ->
         session=session, round_=ctx.round, unit_id=ctx.unit.id, role=draft.role,
         questionnaire=questionnaire, answers=answers, open_answers=open_answers,
         submission_key=f"s-{secrets.token_urlsafe(24)}",
+        own_answers=own_items.checked_own(questionnaire, ctx.own_items, draft),
     )
     if ctx.personal:
         ctx.invitation.used_on = today()
         session.add(ctx.invitation)
     draft.answers, draft.open_answers, draft.role, draft.submitted = {}, {}, None, True
+    draft.own_answers = {}
     draft.updated_at = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     session.add(draft)
     releases.release_due(session=session, round_id=ctx.round.id, default_k=default_k)

@@ -12,7 +12,7 @@ import hashlib
 import io
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import Row
@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.platform.errors import DomainError
-from api.platform.models import Response, Round, Unit, utcnow
+from api.platform.models import OwnItem, OwnItemKind, Response, Round, Unit, utcnow
+from api.platform.own_items import OPEN_ANSWER_MAX as OWN_OPEN_MAX
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Questionnaire
 from api.platform.text import bad_character
@@ -55,6 +56,7 @@ class CheckedRow:
     role: str
     answers: dict[str, int | None]
     open_answers: dict[str, str]
+    own_answers: dict[int, int | str | None] = field(default_factory=dict)
 
 
 def rows_from_csv(text: str, questionnaire: Questionnaire) -> list[dict[str, object]]:
@@ -125,9 +127,12 @@ def units_of(*, session: Session, institution_id: int) -> list[Row]:
 
 def check_rows(
     rows: Sequence[Mapping[str, object]], *, questionnaire: Questionnaire,
-    units: Sequence[Unit] | Sequence[Row],
+    units: Sequence[Unit] | Sequence[Row], own_items: Sequence[OwnItem] = (),
 ) -> list[CheckedRow]:
-    """Check every row and return them all, or raise with every problem named."""
+    """Check every row and return them all, or raise with every problem named.
+
+    `own` answers (JSON rows) name the round's own items by id: kept apart from the
+    instrument's answers, as the survey keeps them."""
     if not rows:
         raise ImportRejected("There are no responses to import.", [RowProblem(0, None, "no rows")])
     if len(rows) > MAX_ROWS:
@@ -181,14 +186,43 @@ def check_rows(
                 problems.append(RowProblem(number, question_id, problem.replace("_", " ")))
             elif text:
                 open_answers[question_id] = text
+        own_answers = _checked_own(number, dict(row.get("own") or {}), own_items, scale,
+                                   problems)
         if len(problems) == before:
             checked.append(CheckedRow(unit_id=unit.id, role=role, answers=answers,
-                                      open_answers=open_answers))
+                                      open_answers=open_answers, own_answers=own_answers))
     if problems:
         raise ImportRejected(
             f"{len({p.row for p in problems})} row(s) have problems; nothing was imported.",
             problems)
     return checked
+
+
+def _checked_own(number: int, raw_answers: Mapping[str, object], own_items: Sequence[OwnItem],
+                 scale, problems: list[RowProblem]) -> dict[int, int | str | None]:
+    """A row's answers to the round's own items, by own item id; problems appended."""
+    by_id = {str(item.id): item for item in own_items}
+    found: dict[int, int | str | None] = {}
+    for key, raw in raw_answers.items():
+        column = f"own.{str(key)[:40]}"
+        item = by_id.get(str(key))
+        if item is None:
+            problems.append(RowProblem(number, column, "unknown own item of this round"))
+        elif item.kind == OwnItemKind.open:
+            text, problem = clean_text(str(raw or ""), limit=OWN_OPEN_MAX)
+            if problem:
+                problems.append(RowProblem(number, column, problem.replace("_", " ")))
+            elif text:
+                found[item.id] = text
+        elif raw is None or (isinstance(raw, str) and raw.strip().lower() in DONT_KNOW_WORDS):
+            found[item.id] = None
+        elif isinstance(raw, bool) or (value := plain_int(raw)) is None or not (
+                scale.min <= value <= scale.max):
+            problems.append(RowProblem(
+                number, column, f"{str(raw)[:20]!r} is not {scale.min}–{scale.max} or 'dk'"))
+        else:
+            found[item.id] = value
+    return found
 
 
 def _submission_keys(count: int, idempotency_key: str | None, scope: str) -> list[str]:
@@ -228,7 +262,8 @@ def import_responses(
         for row, key in zip(rows, keys, strict=True):
             record_response(session=session, round_=round_, unit_id=row.unit_id, role=row.role,
                             questionnaire=questionnaire, answers=row.answers,
-                            open_answers=row.open_answers, submission_key=key)
+                            open_answers=row.open_answers, submission_key=key,
+                            own_answers=row.own_answers)
         if release_inside:
             releases.release_due(session=session, round_id=round_.id, default_k=default_k)
         if late and record_late is not None:

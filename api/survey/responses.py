@@ -22,6 +22,7 @@ from api.platform.models import (
     Answer,
     KnobScore,
     OpenAnswer,
+    OwnAnswer,
     Response,
     Round,
     random_id,
@@ -51,6 +52,7 @@ _INSERT_RESPONSE = insert(Response.__table__)
 _INSERT_ANSWERS = insert(Answer.__table__)
 _INSERT_KNOB_SCORES = insert(KnobScore.__table__)
 _INSERT_OPEN_ANSWERS = insert(OpenAnswer.__table__)
+_INSERT_OWN_ANSWERS = insert(OwnAnswer.__table__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class StoredResponse:
 def record_response(
     *, session: Session, round_: Round, unit_id: int, role: str, questionnaire: Questionnaire,
     answers: Mapping[str, int | None], open_answers: Mapping[str, str], submission_key: str,
+    own_answers: Mapping[int, int | str | None] | None = None,
 ) -> StoredResponse:
     """Store one response with its answers, knob scores and open answers (no flush, no commit).
 
@@ -73,6 +76,9 @@ def record_response(
     the unit of work: the same rows at a fraction of the cost, on the hot path of every submit.
     No `Response` object is made (building a table model costs more than the INSERT): load one
     with `session.get(Response, stored.id)` where needed.
+
+    `own_answers` (own item id -> a scale value, None for weet niet, or an open answer's text)
+    go to `own_answer` only: the knob scores are computed from `answers` alone.
     """
     # random, never the database's sequence (voters apart from votes)
     response = StoredResponse(id=random_id(), round_id=round_.id, unit_id=unit_id, role=role)
@@ -95,4 +101,10 @@ def record_response(
         session.execute(_INSERT_OPEN_ANSWERS, [
             {"response_id": response.id, "question_id": qid, "text": text}
             for qid, text in open_answers.items()])
+    if own_answers:
+        session.execute(_INSERT_OWN_ANSWERS, [
+            {"response_id": response.id, "item_id": item_id,
+             "value": value if not isinstance(value, str) else None,
+             "text": value if isinstance(value, str) else None}
+            for item_id, value in sorted(own_answers.items())])
     return response

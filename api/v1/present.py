@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from api.plans.progress import Progress
-from api.platform.models import Institution, Round, Unit, utcnow
+from api.platform.models import Institution, OwnItem, Round, Unit, utcnow
 from api.platform.questionnaires import Questionnaire
 from api.results import tables
 from api.results.comparison import InstitutionsComparison, UnitComparison
 from api.results.gate import ScaleEvidence
 from api.results.groups import GroupView
+from api.results.own_block import OwnBlock
 from api.results.releases import ReleaseState
 from api.results.scoring import Change
 from api.results.trend import Trend
@@ -161,3 +162,30 @@ def evidence_out(evidence: ScaleEvidence) -> schemas.ScaleEvidenceOut:
                                                 raises_alpha=i.raises_alpha)
                         for i in k.item_stats])
             for k in evidence.knobs])
+
+
+def _own_item(item: OwnItem) -> dict:
+    return {"id": item.id, "position": item.position, "kind": item.kind,
+            "statement_nl": item.statement_nl, "statement_en": item.statement_en or None,
+            "knob": item.knob}
+
+
+def own_items_out(round_: Round, release: ReleaseState, block: OwnBlock) -> schemas.OwnItemsOut:
+    """The own items' block (`api.results.own_block`) in the API's shape."""
+    statements = []
+    for found in block.statements:
+        groups = []
+        for group in found.groups:
+            ref = schemas.GroupRef(type="institution" if group.key is None else "unit",
+                                   id=group.key, name=group.label)
+            stat = group.stat
+            groups.append(schemas.OwnGroupOut(group=ref, suppressed=True) if stat is None else
+                          schemas.OwnGroupOut(group=ref, suppressed=False, n=stat.summary.n,
+                                              mean=stat.summary.mean, sd=stat.summary.sd,
+                                              counts=stat.counts, dont_know=stat.dont_know))
+        statements.append(schemas.OwnStatementOut(**_own_item(found.item),
+                                                  groups=groups if block.shown else []))
+    questions = [schemas.OwnQuestionOut(**_own_item(q.item), answers=q.answers)
+                 for q in block.questions]
+    return schemas.OwnItemsOut(round=round_out(round_, release), k=block.k, shown=block.shown,
+                               statements=statements, open_questions=questions)

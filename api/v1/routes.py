@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from sqlmodel import Session
 
 from api.plans import progress
+from api.platform import own_items as own_item_data
 from api.platform.body_limits import IMPORT_MAX_BYTES
 from api.platform.db import SessionDep, begin_read
 from api.platform.deps import CatalogDep, SettingsDep
@@ -29,6 +30,7 @@ from api.platform.text import check_json
 from api.results import comparison, exports, gate, tables
 from api.results import trend as trends
 from api.results.dashboard import Dashboard, build_dashboard
+from api.results.own_block import own_block
 from api.setup import institutions as setup_institutions
 from api.setup import tokens
 from api.survey import imports
@@ -210,6 +212,28 @@ def round_scores(round_id: RoundId, session: SessionDep, token: ReadGrant, catal
                              groups=groups)
 
 
+OWN_CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                          "description": "JSON, or CSV with format=csv: one row per own statement "
+                                         "and group (" + ", ".join(
+                                             c.key for c in tables.own_items_columns([1, 2, 3, 4, 5]))
+                                         + ")."}}
+
+
+@router.get("/rounds/{round_id}/own-items", response_model=schemas.OwnItemsOut,
+            responses=OWN_CSV_RESPONSE,
+            summary="The institution's own statements and open questions of a round")
+def round_own_items(round_id: RoundId, session: SessionDep, token: ReadGrant,
+                    catalog: CatalogDep, settings: SettingsDep, format: Format = "json"):
+    """Apart from the knob scores, under the same release and k rule as every number."""
+    round_, institution = _round(session, token, round_id)
+    dash = _dashboard(session, catalog, settings, institution, round_id, details=True)
+    block = own_block(dash)
+    if format == "csv":
+        return _csv(f"kennisster-round-{round_id}-own-items",
+                    tables.own_items_table(block, list(dash.questionnaire.scale.labels)))
+    return present.own_items_out(round_, dash.release, block)
+
+
 PDF_RESPONSE = {200: {"content": {"application/pdf": {"schema": {"type": "string",
                                                                    "format": "binary"}}},
                       "description": "The round's report as an A4 PDF"}}
@@ -336,7 +360,9 @@ def import_responses(
     else:
         raise UnsupportedMediaType("Send the import as application/json or text/csv.")
     units = imports.units_of(session=session, institution_id=institution.id)
-    checked = imports.check_rows(rows, questionnaire=questionnaire, units=units)
+    checked = imports.check_rows(rows, questionnaire=questionnaire, units=units,
+                                 own_items=own_item_data.of_round(session=session,
+                                                                  round_id=round_.id))
     count, replayed = imports.import_responses(
         session=session, round_=round_, questionnaire=questionnaire, rows=checked,
         default_k=settings.anonymity_k, idempotency_key=idempotency_key, scope=str(token.token.id))

@@ -173,6 +173,48 @@ class CompareOut(BaseModel):
     units: list[CompareRow]
 
 
+class OwnGroupOut(BaseModel):
+    """One own statement in one group; `suppressed: true` carries no numbers at all."""
+
+    group: GroupRef
+    suppressed: bool
+    n: int | None = Field(default=None, description="Answers (don't know not counted).")
+    mean: float | None = None
+    sd: float | None = None
+    counts: dict[int, int] | None = Field(default=None,
+                                          description="Answers per scale value.")
+    dont_know: int | None = None
+
+
+class OwnItemOut(BaseModel):
+    id: int
+    position: int
+    kind: Literal["likert", "open"]
+    statement_nl: str
+    statement_en: str | None
+    knob: str | None = Field(description="The knob it is tied to, for grouping only: own items "
+                                          "never count in the knob scores.")
+
+
+class OwnStatementOut(OwnItemOut):
+    groups: list[OwnGroupOut] = Field(description="The institution first, then every unit.")
+
+
+class OwnQuestionOut(OwnItemOut):
+    answers: list[str] = Field(description="Released answers, in no meaningful order.")
+
+
+class OwnItemsOut(BaseModel):
+    """The institution's own items of a round, apart from the knob scores, under the same
+    release and k rule; `shown: false` (too few released respondents) carries no numbers."""
+
+    round: RoundOut
+    k: int
+    shown: bool
+    statements: list[OwnStatementOut]
+    open_questions: list[OwnQuestionOut]
+
+
 class InstitutionScores(BaseModel):
     institution: InstitutionOut
     round: RoundOut
@@ -240,6 +282,9 @@ class ImportResponse(BaseModel):
     answers: dict[str, StrictInt | None | str] = Field(
         description="Item id → 1–5, null or \"dk\" for don't know / not applicable.")
     open_answers: dict[str, str] = {}
+    own: dict[str, StrictInt | None | str] = Field(default={}, description=(
+        "Answers to the round's own items (GET /rounds/{id}/own-items lists them), by own item "
+        "id: a statement takes 1–5, null or \"dk\"; an open question takes text. JSON only."))
 
 
 class ImportIn(BaseModel):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from api.platform import own_items as own_item_data
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, FormPairs, SettingsDep, UploadDep
 from api.platform.errors import DomainError, NotFound
@@ -32,7 +33,8 @@ router = APIRouter()
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 PRIVATE = {"Cache-Control": "private, no-store"}
-DONE = {"opened", "closed", "extended", "shared", "invited", "reminded"}
+DONE = {"opened", "closed", "extended", "shared", "invited", "reminded", "own_added", "own_saved",
+        "own_moved", "own_removed"}
 
 # which form field a refusal of the use case is about
 FIELD_OF = {"name_missing": "name", "name_too_long": "name", "questionnaire_unknown": "questionnaire",
@@ -144,7 +146,8 @@ def _round(session: Session, account: Account, slug: str, round_id: int) -> tupl
 
 def _round_page(request: Request, session: Session, settings: Settings, institution: Institution,
                 round_: Round, *, extend_form: dict | None = None, errors: dict | None = None,
-                status_code: int = 200) -> HTMLResponse:
+                status_code: int = 200, own_form: dict | None = None,
+                own_edit: dict[int, dict] | None = None) -> HTMLResponse:
     now = utcnow()
     status = round_.status(now)
     closes_date, closes_time = local_fields(round_.closes_at)
@@ -163,6 +166,12 @@ def _round_page(request: Request, session: Session, settings: Settings, institut
         "errors": errors or {}, "done": done if done in DONE else None,
         "done_count": request.query_params.get("n", ""),
         "mail": emailing.mail_state(session=session, settings=settings, round_=round_),
+        "own_items": own_item_data.of_round(session=session, round_id=round_.id),
+        "own_form": own_form or {"kind": "likert", "statement_nl": "", "statement_en": "",
+                                 "knob": ""},
+        "own_edit": own_edit or {},
+        "own_limits": {"likert": own_item_data.MAX_LIKERT, "open": own_item_data.MAX_OPEN,
+                       "text": own_item_data.STATEMENT_MAX},
     }, status_code=status_code)
     page.headers.update(PRIVATE)
     return page

@@ -92,6 +92,20 @@ def table_download(
                             f"{_stand(drawn.release_number)}-units.{fmt}")
 
 
+@router.get("/{slug}/rounds/{round_id}/own-items.{fmt}", name="dashboard_own_table")
+def own_items_download(
+    slug: str, round_id: RoundId, fmt: Literal["csv", "xlsx"], request: Request,
+    session: SessionDep, catalog: CatalogDep, settings: SettingsDep, account: CurrentAccount,
+):
+    """The institution's own statements, apart from the knob scores."""
+    institution = access.readable_institution(session=session, account=account, slug=slug)
+    drawn = release_pages.own_items_download(session=session, catalog=catalog,
+                                             settings=settings, institution=institution,
+                                             round_id=round_id, lang=language(request), fmt=fmt)
+    return _download(drawn, f"kennisster-{institution.slug}-{round_id}-"
+                            f"{_stand(drawn.release_number)}-own-items.{fmt}")
+
+
 @router.get("/{slug}/rounds/{round_id}/report.pdf", name="dashboard_report")
 def report_download(
     slug: str, round_id: RoundId, request: Request, session: SessionDep, catalog: CatalogDep,

@@ -24,8 +24,10 @@ from collections import Counter
 from pathlib import Path
 
 from api.plans.progress import PlanView, Progress
+from api.platform.own_items import statement as own_statement
 from api.platform.questionnaires import Band
 from api.results.dashboard import Cell, Dashboard, GroupView
+from api.results.own_block import own_block
 from web import charts, dashboard_charts
 from web.i18n import translate
 from web.pages import _fmt_score, _nl_number, local_time
@@ -53,7 +55,7 @@ def report_document(dash: Dashboard, lang: str, *, plan: PlanView | None = None)
     """Everything the template shows, as plain JSON-ready data (no markup anywhere)."""
     r = _Report(dash, lang)
     sections = [r.star(), r.unit_stars(), r.heatmap(), r.roles(), r.trend(), r.quality(),
-                r.advice(), r.open_answers(),
+                r.advice(), r.open_answers(), r.own_items(),
                 r.action_plan(plan) if plan is not None else None, r.method()]
     return {
         "lang": lang,
@@ -430,6 +432,49 @@ class _Report:
                 {"text": text, "count": t("report.open_times", n=n) if n > 1 else ""}
                 for text, n in counted.items()]))
         return section(t("dashboard.open_title"), blocks)
+
+    # the institution's own items ---------------------------------------------------------
+
+    def own_items(self) -> dict | None:
+        """The own statements and open questions, a section apart from the knob scores; none
+        when the round has no own items."""
+        t, block = self.t, own_block(self.dash)
+        if not block.present:
+            return None
+        blocks = [paragraph(t("own_items.report_note", k=block.k), style="note")]
+        if not block.shown:
+            blocks.append(paragraph(t("own_items.report_waiting", k=block.k)))
+            return section(t("own_items.report_title"), blocks)
+        values = list(self.q.scale.labels)
+        header = [t("own_items.col_group"), "n", t("own_items.col_mean"), t("own_items.col_sd"),
+                  t("own_items.col_distribution"), t("own_items.col_dont_know")]
+        for part in block.sections:
+            blocks.append(heading(self.knob_name(part.knob) if part.knob
+                                  else t("own_items.general")))
+            for found in part.statements:
+                rows = []
+                for group in found.groups:
+                    name = t("own_items.institution") if group.key is None else group.label
+                    stat = group.stat
+                    if stat is None:
+                        rows.append([name, {"text": t("own_items.unit_hidden", k=block.k),
+                                            "colspan": 5, "muted": True}])
+                        continue
+                    rows.append([name, str(stat.summary.n), self.num(stat.summary.mean),
+                                 self.num(stat.summary.sd),
+                                 " · ".join(str(stat.counts.get(v, 0)) for v in values),
+                                 str(stat.dont_know)])
+                blocks.append(table(header, rows, caption=own_statement(found.item, self.lang)[0],
+                                    columns=["2fr", "auto", "auto", "auto", "auto", "auto"],
+                                    align=["left"] + ["right"] * 5))
+        for question in block.questions:
+            blocks.append(heading(f"{own_statement(question.item, self.lang)[0]} "
+                                  f"({len(question.answers)})"))
+            if question.answers:
+                blocks.append(bullets(list(dict.fromkeys(question.answers))))
+            else:
+                blocks.append(paragraph(t("own_items.open_none")))
+        return section(t("own_items.report_title"), blocks)
 
     # the action plan ---------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, FormFields, SettingsDep
 from api.results import gate
 from api.survey import answering as survey
+from api.survey import own_items as own_answers
 from api.survey.answering import SurveyContext
 from web.pages import language, render, url_for
 from web.star import survey_star
+from web.survey import steps as pages
 
 router = APIRouter(prefix="/s", tags=["survey"], include_in_schema=False)
 DRAFT_COOKIE = "ks_draft"
@@ -24,6 +26,12 @@ def _steps(ctx: SurveyContext) -> list[str]:
 
 def _redirect(request: Request, name: str, **params: str) -> RedirectResponse:
     return RedirectResponse(url_for(request, name, **params), status_code=303)
+
+
+def redirect_to(request: Request, token: str, page: pages.Page) -> RedirectResponse:
+    """To one page of the step sequence (`web.survey.steps`)."""
+    name, params = page
+    return _redirect(request, name, token=token, **params)
 
 
 def _keep_draft_cookie(page, token: str, key: str, ctx: SurveyContext) -> None:
@@ -88,13 +96,14 @@ def _knob_page(request: Request, ctx: SurveyContext, token: str, knob: str, *,
                values: dict, open_values: dict, errors: dict, status_code: int = 200,
                saved: bool = False):
     steps = _steps(ctx)
+    this = ("survey_knob", {"knob": knob})
     return render(request, "survey/knob.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token,
         "knob": ctx.questionnaire.knob_by_key[knob],
         "items": ctx.questionnaire.items_of(knob),
         "open_questions": ctx.questionnaire.open_questions_of(knob),
         "values": values, "open_values": open_values, "errors": errors,
-        "step": steps.index(knob) + 1, "steps": len(steps) + 1,
+        "step": pages.number(ctx, this), "steps": pages.total(ctx),
         "previous": steps[steps.index(knob) - 1] if steps.index(knob) > 0 else None,
         "saved": saved, "link": str(request.url_for("survey_intro", token=token)),
     }, status_code=status_code)
@@ -135,19 +144,14 @@ def knob_save(token: str, knob: str, request: Request, session: SessionDep,
         return _knob_page(request, ctx, token, knob, values=values, open_values=open_values,
                           errors=step.errors, status_code=422)
     survey.save_draft(session=session, ctx=ctx, key=key, step=step, knob=knob)
-    steps = _steps(ctx)
-    position = steps.index(knob)
+    this = ("survey_knob", {"knob": knob})
     action = dict(form).get("action", "next")
     if action == "back":
-        if position == 0:
-            return _redirect(request, "survey_intro", token=token)
-        return _redirect(request, "survey_knob", token=token, knob=steps[position - 1])
-    if action == "next" and position + 1 < len(steps):
-        return _redirect(request, "survey_knob", token=token, knob=steps[position + 1])
+        return redirect_to(request, token, pages.before(ctx, this))
     if action == "save":
         saved = request.url_for("survey_knob", token=token, knob=knob).include_query_params(saved=1)
         return RedirectResponse(saved, status_code=303)
-    return _redirect(request, "survey_finish", token=token)
+    return redirect_to(request, token, pages.after(ctx, this))
 
 
 @router.get("/{token}/afronden", name="survey_finish", response_class=HTMLResponse)
@@ -156,10 +160,13 @@ def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     draft = survey.get_draft(session=session, ctx=ctx, key=_key(request, session, ctx, token))
     if draft is None or draft.role is None:
         return _redirect(request, "survey_intro", token=token)
+    last_name, last_params = pages.last(ctx)
     return render(request, "survey/finish.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "draft": draft,
         "progress": survey.progress(ctx.questionnaire, draft.answers),
-        "steps": len(_steps(ctx)) + 1, "last_knob": _steps(ctx)[-1],
+        "steps": pages.total(ctx), "last_knob": _steps(ctx)[-1],
+        "back_url": url_for(request, last_name, token=token, **last_params),
+        "own_review": own_answers.review(ctx.own_items, draft),
     })
 
 

@@ -22,6 +22,7 @@ def get_urls(w) -> list[str]:
         f"/api/v1/rounds/{r}/scores?group_by=unit&format=csv",
         f"/api/v1/rounds/{r}/compare", f"/api/v1/rounds/{r}/compare?format=csv",
         "/api/v1/compare/institutions", "/api/v1/compare/institutions?format=csv",
+        f"/api/v1/rounds/{r}/own-items", f"/api/v1/rounds/{r}/own-items?format=csv",
     ]
 
 
@@ -32,7 +33,7 @@ OPERATIONS = {
     ("get", "/api/v1/institutions/{slug}/trend"), ("get", "/api/v1/rounds/{round_id}/scores"),
     ("get", "/api/v1/institutions/{slug}/actions"), ("get", "/api/v1/rounds/{round_id}/report.pdf"),
     ("get", "/api/v1/rounds/{round_id}/compare"), ("get", "/api/v1/compare/institutions"),
-    ("post", "/api/v1/rounds/{round_id}/responses"),
+    ("post", "/api/v1/rounds/{round_id}/responses"), ("get", "/api/v1/rounds/{round_id}/own-items"),
 }
 
 
