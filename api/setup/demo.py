@@ -149,7 +149,7 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
             _action_plan(session=session, catalog=catalog, institution=institution,
                          round_=round_, units=[centre, *units])
     _scan_round(session=session, catalog=catalog, institution=institution, units=units,
-                secret_key=secret_key, default_k=default_k)
+                secret_key=secret_key, default_k=default_k, advance=advance)
     session.commit()
     return institution
 
@@ -171,7 +171,7 @@ def _action_plan(*, session: Session, catalog: Catalog, institution: Institution
 
 
 def demo_size() -> int:
-    return sum(sum(p.respondents) for p in PROFILES)
+    return sum(sum(p.respondents) for p in PROFILES) + sum(n for _, n in SCAN_PROFILES.values())
 
 
 def _answers(rng: random.Random, questionnaire, levels, optimism: float) -> dict[str, int | None]:
@@ -202,7 +202,7 @@ SCAN_ROLES = ["docent_onderzoeker", "student", "practor", "docent_onderzoeker", 
 
 
 def _scan_round(*, session: Session, catalog: Catalog, institution: Institution, units,
-                secret_key: str, default_k: int) -> None:
+                secret_key: str, default_k: int, advance: Callable[[int], None]) -> None:
     """One answered and released round of the knowledge-workplace scan, between the star's two
     rounds (so the dashboard still opens on the star's latest round): a new user finds the
     scan's view in the round picker. Only flushes; the demo's one commit keeps it."""
@@ -231,4 +231,5 @@ def _scan_round(*, session: Session, catalog: Catalog, institution: Institution,
                 session=session, round_=round_, unit_id=unit.id, role=role,
                 questionnaire=questionnaire, answers=_answers(rng, questionnaire, levels, 0.0),
                 open_answers={}, submission_key=f"s-{secrets.token_urlsafe(24)}")
+            advance(1)
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
