@@ -99,7 +99,8 @@ def test_the_scan_file_loads_with_its_success_factors_and_cites_only_what_the_re
     assert {"practor", "docent_onderzoeker", "student", "werkveldpartner"} <= scan.role_keys
     assert all(scan.suggestions_of(k.key) for k in scan.knobs)
     assert (scan.vocabulary, scan.chart) == ("kenniswerkplaats", "bars")
-    review = REVIEW.read_text(encoding="utf-8") if REVIEW.exists() else None
+    # the review's own words, line breaks as spaces ("Schot et al." ends a line before "(2019)")
+    review = " ".join(REVIEW.read_text(encoding="utf-8").split()) if REVIEW.exists() else None
     for source in {i.source for i in scan.items} | {s.source for s in scan.suggestions}:
         for citation in source.split("; "):
             author, year = citation.rsplit(", ", 1)
