@@ -26,6 +26,7 @@ from api.survey.responses import record_response
 
 _seq = count(1)
 SLUG, VERSION = "galbraith-star", "1.0"
+SCAN = ("kenniswerkplaats-scan", "1.0")  # the knowledge-workplace scan
 
 
 def make_institution(session: Session, name: str | None = None, k: int | None = None) -> (
@@ -46,7 +47,7 @@ def make_unit(session: Session, institution: Institution, name: str | None = Non
 
 
 def make_round(session: Session, catalog: Catalog, institution: Institution, *,
-               state: str = "open") -> Round:
+               state: str = "open", questionnaire: tuple[str, str] = (SLUG, VERSION)) -> Round:
     now = utcnow()
     opens_at, closes_at = {
         "open": (now - timedelta(days=1), now + timedelta(days=30)),
@@ -55,7 +56,7 @@ def make_round(session: Session, catalog: Catalog, institution: Institution, *,
     }[state]
     return _committed(session, rounds.open_round(
         session=session, catalog=catalog, institution=institution, name=f"Meting {next(_seq)}",
-        slug=SLUG, version=VERSION, opens_at=opens_at, closes_at=closes_at))
+        slug=questionnaire[0], version=questionnaire[1], opens_at=opens_at, closes_at=closes_at))
 
 
 def open_now(session: Session, round_: Round) -> Round:

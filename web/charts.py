@@ -239,9 +239,9 @@ def warm_up() -> None:
 
 def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
                thresholds: Sequence[tuple[float, str]] = (), width: int = 110,
-               title: str | Sequence[str] = "") -> dict:
+               title: str | Sequence[str] = "", columns: int | None = None) -> dict:
     """Each knob across rounds: the mean with its 95% interval, one small panel per knob, all
-    panels in one row (five knobs leave no empty panel).
+    panels in one row (five knobs leave no empty panel) unless `columns` wraps them.
 
     `rows` hold knob, round (label), order (for the x axis), mean, low and high.
     """
@@ -268,7 +268,7 @@ def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
     chart = alt.layer(*layers, data=alt.Data(values=list(rows))).facet(
         facet=alt.Facet("knob:N", title=None, sort=knobs,
                         header=alt.Header(labelFontSize=KNOB_LABEL_PX, labelFontWeight="bold")),
-        columns=max(len(knobs), 1),
+        columns=columns or max(len(knobs), 1),
     ).configure_view(stroke="#d5dae1").configure_axis(labelFontSize=SMALL_PX)
     if title:
         chart = chart.properties(title=alt.TitleParams(

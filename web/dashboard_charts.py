@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from api.platform.questionnaires import Questionnaire
 from api.results.dashboard import Dashboard
-from web import charts
+from web import bar_charts, charts
 from web.i18n import translate
 from web.pages import local_time
 
@@ -18,6 +19,27 @@ def _knobs(dash: Dashboard, lang: str) -> list[tuple[str, str]]:
 
 def _thresholds(dash: Dashboard, lang: str) -> list[tuple[float, str]]:
     return [(band.min, band.name.get(lang)) for band in dash.questionnaire.bands[1:]]
+
+
+def scores_spec(series: list[charts.Series], q: Questionnaire, lang: str, *,
+                title: str | list[str] = "", size: int | None = None,
+                legend: bool = True) -> dict:
+    """The questionnaire's own drawing of scores (`chart`): the star's radar, or bars for the
+    scan's many dimensions. Page, downloads, report and thank-you page all come here."""
+    knobs = [(knob.key, knob.name.get(lang)) for knob in q.knobs]
+    thresholds = [(band.min, band.name.get(lang)) for band in q.bands[1:]]
+    if q.chart == "bars":
+        limits = ", ".join(f"{value:g}".replace(".", "," if lang == "nl" else ".")
+                           for value, _ in thresholds)
+        key = translate(lang, "charts.bars_key", limits=limits) if legend else ""
+        return bar_charts.bars_spec(series, knobs=knobs, scale_min=q.scale.min,
+                                    scale_max=q.scale.max, thresholds=thresholds, title=title,
+                                    legend=legend, band_key=key,
+                                    **({"size": size} if size else {}))
+    return charts.radar_spec(series, knobs=knobs, scale_min=q.scale.min, scale_max=q.scale.max,
+                             thresholds=thresholds, title=title, legend=legend,
+                             band_key=translate(lang, "charts.band_key") if legend else "",
+                             **({"size": size} if size else {}))
 
 
 def download_title(dash: Dashboard, lang: str) -> list[str]:
@@ -48,10 +70,7 @@ def star_spec(dash: Dashboard, lang: str, *, compare: list[int] = (), previous: 
         unit = dash.unit(unit_id)
         if unit is not None and unit.shown:
             series.append(charts.Series(unit.label, unit.means()))
-    q = dash.questionnaire
-    return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
-                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
-                             title=title, band_key=translate(lang, "charts.band_key"))
+    return scores_spec(series, dash.questionnaire, lang, title=title)
 
 
 def unit_star_spec(dash: Dashboard, lang: str, unit_id: int, *, size: int = 200) -> dict | None:
@@ -61,10 +80,8 @@ def unit_star_spec(dash: Dashboard, lang: str, unit_id: int, *, size: int = 200)
     unit = dash.unit(unit_id)
     if unit is None or not unit.shown:
         return None
-    q = dash.questionnaire
-    return charts.radar_spec([charts.Series(unit.label, unit.means())], knobs=_knobs(dash, lang),
-                             scale_min=q.scale.min, scale_max=q.scale.max,
-                             thresholds=_thresholds(dash, lang), size=size, legend=False)
+    return scores_spec([charts.Series(unit.label, unit.means())], dash.questionnaire, lang,
+                       size=size if dash.questionnaire.chart == "radar" else 240, legend=False)
 
 
 _unit_svgs: OrderedDict[tuple, str] = OrderedDict()
@@ -95,10 +112,7 @@ def unit_star_svg(dash: Dashboard, lang: str, unit_id: int) -> str | None:
 
 def roles_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "") -> dict:
     series = [charts.Series(role.label, role.means()) for role in dash.roles if role.shown]
-    q = dash.questionnaire
-    return charts.radar_spec(series, knobs=_knobs(dash, lang), scale_min=q.scale.min,
-                             scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
-                             title=title, band_key=translate(lang, "charts.band_key"))
+    return scores_spec(series, dash.questionnaire, lang, title=title)
 
 
 def trend_rows(dash: Dashboard, lang: str) -> list[dict]:
@@ -125,7 +139,7 @@ def trend_chart_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "")
     q = dash.questionnaire
     return charts.trend_spec(trend_rows(dash, lang), scale_min=q.scale.min,
                              scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
-                             title=title)
+                             title=title, columns=3 if len(q.knobs) > 5 else None)
 
 
 CHARTS = {"star": star_spec, "roles": roles_spec, "trend": trend_chart_spec}

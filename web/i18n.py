@@ -46,8 +46,15 @@ def missing_keys() -> dict[str, set[str]]:
     return {"nl": en - nl, "en": nl - en}
 
 
-def translate(lang: str, key: str, **params: object) -> str:
-    text = catalog(lang).get(key) or catalog("nl").get(key) or key
+def translate(lang: str, key: str, vocabulary: str | None = None, **params: object) -> str:
+    """The text of `key`; a questionnaire with its own `vocabulary` (the scan says
+    "succesfactor" where the star says "knop") finds its own text under
+    `vocabulary.<name>.<key>` first, and the shared text where it has none."""
+    text = None
+    if vocabulary:
+        own = f"vocabulary.{vocabulary}.{key}"
+        text = catalog(lang).get(own) or catalog("nl").get(own)
+    text = text or catalog(lang).get(key) or catalog("nl").get(key) or key
     if params:
         try:
             return text.format(**params)

@@ -101,15 +101,24 @@ def language(request: Request) -> str:
     return request_language(request, request.app.state.settings.default_language)
 
 
-def _context(request: Request, lang: str) -> dict:
+def _context(request: Request, lang: str, vocabulary: str | None = None) -> dict:
+    """What every template gets; `vocabulary` (a page's questionnaire's own words, passed in
+    the page's context) makes `t` prefer that questionnaire's texts."""
     def t(key: str, **params: object) -> str:
-        return translate(lang, key, **params)
+        return translate(lang, key, vocabulary, **params)
 
     def lang_url(target: str) -> str:
         return str(request.url.include_query_params(lang=target))
 
     return {"request": request, "lang": lang, "t": t, "languages": LANGUAGES,
             "lang_url": lang_url, "csrf_field": CSRF_FIELD}
+
+
+def _vocabulary(context: dict | None) -> str | None:
+    """The own words of the page's questionnaire: pages pass it as `q` (survey, own results,
+    dashboard), or name a `vocabulary` outright."""
+    context = context or {}
+    return context.get("vocabulary") or getattr(context.get("q"), "vocabulary", None)
 
 
 def _finish(request: Request, page: HTMLResponse, lang: str) -> HTMLResponse:
@@ -127,7 +136,8 @@ def render(request: Request, template: str, context: dict | None = None, *,
     lang = language(request)
     page = templates.TemplateResponse(
         request, template,
-        {**_context(request, lang), "csrf_token": csrf_token(request),
+        {**_context(request, lang, _vocabulary(context)),
+         "csrf_token": csrf_token(request),
          "account": getattr(request.state, "account", None), **(context or {})},
         status_code=status_code,
     )
@@ -154,8 +164,8 @@ def render_shared(request: Request, template: str, context: dict, *, role: str) 
     """A page as every reader of `role` sees it, with holes for the form token and e-mail."""
     lang = language(request)
     return templates.get_template(template).render(
-        {**_context(request, lang), "csrf_token": CSRF_HOLE, "account": SharedReader(role),
-         **context})
+        {**_context(request, lang, _vocabulary(context)), "csrf_token": CSRF_HOLE,
+         "account": SharedReader(role), **context})
 
 
 def serve_shared(request: Request, html: bytes) -> HTMLResponse:

@@ -19,30 +19,35 @@ class Labels:
     lang: str
     questionnaire: Questionnaire | None = None
 
+    def t(self, key: str, **params: object) -> str:
+        """A text in the questionnaire's own words (the scan's "succesfactor")."""
+        vocabulary = self.questionnaire.vocabulary if self.questionnaire else None
+        return translate(self.lang, key, vocabulary, **params)
+
     def _knob(self, key: str) -> str:
         knob = self.questionnaire.knob_by_key.get(key) if self.questionnaire else None
         return knob.name.get(self.lang) if knob else key
 
     def header(self, column: Column) -> str:
         if column.header is not None:
-            return translate(self.lang, column.header)
+            return self.t(column.header)
         if column.knob is not None:
-            return translate(self.lang, f"table.knob.{column.part}", knob=self._knob(column.knob))
-        return translate(self.lang, f"table.header.{column.part}")
+            return self.t(f"table.knob.{column.part}", knob=self._knob(column.knob))
+        return self.t(f"table.header.{column.part}")
 
     def value(self, column: Column, raw: object) -> object:
         if column.kind == "flag":
-            return translate(self.lang, "table.suppressed" if raw else "table.shown")
+            return self.t("table.suppressed" if raw else "table.shown")
         if column.kind == "knob":
             return self._knob(str(raw))
         if column.kind == "choice":  # `part` names the texts: actions.status → actions.status_klaar
-            return translate(self.lang, f"{column.part}_{raw}")
+            return self.t(f"{column.part}_{raw}")
         if column.kind == "band":
             bands = self.questionnaire.bands if self.questionnaire else []
             band = next((b for b in bands if b.key == raw), None)
             return band.name.get(self.lang) if band else raw
         if column.kind == "group_type":
-            return translate(self.lang, f"table.type.{raw}")
+            return self.t(f"table.type.{raw}")
         return raw
 
 
@@ -55,4 +60,5 @@ def csv_for(table: Table, lang: str, questionnaire: Questionnaire | None = None)
 def xlsx_for(table: Table, lang: str, questionnaire: Questionnaire | None = None, *, title: str,
              sheet: str = "table.sheet") -> bytes:
     return exports.to_xlsx(table, labels=Labels(lang, questionnaire), title=title,
-                           sheet_name=translate(lang, sheet))
+                           sheet_name=translate(lang, sheet, questionnaire.vocabulary
+                                                if questionnaire else None))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from api.platform.questionnaires import Questionnaire
 from api.results.gate import Published
-from web import charts
+from web import charts, dashboard_charts
 from web.i18n import translate
 
 
@@ -41,6 +41,8 @@ def survey_spec(*, questionnaire: Questionnaire, unit_name: str, institution_nam
         series.append(charts.Series(unit_name, {r.knob: r.unit for r in rows}))
     if total.shown:
         series.append(charts.Series(institution_name, {r.knob: r.institution for r in rows}))
+    if q.chart != "radar":  # the questionnaire's own drawing, as on its dashboard
+        return (dashboard_charts.scores_spec(series, q, lang, title=title), rows, bool(series))
     # drawn once per respondent: the lighter spec of the same chart (charts.star_spec)
     spec = charts.star_spec(
         series, knobs=[(kn.key, kn.name.get(lang)) for kn in q.knobs],
@@ -59,7 +61,14 @@ def survey_star(*, questionnaire: Questionnaire, unit_name: str, institution_nam
     spec, rows, drawn = survey_spec(questionnaire=questionnaire, unit_name=unit_name,
                                     institution_name=institution_name, own=own, unit=unit,
                                     total=total, lang=lang)
-    return Star(svg=charts.render_svg_layered(spec) if drawn else "", rows=rows, own_shown=bool(own),
-                unit_shown=unit.shown, institution_shown=total.shown)
+    return Star(svg=render(spec, questionnaire) if drawn else "", rows=rows,
+                own_shown=bool(own), unit_shown=unit.shown, institution_shown=total.shown)
+
+
+def render(spec: dict, questionnaire: Questionnaire) -> str:
+    """The own star's SVG: the star's lighter layered drawing, or the plain one for bars."""
+    if questionnaire.chart == "radar":
+        return charts.render_svg_layered(spec)
+    return charts.render_svg(spec)
 
 

@@ -114,6 +114,17 @@ class Questionnaire(_Strict):
         default=[],
         description="Earlier versions whose knob scores may be compared with this one in trends.",
     )
+    vocabulary: Key | None = Field(
+        default=None,
+        description="Names the pages' own words for this questionnaire (message keys under "
+                    "`vocabulary.<name>.` in web/messages), e.g. 'succesfactor' instead of "
+                    "'knop'; none: the star's words.",
+    )
+    chart: Literal["radar", "bars"] = Field(
+        default="radar",
+        description="How the dashboard and the thank-you page draw the scores: a radar (the "
+                    "star) or horizontal bars (many dimensions that are not one system).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Questionnaire:
@@ -151,7 +162,11 @@ class Questionnaire(_Strict):
     def content_hash(self) -> str:
         """Hash of the meaning, not the layout: reformatting the YAML keeps it, any change of
         text, item, scale or band changes it."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        meaning = self.model_dump(mode="json")
+        for name, default in _LATER_FIELDS.items():  # a file without them keeps its old hash
+            if meaning.get(name) == default:
+                del meaning[name]
+        canonical = json.dumps(meaning, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @cached_property
@@ -178,6 +193,11 @@ class Questionnaire(_Strict):
     @property
     def strength_band(self) -> Band:
         return self.bands[-1]
+
+
+# Optional fields added after version 1.0 of the star: at their default they stay out of the
+# content hash, so the hash of every questionnaire published before them does not change.
+_LATER_FIELDS: dict[str, object] = {"vocabulary": None, "chart": "radar"}
 
 
 def _unique(field: str, keys: Iterable[str]) -> None:

@@ -148,6 +148,8 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
         if r_index == 0:
             _action_plan(session=session, catalog=catalog, institution=institution,
                          round_=round_, units=[centre, *units])
+    _scan_round(session=session, catalog=catalog, institution=institution, units=units,
+                secret_key=secret_key, default_k=default_k, advance=advance)
     session.commit()
     return institution
 
@@ -169,7 +171,7 @@ def _action_plan(*, session: Session, catalog: Catalog, institution: Institution
 
 
 def demo_size() -> int:
-    return sum(sum(p.respondents) for p in PROFILES)
+    return sum(sum(p.respondents) for p in PROFILES) + sum(n for _, n in SCAN_PROFILES.values())
 
 
 def _answers(rng: random.Random, questionnaire, levels, optimism: float) -> dict[str, int | None]:
@@ -183,3 +185,51 @@ def _answers(rng: random.Random, questionnaire, levels, optimism: float) -> dict
         value = min(5, max(1, round(person[item.knob] + rng.gauss(0, 0.6))))
         answers[item.id] = 6 - value if item.reverse else value
     return answers
+
+
+SCAN = ("kenniswerkplaats-scan", "1.0")
+# latent levels per success factor, in the scan's order (belang, praktijkvragen, thema,
+# gemeenschap, coordinator, draagvlak, voorlopers, tijd, lange_adem), and respondents per unit
+SCAN_PROFILES = {
+    "Practoraat Duurzame Techniek": ((3.9, 4.1, 3.4, 3.6, 3.8, 2.9, 3.5, 2.1, 3.0), 11),
+    "Practoraat Zorg en Welzijn": ((3.6, 4.3, 3.8, 4.0, 2.4, 3.4, 3.1, 2.4, 2.6), 10),
+    "Practoraat Digitale Vaardigheden": ((3.2, 3.0, 2.9, 3.1, 3.6, 2.6, 3.9, 2.0, 2.8), 9),
+    "Practoraat Kansengelijkheid": ((4.0, 3.8, 3.5, 3.9, 3.7, 3.6, 3.4, 2.9, 3.3), 8),
+}
+# roles in turn, so each role the scan shows has at least k respondents (none waits)
+SCAN_ROLES = ["docent_onderzoeker", "student", "practor", "docent_onderzoeker", "werkveldpartner",
+              "student", "practor"]
+
+
+def _scan_round(*, session: Session, catalog: Catalog, institution: Institution, units,
+                secret_key: str, default_k: int, advance: Callable[[int], None]) -> None:
+    """One answered and released round of the knowledge-workplace scan, between the star's two
+    rounds (so the dashboard still opens on the star's latest round): a new user finds the
+    scan's view in the round picker. Only flushes; the demo's one commit keeps it."""
+    rng = random.Random(SEED + 1)
+    questionnaire = catalog.require(*SCAN)
+    opens_at = datetime(2026, 5, 11, 8, tzinfo=UTC)
+    round_ = rounds.open_round(session=session, catalog=catalog, institution=institution,
+                               name="Scan kenniswerkplaatsen 2026", slug=questionnaire.slug,
+                               version=questionnaire.version, opens_at=opens_at,
+                               closes_at=datetime(2026, 6, 12, 17, tzinfo=UTC))
+    answered = 0
+    for unit in units:
+        if unit.name not in SCAN_PROFILES:
+            continue
+        levels, count = SCAN_PROFILES[unit.name]
+        invitations.ensure_shared(session=session, secret_key=secret_key, round_=round_, unit=unit)
+        invitations.create_personal(session=session, round_=round_, unit=unit, count=count + 3)
+        personal = session.exec(select(Invitation).where(
+            Invitation.round_id == round_.id, Invitation.unit_id == unit.id,
+            Invitation.kind == InvitationKind.personal)).all()
+        for n in range(count):
+            role = SCAN_ROLES[(answered := answered + 1) % len(SCAN_ROLES)]
+            personal[n].used_on = opens_at.replace(day=opens_at.day + 1 + n).date()
+            session.add(personal[n])
+            record_response(
+                session=session, round_=round_, unit_id=unit.id, role=role,
+                questionnaire=questionnaire, answers=_answers(rng, questionnaire, levels, 0.0),
+                open_answers={}, submission_key=f"s-{secrets.token_urlsafe(24)}")
+            advance(1)
+    releases.release_due(session=session, round_id=round_.id, default_k=default_k)

@@ -62,7 +62,8 @@ def test_the_demo_boards_action_plan_meets_the_second_round_with_progress_lines(
     institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
                             default_k=settings.anonymity_k)
     first, second = [r for r, _ in progress.gate.rounds_of(session=session,
-                                                           institution=institution)]
+                                                           institution=institution)
+                     if r.questionnaire_slug == "galbraith-star"]  # the scan's round between
     assert progress.latest_round(session=session, institution=institution).id == second.id
     lines = progress.progress(session=session, catalog=catalog, institution=institution,
                               shown=second, default_k=settings.anonymity_k)

@@ -41,8 +41,9 @@ def demo(client, session, catalog, settings):
     """The demo institution, its rounds (oldest first) and units by name; the board logged in."""
     institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
                             default_k=settings.anonymity_k)
-    rounds = list(session.exec(select(Round).where(Round.institution_id == institution.id)
-                               .order_by(Round.opens_at)))
+    rounds = list(session.exec(select(Round).where(Round.institution_id == institution.id,
+                                                   Round.questionnaire_slug == "galbraith-star")
+                               .order_by(Round.opens_at)))  # the star's two (not the scan's)
     units = {u.name: u.id for u in session.exec(select(Unit).where(
         Unit.institution_id == institution.id))}
     session.commit()

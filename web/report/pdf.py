@@ -130,7 +130,7 @@ class _Report:
         self.knobs = [(k.key, k.name.get(lang)) for k in self.q.knobs]
 
     def t(self, key: str, **params: object) -> str:
-        return translate(self.lang, key, **params)
+        return translate(self.lang, key, self.q.vocabulary, **params)
 
     def num(self, value: float | None) -> str:
         """Two decimals, a decimal comma in Dutch: the dashboard's `score(2) | localnum`."""

@@ -14,6 +14,7 @@ from api.survey import own_results
 from web import charts
 from web.i18n import translate
 from web.pages import language, render
+from web.star import render as render_own
 from web.star import survey_spec, survey_star
 
 router = APIRouter(prefix="/mijn", tags=["survey"], include_in_schema=False)
@@ -45,7 +46,8 @@ def own_star(secret: str, fmt: Literal["svg", "png"], request: Request, session:
                                 default_k=settings.anonymity_k)
     session.commit()
     lang = language(request)
-    title = translate(lang, "own.chart_title", unit=view.unit.name, round=view.round.name)
+    title = translate(lang, "own.chart_title", view.questionnaire.vocabulary, unit=view.unit.name,
+                      round=view.round.name)
     spec, _, _ = survey_spec(questionnaire=view.questionnaire, unit_name=view.unit.name,
                              institution_name=view.institution.name, own=view.own,
                              unit=view.unit_published, total=view.total_published, lang=lang,
@@ -53,5 +55,6 @@ def own_star(secret: str, fmt: Literal["svg", "png"], request: Request, session:
     headers = {"Content-Disposition": f'attachment; filename="kennisster-mijn-ster.{fmt}"',
                **PRIVATE}
     if fmt == "svg":
-        return Response(charts.render_svg_layered(spec), media_type="image/svg+xml", headers=headers)
+        return Response(render_own(spec, view.questionnaire), media_type="image/svg+xml",
+                        headers=headers)
     return Response(charts.render_png(spec), media_type="image/png", headers=headers)

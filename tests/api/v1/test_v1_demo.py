@@ -43,7 +43,9 @@ def test_api_numbers_equal_the_dashboard_for_the_demo_data(client, session, cata
                      default_k=settings.anonymity_k)
     slug = institution.slug
     headers = bearer(make_token(session, [institution]))
-    rounds = client.get(f"/api/v1/institutions/{slug}/rounds", headers=headers).json()["items"]
+    rounds = [r for r in client.get(f"/api/v1/institutions/{slug}/rounds",
+                                    headers=headers).json()["items"]
+              if r["questionnaire"] == "galbraith-star/1.0"]  # the scan's round has its own test
     assert len(rounds) == 2
     login(client, DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, f"/dashboard/{slug}")
 
