@@ -45,12 +45,20 @@ class Reliability:
 
 
 def knob_reliability(
-    *, session: Session, questionnaire: Questionnaire, round_id: int, unit_ids: list[int] | None = None,
+    *, session: Session, questionnaire: Questionnaire, round_id: int, k: int,
+    unit_ids: list[int] | None = None,
 ) -> dict[str, Reliability]:
-    """Cronbach's alpha per knob of the questionnaire over one round (or some of its units)."""
+    """Cronbach's alpha per knob of the questionnaire over one round, taken by whole releases.
+
+    A release adds at least k respondents with a knob score, but a knob score needs only half
+    of the knob's items and alpha needs all of them: a release of five scored respondents of
+    whom one answered every item would move alpha and its n by one person. So a release counts
+    for a knob only when it brings at least k complete respondents of that knob (the rule of
+    `version_cross_sums`); two views then differ by whole steps of k or more, never by fewer.
+    """
     return {
         knob.key: _knob_reliability(session=session, questionnaire=questionnaire, knob=knob.key,
-                                    round_id=round_id, unit_ids=unit_ids)
+                                    round_id=round_id, k=k, unit_ids=unit_ids)
         for knob in questionnaire.knobs
     }
 
@@ -68,26 +76,30 @@ def _on_scale(answer, questionnaire: Questionnaire, items: list[Item]):
 
 
 def _knob_reliability(
-    *, session: Session, questionnaire: Questionnaire, knob: str, round_id: int,
+    *, session: Session, questionnaire: Questionnaire, knob: str, round_id: int, k: int,
     unit_ids: list[int] | None,
 ) -> Reliability:
     items = questionnaire.items_of(knob)
     item_ids = [item.id for item in items]
     value = _on_scale(Answer, questionnaire, items)
 
-    # respondents of the round (and units) with a value for every item of the knob; COUNT(value)
-    # skips NULL, and (response_id, item_id) is the primary key, so k means all k items answered
+    # released respondents of the round (and units) with a value for every item of the knob; COUNT(value)
+    # skips NULL, and (response_id, item_id) is the primary key, so the count means all answered
     complete = (
-        select(Answer.response_id)
+        select(Answer.response_id.label("response_id"), Response.release_id.label("release_id"))
         .join(Response, Response.id == Answer.response_id)
         .where(Response.round_id == round_id, Response.release_id.is_not(None),
                Answer.item_id.in_(item_ids))
-        .group_by(Answer.response_id)
+        .group_by(Answer.response_id, Response.release_id)
         .having(func.count(Answer.value) == len(item_ids))
     )
     if unit_ids is not None:
         complete = complete.where(Response.unit_id.in_(unit_ids))
-    of_complete = (Answer.item_id.in_(item_ids), Answer.response_id.in_(complete))
+    complete = complete.cte("complete")
+    whole_steps = (select(complete.c.release_id).group_by(complete.c.release_id)
+                   .having(func.count() >= k))
+    counted = select(complete.c.response_id).where(complete.c.release_id.in_(whole_steps))
+    of_complete = (Answer.item_id.in_(item_ids), Answer.response_id.in_(counted))
 
     per_item = (
         select(Answer.item_id, func.sum(value), func.sum(value * value))

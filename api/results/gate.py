@@ -117,11 +117,12 @@ def release_states(*, session: Session, rounds: Sequence[Round], now: datetime |
 
 def reliability(*, session: Session, questionnaire: Questionnaire, round_id: int, k: int,
                 ) -> dict[str, Reliability]:
-    """Cronbach's alpha per knob over the released respondents, when the round's total is shown."""
+    """Cronbach's alpha per knob over the released respondents, when the round's total is shown,
+    counted by whole releases of at least k complete respondents (`_reliability`)."""
     if not round_total(session=session, round_id=round_id, k=k).shown:
         return {}
     found = _reliability.knob_reliability(session=session, questionnaire=questionnaire,
-                                          round_id=round_id)
+                                          round_id=round_id, k=k)
     return {knob: replace(rel, alpha=rounded(rel.alpha)) for knob, rel in found.items()}
 
 

@@ -123,7 +123,7 @@ def test_alpha_from_the_database_equals_the_hand_computed_alpha(session, questio
     _, unit_a, _, round_ = setting
     store(session, questionnaire, round_, unit_a, UNIT_A)
 
-    result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
+    result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K)
 
     strategie = result["strategie"]
     assert strategie.n_complete == 3
@@ -153,7 +153,7 @@ def test_a_respondent_with_a_weet_niet_or_a_skipped_strategie_item_is_left_out(
     record(session, questionnaire, round_, unit_a, skipped)
     release(session, round_)  # the five are released together
 
-    result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
+    result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K)
 
     # listwise: both are left out of strategie, so alpha is unit A's three complete rows again
     assert result["strategie"].n_complete == 3
@@ -168,7 +168,7 @@ def test_the_unit_filter_counts_only_the_chosen_units(session, questionnaire, se
     store(session, questionnaire, round_, unit_b, UNIT_B)
 
     def strategie(unit_ids: list[int] | None) -> Reliability:
-        return knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id,
+        return knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K,
                                 unit_ids=unit_ids)["strategie"]
 
     assert strategie([unit_a.id]).n_complete == 3
@@ -191,8 +191,8 @@ def test_other_rounds_are_not_counted(session, catalog, questionnaire, setting):
     later = make_round(session, catalog, institution)
     store(session, questionnaire, later, unit_b, UNIT_B)
 
-    first = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
-    second = knob_reliability(session=session, questionnaire=questionnaire, round_id=later.id)
+    first = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K)
+    second = knob_reliability(session=session, questionnaire=questionnaire, round_id=later.id, k=K)
 
     assert (first["strategie"].n_complete, first["strategie"].alpha) == (3, pytest.approx(ALPHA_A))
     assert (second["strategie"].n_complete, second["strategie"].alpha) == (3, pytest.approx(ALPHA_B))
@@ -201,7 +201,7 @@ def test_other_rounds_are_not_counted(session, catalog, questionnaire, setting):
 def test_fewer_than_two_complete_respondents_give_no_alpha(session, questionnaire, setting):
     _, unit_a, _, round_ = setting
 
-    empty = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
+    empty = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K)
     assert all(r == Reliability(alpha=None, n_complete=0, items=6) for r in empty.values())
 
     record(session, questionnaire, round_, unit_a,
@@ -210,9 +210,33 @@ def test_fewer_than_two_complete_respondents_give_no_alpha(session, questionnair
     record(session, questionnaire, round_, unit_a, answers_with(questionnaire, {"str1": None}))
     release(session, round_)
 
-    result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
-    assert result["strategie"] == Reliability(alpha=None, n_complete=1, items=6)
+    result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K)
+    # one complete strategie respondent in a release of three: not a whole step of k, not counted
+    assert result["strategie"] == Reliability(alpha=None, n_complete=0, items=6)
     assert result["structuur"] == Reliability(alpha=None, n_complete=3, items=6)
+
+
+def test_a_release_with_fewer_than_k_complete_respondents_moves_no_alpha(
+    session, questionnaire, setting,
+):
+    """A release brings k scored respondents, but alpha counts only those who answered every
+    statement of the knob: a release in which one of them did must not move alpha or its n by
+    that one person, or the difference of two views would show their answers."""
+    _, unit_a, unit_b, round_ = setting
+    store(session, questionnaire, round_, unit_a, UNIT_A)
+    before = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id,
+                              k=K)["strategie"]
+
+    # a second release of three: one answers every strategie statement, two skip one each
+    record(session, questionnaire, round_, unit_b,
+           answers_with(questionnaire, dict(zip(STRATEGIE, UNIT_B[0], strict=True))))
+    record(session, questionnaire, round_, unit_b, answers_with(questionnaire, {"str2": None}))
+    record(session, questionnaire, round_, unit_b, answers_with(questionnaire, {"str5": None}))
+    release(session, round_)
+    after = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id,
+                             k=K)["strategie"]
+
+    assert after == before == Reliability(alpha=pytest.approx(ALPHA_A), n_complete=3, items=6)
 
 
 def test_a_response_waiting_for_its_release_is_in_no_alpha(session, questionnaire, setting):
@@ -220,7 +244,7 @@ def test_a_response_waiting_for_its_release_is_in_no_alpha(session, questionnair
     store(session, questionnaire, round_, unit_a, UNIT_A)
 
     def strategie(unit_ids: list[int] | None = None) -> Reliability:
-        return knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id,
+        return knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K,
                                 unit_ids=unit_ids)["strategie"]
 
     # the first two of unit B answer one after the other, as in the survey: they wait (2 < k)
@@ -243,12 +267,12 @@ def test_the_database_sends_back_sums_not_answers(session, engine, questionnaire
     statements: list[str] = []
 
     def remember(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().lower().startswith("select"):  # not SQLite's BEGIN IMMEDIATE
+        if statement.lstrip().lower().startswith(("select", "with")):  # not BEGIN IMMEDIATE
             statements.append(statement.lower())
 
     sa.event.listen(engine, "before_cursor_execute", remember)
     try:
-        result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id)
+        result = knob_reliability(session=session, questionnaire=questionnaire, round_id=round_.id, k=K)
     finally:
         sa.event.remove(engine, "before_cursor_execute", remember)
 
