@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 Lang = Literal["nl", "en"]
 LANGUAGES: tuple[Lang, ...] = ("nl", "en")
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+FileStatus = Literal["draft", "published"]
+NOT_MEANING = frozenset({"status"})  # fields of the file that are not part of its content hash
 
 
 class QuestionnaireError(Exception):
@@ -114,6 +116,11 @@ class Questionnaire(_Strict):
         default=[],
         description="Earlier versions whose knob scores may be compared with this one in trends.",
     )
+    status: FileStatus = Field(
+        default="published",
+        description="`draft` while the version is in preparation: no round can use it until an "
+                    "administrator publishes it (`api.setup.questionnaire_versions`).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Questionnaire:
@@ -150,8 +157,10 @@ class Questionnaire(_Strict):
     @cached_property
     def content_hash(self) -> str:
         """Hash of the meaning, not the layout: reformatting the YAML keeps it, any change of
-        text, item, scale or band changes it."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        text, item, scale or band changes it. `status` is left out: publishing a draft is not a
+        change of meaning, and the hash is pinned with every response."""
+        canonical = json.dumps(self.model_dump(mode="json", exclude=NOT_MEANING), sort_keys=True,
+                               ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @cached_property
@@ -186,6 +195,11 @@ def _unique(field: str, keys: Iterable[str]) -> None:
         if key in seen:
             raise ValueError(f"{field}: {key!r} appears more than once")
         seen.add(key)
+
+
+def version_key(questionnaire: Questionnaire) -> tuple[int, ...]:
+    """Versions in numeric order: "1.10" comes after "1.9"."""
+    return tuple(int(part) for part in questionnaire.version.split("."))
 
 
 def load_file(path: Path) -> Questionnaire:
@@ -229,11 +243,14 @@ class Catalog:
         return questionnaire
 
     def latest(self, slug: str) -> Questionnaire | None:
-        versions = [q for (s, _), q in self._by_ref.items() if s == slug]
-        return max(versions, key=lambda q: tuple(int(p) for p in q.version.split(".")), default=None)
+        return max(self.versions_of(slug), key=version_key, default=None)
+
+    def versions_of(self, slug: str) -> list[Questionnaire]:
+        """The versions of one questionnaire, oldest first (1.9 before 1.10)."""
+        return sorted((q for (s, _), q in self._by_ref.items() if s == slug), key=version_key)
 
     def __iter__(self):
-        return iter(sorted(self._by_ref.values(), key=lambda q: (q.slug, q.version)))
+        return iter(sorted(self._by_ref.values(), key=lambda q: (q.slug, version_key(q))))
 
     def __len__(self) -> int:
         return len(self._by_ref)
