@@ -33,25 +33,34 @@ from api.setup import access, audit, rounds
 
 
 @dataclass(frozen=True)
+class UsedBy:
+    round: Round
+    institution: Institution
+    status: str  # the round's: not_open, open or closed
+
+
+@dataclass(frozen=True)
 class VersionRow:
     """A version on the overview, with the rounds of the reader's institutions that used it."""
 
     state: VersionState
-    rounds: list[tuple[Round, Institution]]
+    rounds: list[UsedBy]
 
 
-def overview(*, session: Session, catalog: Catalog, account: Account) -> list[VersionRow]:
+def overview(*, session: Session, catalog: Catalog, account: Account,
+             now: datetime | None = None) -> list[VersionRow]:
     """Every version with its status and the rounds (of the institutions this account may read)
     that used it, newest round first."""
+    now = now or utcnow()
     readable = access.readable_institutions(session=session, account=account)
     by_id = {i.id: i for i in readable}
-    used: dict[tuple[str, str], list[tuple[Round, Institution]]] = defaultdict(list)
+    used: dict[tuple[str, str], list[UsedBy]] = defaultdict(list)
     if by_id:
         found = session.exec(select(Round).where(Round.institution_id.in_(list(by_id)))
                              .order_by(Round.opens_at.desc(), Round.id.desc()))
         for round_ in found:
             used[(round_.questionnaire_slug, round_.questionnaire_version)].append(
-                (round_, by_id[round_.institution_id]))
+                UsedBy(round_, by_id[round_.institution_id], round_.status(now)))
     return [VersionRow(state=s, rounds=used.get((s.questionnaire.slug, s.questionnaire.version),
                                                 []))
             for s in all_states(session=session, catalog=catalog)]
