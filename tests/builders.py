@@ -6,12 +6,11 @@ commits, so what it made is visible to the app under test at once.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
-
-import shutil
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,8 +21,8 @@ from sqlmodel import Session, SQLModel, select
 from api.platform.db import session_scope
 from api.platform.models import Institution, Outbox, Recipient, Round, Unit, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
-from api.results import releases
 from api.platform.settings import ROOT
+from api.results import releases
 from api.setup import accounts, institutions, rounds, tokens
 from api.survey import invitations
 from api.survey.responses import record_response
