@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.platform import questionnaire_status
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, FormPairs
-from api.platform.errors import DomainError, Forbidden
+from api.platform.errors import DomainError, Forbidden, NotFound
 from api.platform.models import Account
 from api.platform.questionnaires import Catalog
 from api.setup import access, questionnaire_versions
@@ -44,8 +44,7 @@ def version_diff(slug: str, request: Request, session: SessionDep, catalog: Cata
                  account: CurrentAccount, van: VersionParam = "", naar: VersionParam = ""):
     versions = [q.version for q in catalog.versions_of(slug)]
     if not versions:
-        questionnaire_status.version_state(session=session, catalog=catalog, slug=slug,
-                                           version=van or "-")  # 404 with its own message
+        raise NotFound(f"No questionnaire {slug}.", code="questionnaire_not_found", ref=slug)
     old = van or (versions[-2] if len(versions) > 1 else versions[-1])
     new = naar or versions[-1]
     found, before, after = questionnaire_versions.version_diff(
