@@ -112,7 +112,7 @@ def check() -> None:
     """Validate every questionnaire file and print its version and content hash."""
     for q in _catalog():
         console.print(f"{q.ref}: {len(q.knobs)} knobs, {len(q.items)} items, "
-                      f"hash {q.content_hash[:12]}")
+                      f"hash {q.content_hash[:12]}" + (" (draft)" if q.status == "draft" else ""))
 
 
 @institution_app.command("create")

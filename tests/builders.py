@@ -7,20 +7,25 @@ commits, so what it made is visible to the app under test at once.
 from __future__ import annotations
 
 import random
+
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
+from pathlib import Path
 
 import sqlalchemy as sa
+import yaml
 from bs4 import BeautifulSoup
 from sqlmodel import Session, SQLModel, select
 
 from api.platform.db import session_scope
 from api.platform.models import Institution, Outbox, Recipient, Round, Unit, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
+from api.platform.settings import ROOT
 from api.results import releases
-from api.setup import institutions, rounds, tokens
+from api.setup import accounts, institutions, rounds, tokens
 from api.survey import invitations
 from api.survey.responses import record_response
 
@@ -76,6 +81,34 @@ def make_own_items(session: Session, catalog: Catalog, round_: Round,
     return [own_items.add_item(session=session, actor=None, round_=round_,
                                questionnaire=questionnaire, kind=kind, statement_nl=nl,
                                statement_en=en, knob=knob) for kind, nl, en, knob in items]
+
+
+def make_account(session: Session, email: str, role: str, institutions: Iterable[Institution] = (),
+                 password: str = "een-lang-wachtwoord-42"):
+    """An account as `kennisster account create` makes it (admin, coordinator or bestuur)."""
+    return _committed(session, accounts.create_account(
+        session=session, email=email, password=password, role=role,
+        institutions=list(institutions)))
+
+
+def questionnaires_with_draft(target: Path, *, status: str = "draft") -> Path:
+    """A copy of the questionnaires with a galbraith-star 1.1 in preparation: str1 reworded (nl
+    and en), str4 removed, str9 added to strategie, str6 reverse-coded the other way."""
+    shutil.copytree(ROOT / "questionnaires", target)
+    data = yaml.safe_load((target / SLUG / f"{VERSION}.yaml").read_text(encoding="utf-8"))
+    data["version"], data["status"] = "1.1", status
+    items = data["items"]
+    items[0]["statement"] = {"nl": items[0]["statement"]["nl"] + " (herzien)",
+                             "en": items[0]["statement"]["en"] + " (revised)"}
+    data["items"] = [i for i in items if i["id"] != "str4"]
+    data["items"].insert(1, {"id": "str9", "knob": "strategie", "statement": {
+        "nl": "Ons instellingsplan noemt kennisdeling tussen practoraten.",
+        "en": "Our institutional plan mentions knowledge sharing between research groups."}})
+    six = next(i for i in data["items"] if i["id"] == "str6")
+    six["reverse"] = not six.get("reverse", False)
+    (target / SLUG / "1.1.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
 
 
 def personal_link(session: Session, round_: Round, unit: Unit) -> str:

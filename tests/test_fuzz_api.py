@@ -322,6 +322,10 @@ def _pins(world: World, operation) -> list[dict]:
     if names == {"slug", "version"}:
         paths = [{"slug": s, "version": v} for s, v in world.questionnaires]
         paths.append({"slug": world.questionnaires[0][0], "version": "0.0"})
+    elif operation.path.endswith("/diff"):  # a questionnaire's slug and two of its versions
+        slug, version = world.questionnaires[0]
+        return [{"path_parameters": {"slug": slug}, "query": {"from": version, "to": version}},
+                {"path_parameters": {"slug": slug}, "query": {"from": "0.0", "to": version}}]
     elif "slug" in names:
         paths = [{"slug": world.slug}, {"slug": world.other_slug}]
     elif "round_id" in names:
@@ -389,6 +393,7 @@ def test_fuzz_every_operation(demo_world, subtests):
 Q = ("GET", "/api/v1/questionnaires")
 Q_ONE = ("GET", "/api/v1/questionnaires/{slug}/{version}")
 Q_RELIABILITY = ("GET", "/api/v1/questionnaires/{slug}/{version}/reliability")
+Q_DIFF = ("GET", "/api/v1/questionnaires/{slug}/diff")
 INSTITUTIONS = ("GET", "/api/v1/institutions")
 INSTITUTION = ("GET", "/api/v1/institutions/{slug}")
 UNITS = ("GET", "/api/v1/institutions/{slug}/units")
@@ -411,6 +416,9 @@ def valid_request(world: World, endpoint: tuple[str, str]) -> dict:
     if endpoint in (Q_ONE, Q_RELIABILITY):
         slug, version = world.questionnaires[0]
         return {"path_parameters": {"slug": slug, "version": version}}
+    if endpoint == Q_DIFF:
+        slug, version = world.questionnaires[0]
+        return {"path_parameters": {"slug": slug}, "query": {"from": version, "to": version}}
     if endpoint in SLUG_OPERATIONS:
         return {"path_parameters": {"slug": world.slug}}
     if endpoint in ROUND_OPERATIONS:
@@ -455,7 +463,8 @@ class Trigger:
 
 
 def _triggers() -> list[Trigger]:
-    every = [Q, Q_ONE, Q_RELIABILITY, INSTITUTIONS, *SLUG_OPERATIONS, *ROUND_OPERATIONS, COMPARE_INSTITUTIONS,
+    every = [Q, Q_ONE, Q_RELIABILITY, Q_DIFF, INSTITUTIONS, *SLUG_OPERATIONS, *ROUND_OPERATIONS,
+             COMPARE_INSTITUTIONS,
              IMPORT]
     return [
         *[Trigger(e, 401, "unknown token", _with(e), token="ks_unknown") for e in every],
@@ -464,6 +473,10 @@ def _triggers() -> list[Trigger]:
         Trigger(Q_ONE, 404, "unknown version", _with(Q_ONE, path_parameters={"version": "0.0"})),
         Trigger(Q_RELIABILITY, 404, "unknown version", _with(Q_RELIABILITY, path_parameters={
             "version": "0.0"})),
+        Trigger(Q_DIFF, 404, "unknown version", _with(Q_DIFF, query=lambda w: {
+            "from": "0.0", "to": w.questionnaires[0][1]})),
+        Trigger(Q_DIFF, 422, "not a version", _with(Q_DIFF, query={"from": "eerste",
+                                                                   "to": "1.0"})),
         *[Trigger(e, 404, "other institution", _with(e, path_parameters=lambda w: {
             "slug": w.other_slug})) for e in SLUG_OPERATIONS],
         *[Trigger(e, 404, "other institution's round", _with(e, path_parameters=lambda w: {

@@ -171,6 +171,9 @@ MATRIX = [
         "/api/v1/questionnaires/galbraith-star/1.0/reliability", API_A),
     Row("GET", "/api/v1/questionnaires/{slug}/{version}/reliability",
         "/api/v1/questionnaires/galbraith-star/9.9/reliability", API_B),
+
+    Row("GET", "/api/v1/questionnaires/{slug}/diff",
+        "/api/v1/questionnaires/galbraith-star/diff?from=1.0&to=1.0", API_A),
     Row("GET", "/api/v1/institutions", "/api/v1/institutions", API_A),
     Row("GET", "/api/v1/institutions/{slug}", "/api/v1/institutions/{A}", API_A),
     Row("GET", "/api/v1/institutions/{slug}/units", "/api/v1/institutions/{A}/units", API_A),
@@ -454,6 +457,22 @@ ACTION_ROWS: list[Row] = [
 
 MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS + ADMIN_TOKENS_ROWS
 MATRIX += ACTION_ROWS
+
+# Questionnaire versions: every account reads them; only an administrator changes a status
+# (the form here lacks its confirmation, so the administrator's answer is the page asking for it)
+READ_VERSIONS = but(NO_SESSION, board_a="200", board_b="200", coordinator_a="200", admin="200")
+CHANGE_VERSIONS = but(NO_SESSION, board_a="403", board_b="403", coordinator_a="403", admin="422")
+MATRIX += [
+    Row("GET", "/vragenlijsten", "/vragenlijsten", READ_VERSIONS),
+    Row("GET", "/vragenlijsten/{slug}/verschil", "/vragenlijsten/galbraith-star/verschil",
+        READ_VERSIONS),
+    Row("GET", "/vragenlijsten/{slug}/{version}", "/vragenlijsten/galbraith-star/1.0",
+        READ_VERSIONS),
+    Row("POST", "/vragenlijsten/{slug}/{version}/publiceren",
+        "/vragenlijsten/galbraith-star/1.0/publiceren", CHANGE_VERSIONS, form={}),
+    Row("POST", "/vragenlijsten/{slug}/{version}/archiveren",
+        "/vragenlijsten/galbraith-star/1.0/archiveren", CHANGE_VERSIONS, form={}),
+]
 
 
 # --- the app's routes ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from web.csrf import verify_csrf
 from web.dashboard import actions as dashboard_actions
 from web.dashboard import routes as dashboard
 from web.pages import render
+from web.questionnaires import routes as questionnaires
 from web.survey import own as own_results
 from web.survey import own_items as survey_own_items
 from web.survey import routes as survey
@@ -28,6 +29,7 @@ router.include_router(two_factor.router)
 router.include_router(dashboard.router)
 router.include_router(dashboard_actions.router)
 router.include_router(admin.router)
+router.include_router(questionnaires.router)
 
 
 FAVICON = Path(__file__).parent / "static" / "favicon.ico"

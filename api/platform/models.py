@@ -86,7 +86,13 @@ class Unit(SQLModel, table=True):
 
 
 class PublishedQuestionnaire(SQLModel, table=True):
-    """The content hash of each questionnaire version the moment a round first used it."""
+    """A questionnaire version frozen by use: its content hash the moment a round first used it
+    or an administrator published or archived it, and whether it is archived.
+
+    The status transitions an administrator makes in the browser live here, forward only
+    (draft → published → archived, `api.setup.questionnaire_versions`); a version without a row
+    has the status its file says.
+    """
 
     __tablename__ = "published_questionnaire"
 
@@ -94,6 +100,8 @@ class PublishedQuestionnaire(SQLModel, table=True):
     version: str = Field(primary_key=True, max_length=20)
     content_hash: str = Field(max_length=64)
     published_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = Field(
+        default=None, description="Archived versions stay viewable and are never fillable.")
 
 
 class Round(SQLModel, table=True):

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 Lang = Literal["nl", "en"]
 LANGUAGES: tuple[Lang, ...] = ("nl", "en")
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+FileStatus = Literal["draft", "published"]
+NOT_MEANING = frozenset({"status"})  # fields of the file that are not part of its content hash
 
 
 class QuestionnaireError(Exception):
@@ -125,6 +127,11 @@ class Questionnaire(_Strict):
         description="How the dashboard and the thank-you page draw the scores: a radar (the "
                     "star) or horizontal bars (many dimensions that are not one system).",
     )
+    status: FileStatus = Field(
+        default="published",
+        description="`draft` while the version is in preparation: no round can use it until an "
+                    "administrator publishes it (`api.setup.questionnaire_versions`).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Questionnaire:
@@ -161,8 +168,9 @@ class Questionnaire(_Strict):
     @cached_property
     def content_hash(self) -> str:
         """Hash of the meaning, not the layout: reformatting the YAML keeps it, any change of
-        text, item, scale or band changes it."""
-        meaning = self.model_dump(mode="json")
+        text, item, scale or band changes it. `status` is left out: publishing a draft is not a
+        change of meaning, and the hash is pinned with every response."""
+        meaning = self.model_dump(mode="json", exclude=NOT_MEANING)
         for name, default in _LATER_FIELDS.items():  # a file without them keeps its old hash
             if meaning.get(name) == default:
                 del meaning[name]
@@ -208,6 +216,11 @@ def _unique(field: str, keys: Iterable[str]) -> None:
         seen.add(key)
 
 
+def version_key(questionnaire: Questionnaire) -> tuple[int, ...]:
+    """Versions in numeric order: "1.10" comes after "1.9"."""
+    return tuple(int(part) for part in questionnaire.version.split("."))
+
+
 def load_file(path: Path) -> Questionnaire:
     """Parse and validate one file; the error names the file, the field and what is wrong."""
     try:
@@ -249,11 +262,14 @@ class Catalog:
         return questionnaire
 
     def latest(self, slug: str) -> Questionnaire | None:
-        versions = [q for (s, _), q in self._by_ref.items() if s == slug]
-        return max(versions, key=lambda q: tuple(int(p) for p in q.version.split(".")), default=None)
+        return max(self.versions_of(slug), key=version_key, default=None)
+
+    def versions_of(self, slug: str) -> list[Questionnaire]:
+        """The versions of one questionnaire, oldest first (1.9 before 1.10)."""
+        return sorted((q for (s, _), q in self._by_ref.items() if s == slug), key=version_key)
 
     def __iter__(self):
-        return iter(sorted(self._by_ref.values(), key=lambda q: (q.slug, q.version)))
+        return iter(sorted(self._by_ref.values(), key=lambda q: (q.slug, version_key(q))))
 
     def __len__(self) -> int:
         return len(self._by_ref)

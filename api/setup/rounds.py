@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from api.platform import questionnaire_status
 from api.platform.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
 from api.platform.models import (
     Account,
@@ -22,15 +23,22 @@ from api.setup.institutions import NAME_MAX, checked_name
 from api.survey import mailing
 
 
-def publish(*, session: Session, questionnaire: Questionnaire) -> None:
-    """Record the version's content hash the first time a round uses it (no commit)."""
-    published = session.get(PublishedQuestionnaire, (questionnaire.slug, questionnaire.version))
+def publish(*, session: Session, questionnaire: Questionnaire,
+            at: datetime | None = None) -> PublishedQuestionnaire:
+    """Freeze the version: record its content hash the first time a round uses it or an
+    administrator publishes or archives it, and refuse a file edited since (no commit)."""
+    published = questionnaire_status.record_of(session=session, slug=questionnaire.slug,
+                                               version=questionnaire.version, lock=True)
     if published is None:
-        session.add(PublishedQuestionnaire(slug=questionnaire.slug, version=questionnaire.version,
-                                           content_hash=questionnaire.content_hash))
+        published = PublishedQuestionnaire(slug=questionnaire.slug, version=questionnaire.version,
+                                           content_hash=questionnaire.content_hash,
+                                           published_at=at or utcnow())
+        session.add(published)
+        session.flush()
     elif published.content_hash != questionnaire.content_hash:
         raise QuestionnaireChanged(_changed_message(questionnaire.ref, published.content_hash,
                                                     questionnaire.content_hash))
+    return published
 
 
 def _changed_message(ref: str, stored: str, current: str) -> str:
@@ -74,6 +82,9 @@ def open_round(
     if closes_at is not None and closes_at <= opens_at:
         raise InvalidInput("A round must close after it opens.")
     name = checked_name(name, "A round")
+    # locked until the commit: an administrator archiving the version waits for this round
+    questionnaire_status.check_usable_for_round(questionnaire, questionnaire_status.record_of(
+        session=session, slug=slug, version=version, lock=True))
     publish(session=session, questionnaire=questionnaire)
     round_ = Round(institution_id=institution.id, name=name.strip(), questionnaire_slug=slug,
                    questionnaire_version=version, opens_at=opens_at, closes_at=closes_at)

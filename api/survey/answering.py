@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from api.platform import own_items as own_item_data
+from api.platform import questionnaire_status
 from api.platform.errors import InvalidInput, InvitationUnknown, InvitationUsed
 from api.platform.models import (
     Draft,
@@ -27,6 +29,7 @@ from api.platform.models import (
     Invitation,
     InvitationKind,
     OwnItem,
+    PublishedQuestionnaire,
     Response,
     Round,
     Unit,
@@ -64,10 +67,13 @@ class SurveyContext:
 # one query for the link and what it belongs to: every survey page opens the link first, so the
 # statement is built once
 _OPEN_LINK = (
-    select(Invitation, Round, Unit, Institution)
+    select(Invitation, Round, Unit, Institution, PublishedQuestionnaire)
     .join(Round, Round.id == Invitation.round_id)
     .join(Unit, Unit.id == Invitation.unit_id)
     .join(Institution, Institution.id == Round.institution_id)
+    .outerjoin(PublishedQuestionnaire, sa.and_(
+        PublishedQuestionnaire.slug == Round.questionnaire_slug,
+        PublishedQuestionnaire.version == Round.questionnaire_version))
     .where(Invitation.token_hash == bindparam("token_hash"))
 )
 
@@ -82,7 +88,10 @@ def open_survey(
     found = session.execute(_OPEN_LINK, {"token_hash": hash_token(token)}).first()
     if found is None:
         raise InvitationUnknown("This survey link does not exist.")
-    invitation, round_, unit, institution = found
+    invitation, round_, unit, institution, version_record = found
+    questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    # an archived version says so first: its round has closed, but "archived" is the reason
+    questionnaire_status.check_fillable(questionnaire, version_record)
     check_takes_answers(round_, now=now)
     if invitation.used_on is not None and not allow_used:
         raise InvitationUsed("This personal link has already been used to submit answers.")
@@ -91,7 +100,7 @@ def open_survey(
         round=round_,
         unit=unit,
         institution=institution,
-        questionnaire=catalog.require(round_.questionnaire_slug, round_.questionnaire_version),
+        questionnaire=questionnaire,
         own_items=tuple(own_item_data.of_round(session=session, round_id=round_.id)),
     )
 

@@ -19,6 +19,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from api.platform import questionnaire_status
 from api.platform.errors import DomainError
 from api.platform.models import OwnItem, OwnItemKind, Response, Round, Unit, utcnow
 from api.platform.own_items import OPEN_ANSWER_MAX as OWN_OPEN_MAX
@@ -249,8 +250,10 @@ def import_responses(
     if idempotency_key and session.exec(
             select(Response.id).where(Response.submission_key == keys[0])).first():
         return len(rows), True
-    # the survey's rule (not before the round opens, not after it closes), unless an
-    # administrator imports late paper forms on purpose: then the audit log says so
+    # an archived version takes no answers, whoever asks; then the survey's rule (not before the
+    # round opens, not after it closes), unless an administrator imports late paper forms on
+    # purpose: then the audit log says so
+    questionnaire_status.require_fillable(session=session, questionnaire=questionnaire)
     check_takes_answers(round_, allow_closed=allow_closed)
     late = round_.status(utcnow()) == "closed"
     # SQLite runs one writer at a time anyway, so the release joins the import's transaction. On

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from api.plans.progress import Progress
 from api.platform.models import Institution, OwnItem, Round, Unit, utcnow
+from api.platform.questionnaire_diff import VersionDiff
+from api.platform.questionnaire_status import VersionState
 from api.platform.questionnaires import Questionnaire
 from api.results import tables
 from api.results.comparison import InstitutionsComparison, UnitComparison
@@ -73,13 +75,51 @@ def action_out(item: Progress, shown: Round | None) -> schemas.ActionOut:
             change=change_out(item.change) if item.change else None))
 
 
-def questionnaire_out(q: Questionnaire) -> schemas.QuestionnaireOut:
+def _status_fields(state: VersionState) -> dict:
+    return {"status": state.status.value, "published_at": state.published_at,
+            "archived_at": state.archived_at}
+
+
+def questionnaire_summary(state: VersionState) -> schemas.QuestionnaireSummary:
+    q = state.questionnaire
+    return schemas.QuestionnaireSummary(slug=q.slug, version=q.version,
+                                        title=q.title.model_dump(), content_hash=q.content_hash,
+                                        **_status_fields(state))
+
+
+def questionnaire_out(state: VersionState) -> schemas.QuestionnaireOut:
+    q = state.questionnaire
     data = q.model_dump(mode="json")
     return schemas.QuestionnaireOut(
         slug=q.slug, version=q.version, title=data["title"], content_hash=q.content_hash,
-        scale=data["scale"], knobs=data["knobs"], items=data["items"], roles=data["roles"],
+        **_status_fields(state),
+        scale=data["scale"], knobs=data["knobs"], items=data["items"],
+        open_questions=data["open_questions"], roles=data["roles"],
         bands=[{"key": b["key"], "name": b["name"], "min": b["min"]} for b in data["bands"]],
         suggestions=data["suggestions"], comparable_with=q.comparable_with)
+
+
+def questionnaire_diff_out(found: VersionDiff, before: VersionState,
+                           after: VersionState) -> schemas.QuestionnaireDiffOut:
+    def dump(things) -> list[dict]:
+        return [thing.model_dump(mode="json") for thing in things]
+
+    return schemas.QuestionnaireDiffOut(
+        slug=found.new.slug,
+        from_=schemas.VersionRef(version=found.old.version, status=before.status.value),
+        to=schemas.VersionRef(version=found.new.version, status=after.status.value),
+        items_added=dump(found.items_added), items_removed=dump(found.items_removed),
+        items_reworded=[{"id": c.after.id, "changes": list(c.changes),
+                         "before": c.before.model_dump(mode="json"),
+                         "after": c.after.model_dump(mode="json")}
+                        for c in found.items_reworded],
+        open_questions_added=dump(found.open_questions_added),
+        open_questions_removed=dump(found.open_questions_removed),
+        open_questions_reworded=[{"id": c.after.id, "changes": list(c.changes),
+                                  "before": c.before.model_dump(mode="json"),
+                                  "after": c.after.model_dump(mode="json")}
+                                 for c in found.open_questions_reworded],
+        knobs_added=found.knobs_added, knobs_removed=found.knobs_removed)
 
 
 ROUND_COLUMNS = [tables.Column("round_id", "id", "round_id"),

@@ -18,10 +18,11 @@ from sqlmodel import Session
 
 from api.plans import progress
 from api.platform import own_items as own_item_data
+from api.platform import questionnaire_status
 from api.platform.body_limits import IMPORT_MAX_BYTES
 from api.platform.db import SessionDep, begin_read
 from api.platform.deps import CatalogDep, SettingsDep
-from api.platform.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from api.platform.errors import PayloadTooLarge, UnsupportedMediaType
 from api.platform.models import Institution, Round
 from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
@@ -32,7 +33,7 @@ from api.results import trend as trends
 from api.results.dashboard import Dashboard, build_dashboard
 from api.results.own_block import own_block
 from api.setup import institutions as setup_institutions
-from api.setup import tokens
+from api.setup import questionnaire_versions, tokens
 from api.survey import imports
 from api.v1 import present, schemas
 from web import release_pages
@@ -109,24 +110,38 @@ def _csv_response(**columns: list[tables.Column]) -> dict:
 CSV_RESPONSE = _csv_response()
 
 
+VERSION_PATTERN = r"^\d{1,4}\.\d{1,4}$"
+
+
 @router.get("/questionnaires", response_model=schemas.Page[schemas.QuestionnaireSummary],
-            summary="Questionnaire versions")
-def list_questionnaires(request: Request, response: Response, token: ReadGrant,
-                        catalog: CatalogDep, limit: Limit = 50, offset: Offset = 0):
-    everything = [schemas.QuestionnaireSummary(slug=q.slug, version=q.version,
-                                               title=q.title.model_dump(),
-                                               content_hash=q.content_hash) for q in catalog]
-    return _page(request, everything[offset:offset + limit], len(everything), limit, offset,
-                 response)
+            summary="Questionnaire versions with their status (draft, published, archived)")
+def list_questionnaires(request: Request, response: Response, session: SessionDep,
+                        token: ReadGrant, catalog: CatalogDep, limit: Limit = 50,
+                        offset: Offset = 0):
+    everything = questionnaire_status.all_states(session=session, catalog=catalog)
+    items = [present.questionnaire_summary(s) for s in everything[offset:offset + limit]]
+    return _page(request, items, len(everything), limit, offset, response)
+
+
+@router.get("/questionnaires/{slug}/diff", response_model=schemas.QuestionnaireDiffOut,
+            summary="What changed between two versions: items added, removed, reworded")
+def diff_questionnaire(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
+                       from_: Annotated[str, Query(alias="from", pattern=VERSION_PATTERN,
+                                                   description="The older version, e.g. 1.0.")],
+                       to: Annotated[str, Query(pattern=VERSION_PATTERN,
+                                                description="The newer version, e.g. 1.1.")]):
+    found, before, after = questionnaire_versions.version_diff(
+        session=session, catalog=catalog, slug=slug, old=from_, new=to)
+    return present.questionnaire_diff_out(found, before, after)
 
 
 @router.get("/questionnaires/{slug}/{version}", response_model=schemas.QuestionnaireOut,
-            summary="One questionnaire version: knobs, items, scale, bands, suggestions")
-def get_questionnaire(slug: Slug, version: str, token: ReadGrant, catalog: CatalogDep):
-    questionnaire = catalog.get(slug, version)
-    if questionnaire is None:
-        raise NotFound(f"No questionnaire {slug}/{version}.")
-    return present.questionnaire_out(questionnaire)
+            summary="One questionnaire version with its status: knobs, items, scale, bands, "
+                    "suggestions")
+def get_questionnaire(slug: Slug, version: str, session: SessionDep, token: ReadGrant,
+                      catalog: CatalogDep):
+    return present.questionnaire_out(questionnaire_status.version_state(
+        session=session, catalog=catalog, slug=slug, version=version))
 
 
 @router.get("/questionnaires/{slug}/{version}/reliability", response_model=schemas.ScaleEvidenceOut,

@@ -53,11 +53,24 @@ class ScaleOut(BaseModel):
     dont_know: Text
 
 
+class OpenQuestionOut(BaseModel):
+    id: str
+    knob: str | None = None
+    question: Text
+
+
 class QuestionnaireSummary(BaseModel):
     slug: str
     version: str
     title: Text
     content_hash: str
+    status: Literal["draft", "published", "archived"] = Field(
+        description="New rounds use published versions only; archived versions stay readable "
+                    "with the results of their rounds, and take no answers.")
+    published_at: datetime | None = Field(
+        description="When a round first used it or an administrator published it; None for a "
+                    "version published by its file that no round has used yet.")
+    archived_at: datetime | None
 
 
 class QuestionnaireOut(QuestionnaireSummary):
@@ -66,10 +79,49 @@ class QuestionnaireOut(QuestionnaireSummary):
     scale: ScaleOut
     knobs: list[KnobOut]
     items: list[ItemOut]
+    open_questions: list[OpenQuestionOut]
     roles: list[RoleOut]
     bands: list[BandOut]
     suggestions: list[SuggestionOut]
     comparable_with: list[str]
+
+
+class VersionRef(BaseModel):
+    version: str
+    status: Literal["draft", "published", "archived"]
+
+
+class ItemChangeOut(BaseModel):
+    id: str
+    changes: list[Literal["statement_nl", "statement_en", "knob", "reverse"]]
+    before: ItemOut
+    after: ItemOut
+
+
+class OpenQuestionChangeOut(BaseModel):
+    id: str
+    changes: list[Literal["question_nl", "question_en", "knob"]]
+    before: OpenQuestionOut
+    after: OpenQuestionOut
+
+
+class QuestionnaireDiffOut(BaseModel):
+    """What changed from one version to another, matched by item id."""
+
+    slug: str
+    from_: VersionRef = Field(alias="from")
+    to: VersionRef
+    items_added: list[ItemOut]
+    items_removed: list[ItemOut]
+    items_reworded: list[ItemChangeOut] = Field(
+        description="Same id, another statement (nl or en), knob or reverse flag.")
+    open_questions_added: list[OpenQuestionOut]
+    open_questions_removed: list[OpenQuestionOut]
+    open_questions_reworded: list[OpenQuestionChangeOut]
+    knobs_added: list[str]
+    knobs_removed: list[str]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
 class InstitutionOut(BaseModel):

@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from api.platform import own_items as own_item_data
+
+from api.platform import questionnaire_status
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, FormPairs, SettingsDep, UploadDep
 from api.platform.errors import DomainError, NotFound
@@ -38,6 +40,7 @@ DONE = {"opened", "closed", "extended", "shared", "invited", "reminded", "own_ad
 
 # which form field a refusal of the use case is about
 FIELD_OF = {"name_missing": "name", "name_too_long": "name", "questionnaire_unknown": "questionnaire",
+            "questionnaire_draft": "questionnaire", "questionnaire_archived": "questionnaire",
             "close_before_open": "closes", "close_in_past": "closes", "extend_not_later": "closes",
             "round_closed_final": "closes", "links_count": "count", "remind_days": "remind_days",
             "remind_without_close": "remind_days"}
@@ -79,13 +82,16 @@ def _round_list_page(request: Request, session: Session, catalog: Catalog,
               for round_, _ in reversed(gate.rounds_of(session=session, institution=institution))]
     return render(request, "admin/rounds.html", {
         "institution": institution, "section": "rounds", "rounds": listed,
-        "questionnaires": list(catalog), "form": form, "errors": errors,
+        "questionnaires": questionnaire_status.published_versions(session=session,
+                                                                  catalog=catalog),
+        "form": form, "errors": errors,
     }, status_code=status_code)
 
 
-def _default_form(catalog: Catalog) -> dict:
-    latest = [q for q in catalog]
-    chosen = f"{latest[-1].slug}/{latest[-1].version}" if latest else ""
+def _default_form(session: Session, catalog: Catalog) -> dict:
+    """The newest published version is chosen: only published versions take new rounds."""
+    newest = questionnaire_status.published_versions(session=session, catalog=catalog)
+    chosen = newest[0].ref if newest else ""
     opens_date, opens_time = local_fields(utcnow())
     return {"name": "", "questionnaire": chosen, "opens_date": opens_date, "opens_time": opens_time,
             "closes_date": "", "closes_time": "17:00", "remind_days": ""}
@@ -95,8 +101,8 @@ def _default_form(catalog: Catalog) -> dict:
 def round_list(slug: str, request: Request, session: SessionDep, catalog: CatalogDep,
                account: ManagerAccount):
     institution = managed(session, account, slug)
-    return _round_list_page(request, session, catalog, institution, form=_default_form(catalog),
-                            errors={})
+    return _round_list_page(request, session, catalog, institution,
+                            form=_default_form(session, catalog), errors={})
 
 
 @router.post("/{slug}/metingen", name="admin_round_open")
