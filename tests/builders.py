@@ -7,7 +7,6 @@ commits, so what it made is visible to the app under test at once.
 from __future__ import annotations
 
 import random
-
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager

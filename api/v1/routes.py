@@ -150,9 +150,8 @@ def get_questionnaire(slug: Slug, version: str, session: SessionDep, token: Read
 def questionnaire_reliability(slug: Slug, version: str, session: SessionDep, token: ReadGrant,
                               catalog: CatalogDep, settings: SettingsDep):
     """Any `read` token: the numbers span every institution using the version and name none."""
-    questionnaire = catalog.get(slug, version)
-    if questionnaire is None:
-        raise NotFound(f"No questionnaire {slug}/{version}.")
+    questionnaire = questionnaire_status.version_state(
+        session=session, catalog=catalog, slug=slug, version=version).questionnaire
     return present.evidence_out(gate.scale_evidence(session=session, questionnaire=questionnaire,
                                                     default_k=settings.anonymity_k))
 

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from api.platform import own_items as own_item_data
-
 from api.platform import questionnaire_status
 from api.platform.db import SessionDep
 from api.platform.deps import CatalogDep, FormPairs, SettingsDep, UploadDep
