@@ -83,10 +83,11 @@ def all_states(*, session: Session, catalog: Catalog) -> list[VersionState]:
 
 
 def published_versions(*, session: Session, catalog: Catalog) -> list[Questionnaire]:
-    """What a new round may use: published versions only, newest first."""
+    """What a new round may use: published versions only, by questionnaire, newest first."""
     found = [s.questionnaire for s in all_states(session=session, catalog=catalog)
              if s.status == VersionStatus.published]
-    return sorted(found, key=lambda q: (q.slug, version_key(q)), reverse=True)
+    newest_first = sorted(found, key=version_key, reverse=True)
+    return sorted(newest_first, key=lambda q: q.slug)  # stable: versions stay newest first
 
 
 def check_usable_for_round(questionnaire: Questionnaire,

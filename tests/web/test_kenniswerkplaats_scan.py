@@ -114,6 +114,7 @@ def test_the_new_optional_fields_leave_the_stars_content_hash_as_it_was(catalog)
     star = catalog.require("galbraith-star", "1.0")
     meaning = star.model_dump(mode="json")
     assert (meaning.pop("vocabulary"), meaning.pop("chart")) == (None, "radar")
+    assert meaning.pop("status") == "published"  # not part of the meaning either
     canonical = json.dumps(meaning, sort_keys=True, ensure_ascii=False)
     assert star.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
 

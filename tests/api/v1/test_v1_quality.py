@@ -16,6 +16,7 @@ def get_urls(w) -> list[str]:
     return [
         "/api/v1/questionnaires", f"/api/v1/questionnaires/{Q_REF}",
         f"/api/v1/questionnaires/{Q_REF.split('/')[0]}/diff?from=1.0&to=1.0", "/api/v1/institutions",
+        f"/api/v1/questionnaires/{Q_REF}/reliability",
         f"/api/v1/institutions/{a}", f"/api/v1/institutions/{a}/units",
         f"/api/v1/institutions/{a}/rounds", f"/api/v1/institutions/{a}/trend",
         f"/api/v1/institutions/{a}/trend?format=csv",
@@ -30,6 +31,7 @@ def get_urls(w) -> list[str]:
 OPERATIONS = {
     ("get", "/api/v1/questionnaires"), ("get", "/api/v1/questionnaires/{slug}/{version}"),
     ("get", "/api/v1/questionnaires/{slug}/diff"),
+    ("get", "/api/v1/questionnaires/{slug}/{version}/reliability"),
     ("get", "/api/v1/institutions"), ("get", "/api/v1/institutions/{slug}"),
     ("get", "/api/v1/institutions/{slug}/units"), ("get", "/api/v1/institutions/{slug}/rounds"),
     ("get", "/api/v1/institutions/{slug}/trend"), ("get", "/api/v1/rounds/{round_id}/scores"),

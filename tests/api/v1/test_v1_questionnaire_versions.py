@@ -28,7 +28,7 @@ def token(session) -> str:
 def listed(client, token) -> dict[str, dict]:
     response = client.get("/api/v1/questionnaires", headers=bearer(token))
     assert response.status_code == 200, response.text
-    return {q["version"]: q for q in response.json()["items"]}
+    return {q["version"]: q for q in response.json()["items"] if q["slug"] == "galbraith-star"}
 
 
 def test_the_list_and_each_version_carry_their_status_as_it_moves_forward(
