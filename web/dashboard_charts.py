@@ -125,7 +125,7 @@ def trend_chart_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "")
     q = dash.questionnaire
     return charts.trend_spec(trend_rows(dash, lang), scale_min=q.scale.min,
                              scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
-                             title=title)
+                             title=title, knob_order=[label for _, label in _knobs(dash, lang)])
 
 
 CHARTS = {"star": star_spec, "roles": roles_spec, "trend": trend_chart_spec}
