@@ -83,6 +83,12 @@ def test_asking_for_one_version_gives_its_own_trend_with_nothing_refused(client,
                           params={"questionnaire": "galbraith-star/1.0"},
                           headers=bearer(moved["token"])).json()
     assert only_old["not_comparable"] == [] and len(only_old["points"]) == 1
+    # the questionnaire itself tells a client which knobs cross, and why the others do not
+    q = client.get("/api/v1/questionnaires/galbraith-star/1.1",
+                   headers=bearer(moved["token"])).json()
+    assert q["comparable_with"] == ["1.0"]
+    assert q["comparable_knobs"]["1.0"]["comparable"] == list(CROSSING)
+    assert q["comparable_knobs"]["1.0"]["not_comparable"] == declared_reasons()
 
 
 def test_action_progress_is_measured_on_a_crossing_knob_and_refused_with_the_reason_on_the_others(
