@@ -117,7 +117,7 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
          datetime(2026, 4, 3, 17, tzinfo=UTC), "1.0"),
         ("Meting najaar 2026", datetime(2026, 10, 5, 8, tzinfo=UTC),
          datetime(2026, 11, 6, 17, tzinfo=UTC), "1.0"),
-        ("Meting winter 2026 (vragenlijst 1.1)", datetime(2026, 11, 16, 8, tzinfo=UTC), None,
+        ("Meting winter 2026", datetime(2026, 11, 16, 8, tzinfo=UTC), None,
          "1.1"),
     ]
     for r_index, (name, opens_at, closes_at, version) in enumerate(round_specs):
