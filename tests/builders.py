@@ -19,8 +19,9 @@ import yaml
 from bs4 import BeautifulSoup
 from sqlmodel import Session, SQLModel, select
 
+from api.plans import actions
 from api.platform.db import session_scope
-from api.platform.models import Institution, Outbox, Recipient, Round, Unit, utcnow
+from api.platform.models import Action, Institution, Outbox, Recipient, Round, Unit, utcnow
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.platform.settings import ROOT
 from api.results import releases
@@ -139,6 +140,40 @@ def stored_responses(session: Session, questionnaire: Questionnaire, round_: Rou
                      count: int, **kwargs) -> list:
     """`count` alike responses of one unit, stored one after the other."""
     return [stored_response(session, questionnaire, round_, unit, **kwargs) for _ in range(count)]
+
+
+def spread_answers(questionnaire: Questionnaire, i: int) -> dict[str, int | None]:
+    """Respondent i's fixed answers, different per respondent and item, none "weet niet"."""
+    return {item.id: 1 + (i * 7 + j * 3 + i * j) % 5
+            for j, item in enumerate(questionnaire.items)}
+
+
+def released_round(session: Session, catalog: Catalog, institution: Institution, unit: Unit, *,
+                   version: str, state: str, respondents: int = 6, seed: int = 0,
+                   default_k: int = 5) -> tuple[Round, list[dict[str, int | None]]]:
+    """A round on `version` that `respondents` of `unit` answered, all in one release; returns
+    the round and the answers, for a test to compute the expected numbers from."""
+    round_ = make_round(session, catalog, institution, state=state, questionnaire=(SLUG, version))
+    questionnaire = catalog.require(SLUG, version)
+    answer_sets = [spread_answers(questionnaire, seed + i) for i in range(respondents)]
+    for answers in answer_sets:
+        record_response(session=session, round_=round_, unit_id=unit.id, role="practor",
+                        questionnaire=questionnaire, answers=answers, open_answers={},
+                        submission_key=f"test-{next(_seq)}-{utcnow().timestamp()}")
+    releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+    session.commit()
+    return round_, answer_sets
+
+
+def planned_action(session: Session, catalog: Catalog, institution: Institution, round_: Round,
+                   knob: str, title: str) -> Action:
+    """An action on `knob` for the whole institution, made after `round_` by a board member."""
+    actor = accounts.create_account(session=session, email=f"bestuur-{next(_seq)}@plan.test",
+                           password="een-lang-wachtwoord-42", role="bestuur",
+                           institutions=[institution])
+    return actions.create_action(session=session, catalog=catalog, actor=actor,
+                                 institution=institution,
+                                 data=actions.ActionInput(round=round_.id, knob=knob, title=title))
 
 
 def make_token(session: Session, institutions: Iterable[Institution], scopes=("read",),

@@ -239,15 +239,18 @@ def warm_up() -> None:
 
 def trend_spec(rows: Sequence[dict], *, scale_min: int = 1, scale_max: int = 5,
                thresholds: Sequence[tuple[float, str]] = (), width: int = 110,
-               title: str | Sequence[str] = "", columns: int | None = None) -> dict:
+               title: str | Sequence[str] = "", columns: int | None = None,
+               knob_order: Sequence[str] = ()) -> dict:
     """Each knob across rounds: the mean with its 95% interval, one small panel per knob, all
     panels in one row (five knobs leave no empty panel) unless `columns` wraps them.
 
-    `rows` hold knob, round (label), order (for the x axis), mean, low and high.
+    `rows` hold knob, round (label), order (for the x axis), mean, low and high; `knob_order`
+    (knob labels) keeps the questionnaire's order when an early round lacks some knobs.
     """
     order = [r["round"] for r in sorted(rows, key=lambda r: r["order"])]
     order = list(dict.fromkeys(order))
-    knobs = list(dict.fromkeys(r["knob"] for r in rows))
+    present = set(r["knob"] for r in rows)
+    knobs = [k for k in knob_order if k in present] or list(dict.fromkeys(r["knob"] for r in rows))
     domain = alt.Scale(domain=[scale_min, scale_max], zero=False)
     y = alt.Y("mean:Q", title=None, scale=domain, axis=alt.Axis(tickCount=scale_max - scale_min,
                                                                  format="d"))

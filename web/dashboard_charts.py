@@ -139,7 +139,8 @@ def trend_chart_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "")
     q = dash.questionnaire
     return charts.trend_spec(trend_rows(dash, lang), scale_min=q.scale.min,
                              scale_max=q.scale.max, thresholds=_thresholds(dash, lang),
-                             title=title, columns=3 if len(q.knobs) > 5 else None)
+                             title=title, columns=3 if len(q.knobs) > 5 else None,
+                             knob_order=[label for _, label in _knobs(dash, lang)])
 
 
 CHARTS = {"star": star_spec, "roles": roles_spec, "trend": trend_chart_spec}

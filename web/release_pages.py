@@ -184,6 +184,7 @@ def dashboard_page(*, request: Request, session: Session, catalog: Catalog, sett
             "chart_query": overlay_query(shown_compare, previous),
             "unit_stars": [(unit, unit_star_svg(dash, lang, unit.key)) for unit in dash.units],
             "trend_rows": trend_rows(dash, lang) if svgs["trend"] else [],
+            "trend_refused": {order: set(p.refused) for order, p in enumerate(dash.trend)},
             "plan": progress.plan_view(session=session, catalog=catalog,
                                        institution=institution, shown=dash.round,
                                        default_k=settings.anonymity_k),

@@ -16,17 +16,17 @@ from sqlmodel import Session
 from api.plans import actions as plan
 from api.platform.errors import NotFound
 from api.platform.models import Action, Institution, Round
-from api.platform.questionnaires import Catalog
+from api.platform.questionnaires import Catalog, Text
 from api.results import gate, scoring, tables
 from api.results.dashboard import latest_opened
-from api.results.trend import comparable
+from api.results.trend import comparison
 
 
 class Standing(StrEnum):
     measured = "measured"  # a change with its interval
     hidden = "hidden"  # the group (or its knob) is below k in one of the two rounds
     not_yet = "not_yet"  # made in this round or later: the next round will tell
-    not_comparable = "not_comparable"  # another questionnaire: no trend between the two
+    not_comparable = "not_comparable"  # the knob is not comparable between the two versions
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Progress:
     change: scoring.Change | None = None
     before: float | None = None
     after: float | None = None
+    reason: Text | None = None  # why the knob is not comparable (not_comparable only)
 
     @property
     def within_noise(self) -> bool:
@@ -51,6 +52,11 @@ class Progress:
         if self.within_noise:
             return "noise"
         return "up" if self.change.difference > 0 else "down"
+
+
+# an action on a knob the shown round's version does not have
+_UNKNOWN_KNOB = Text(nl="Deze knop komt in de vragenlijst van die meting niet voor.",
+                     en="This knob is not part of that round's questionnaire.")
 
 
 def latest_round(*, session: Session, institution: Institution) -> Round | None:
@@ -78,9 +84,10 @@ def progress(*, session: Session, catalog: Catalog, institution: Institution,
         if shown is None or baseline.id == shown.id or baseline.opens_at >= shown.opens_at:
             results[action.id] = Progress(action=action, baseline=baseline,
                                           standing=Standing.not_yet)
-        elif not comparable(plan.questionnaire_of(catalog=catalog, round_=baseline), shown_q):
+        elif (reason := comparison(plan.questionnaire_of(catalog=catalog, round_=baseline),
+                                   shown_q).knobs.get(action.knob, _UNKNOWN_KNOB)) is not None:
             results[action.id] = Progress(action=action, baseline=baseline,
-                                          standing=Standing.not_comparable)
+                                          standing=Standing.not_comparable, reason=reason)
         else:
             earlier.append(action)
     if earlier:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -83,6 +84,22 @@ class Suggestion(_Strict):
     source: str
 
 
+class KnobComparability(_Strict):
+    """How this version's knob scores relate to one earlier version's: the knobs whose scores
+    may stand in one trend, and for every other knob the reason they may not."""
+
+    comparable: list[Key] = []
+    not_comparable: dict[Key, Text] = {}
+
+    @model_validator(mode="after")
+    def _once_each(self) -> KnobComparability:
+        both = sorted(set(self.comparable) & set(self.not_comparable))
+        if both:
+            raise ValueError(f"knob {both[0]!r} is listed both as comparable and in not_comparable")
+        _unique("comparable", self.comparable)
+        return self
+
+
 class Scale(_Strict):
     min: int = 1
     max: int = 5
@@ -112,9 +129,11 @@ class Questionnaire(_Strict):
     roles: Annotated[list[Role], Field(min_length=1)]
     bands: Annotated[list[Band], Field(min_length=2)]
     suggestions: list[Suggestion] = []
-    comparable_with: list[str] = Field(
+    comparable_with: list[str] | dict[str, KnobComparability] = Field(
         default=[],
-        description="Earlier versions whose knob scores may be compared with this one in trends.",
+        description="Earlier versions whose knob scores may be compared with this one in trends: "
+                    "a list of versions (every knob comparable) or, per version, the comparable "
+                    "knobs and a reason for each other knob.",
     )
     vocabulary: Key | None = Field(
         default=None,
@@ -154,6 +173,7 @@ class Questionnaire(_Strict):
         for key in knob_keys:
             if not any(item.knob == key for item in self.items):
                 raise ValueError(f"knob {key!r} has no items")
+        _check_comparable_with(self.comparable_with, knob_keys)
         mins = [b.min for b in self.bands]
         if mins != sorted(mins) or len(set(mins)) != len(mins):
             raise ValueError("bands must be listed from lowest to highest with rising 'min'")
@@ -201,6 +221,39 @@ class Questionnaire(_Strict):
     @property
     def strength_band(self) -> Band:
         return self.bands[-1]
+
+    def declared_comparability(self, version: str) -> KnobComparability | None:
+        """What this file declares about an earlier `version`: every knob comparable for the
+        list form, the declaration itself for the mapping form, None when it says nothing."""
+        if isinstance(self.comparable_with, dict):
+            return self.comparable_with.get(version)
+        if version in self.comparable_with:
+            return KnobComparability(comparable=[knob.key for knob in self.knobs])
+        return None
+
+
+def _check_comparable_with(declared: list[str] | dict[str, KnobComparability],
+                           knob_keys: list[str]) -> None:
+    """Every declared version names only this file's knobs, and each knob exactly once: either
+    comparable or with the reason why not."""
+    versions = declared if isinstance(declared, list) else list(declared)
+    for version in versions:
+        if not re.fullmatch(r"\d+\.\d+", version):
+            raise ValueError(f"comparable_with: {version!r} is not a version like '1.0'")
+    if not isinstance(declared, dict):
+        return
+    for version, knobs in declared.items():
+        where = f"comparable_with.{version}"
+        for field, keys in (("comparable", knobs.comparable),
+                            ("not_comparable", list(knobs.not_comparable))):
+            for key in keys:
+                if key not in knob_keys:
+                    raise ValueError(f"{where}.{field}: unknown knob {key!r}")
+        missing = [key for key in knob_keys
+                   if key not in knobs.comparable and key not in knobs.not_comparable]
+        if missing:
+            raise ValueError(f"{where}.not_comparable: knob {missing[0]!r} is not listed as "
+                             f"comparable and has no reason why it is not")
 
 
 # Optional fields added after version 1.0 of the star: at their default they stay out of the

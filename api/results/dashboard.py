@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from api.platform import own_items as own_item_data
 from api.platform.errors import NotFound
 from api.platform.models import Institution, OwnItem, Round, Unit, utcnow
-from api.platform.questionnaires import Catalog, Questionnaire
+from api.platform.questionnaires import Catalog, Questionnaire, Text
 from api.results import gate, scoring
 from api.results import trend as trends
 from api.results.gate import Reliability
@@ -56,6 +56,16 @@ class Dashboard:
         earlier = [p for p in self.trend if p.round.opens_at < self.round.opens_at]
         return earlier[-1] if earlier else None
 
+    @property
+    def refusals(self) -> list[tuple[str, str, Text]]:
+        """(version, knob, reason) for every knob the trend leaves out of the rounds of another
+        version, so the page can say why, in the trend's order."""
+        found: dict[tuple[str, str], Text] = {}
+        for point in self.trend:
+            for knob, reason in point.refused.items():
+                found.setdefault((point.round.questionnaire_version, knob), reason)
+        return [(version, knob, reason) for (version, knob), reason in found.items()]
+
     def unit(self, unit_id: int) -> GroupView | None:
         return next((u for u in self.units if u.key == unit_id), None)
 
@@ -90,8 +100,9 @@ def build_dashboard(
     questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
     k = gate.threshold(default_k=default_k, institution=institution)
 
-    trend_rounds = [r for r, _ in rounds if comparable(
-        catalog.require(r.questionnaire_slug, r.questionnaire_version), questionnaire)]
+    # every round sharing at least one comparable knob; each point empties the others
+    trend_rounds = [r for r, _ in rounds if trends.comparison(
+        catalog.require(r.questionnaire_slug, r.questionnaire_version), questionnaire).any]
     trend = trends.points(session=session, catalog=catalog, institution=institution,
                           rounds=trend_rounds, k=k, questionnaire=questionnaire)
     total = next(p.group for p in trend if p.round.id == round_.id)

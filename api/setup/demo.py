@@ -1,10 +1,12 @@
-"""Demo data: a fictional mbo institution with six practoraten, two rounds and ~150 responses.
+"""Demo data: a fictional mbo institution with six practoraten, three rounds and ~210 responses.
 
 Each practoraat has its own knob profile, leaders see things a little brighter than practors, and
 the second round shows movement, so every part of the dashboard has something to show. The board
 made an action plan after the first round (`ACTIONS`), so the second round's dashboard shows
 progress lines: one clear rise for a practoraat, one for the institution, one within the noise,
-and one for a practoraat too small in round 2 to show.
+and one for a practoraat too small in round 2 to show. The newest round runs galbraith-star 1.1:
+its trend crosses to the 1.0 rounds for the knobs 1.1 declares comparable and says why not for
+the others, and so does its action plan.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from api.plans import actions as plan
+from api.platform import questionnaire_status
+from api.platform.errors import Conflict
 from api.platform.models import Account, AccountRole, Institution, Invitation, InvitationKind, UnitKind
 from api.platform.questionnaires import Catalog
 from api.results import releases
-from api.setup import accounts, institutions, rounds
+from api.setup import accounts, institutions, questionnaire_versions, rounds
 from api.survey import invitations
 from api.survey.responses import record_response
 
@@ -97,7 +101,6 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
     if existing is not None:
         return None
     rng = random.Random(SEED)
-    questionnaire = catalog.require(*QUESTIONNAIRE)
     institution = institutions.create_institution(session=session, name=DEMO_INSTITUTION)
     for email, role, name in ((DEMO_BOARD_EMAIL, AccountRole.bestuur, "Demo bestuur"),
                               (DEMO_COORDINATOR_EMAIL, AccountRole.coordinator,
@@ -109,12 +112,18 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
                                       name="Kenniscentrum Praktijkonderzoek", kind=UnitKind.afdeling)
     units = [institutions.create_unit(session=session, institution=institution, name=p.name,
                                       parent=centre) for p in PROFILES]
+    # two rounds on 1.0, then the newest on 1.1: its trend crosses to 1.0 for the knobs 1.1
+    # declares comparable and says why for the others
     round_specs = [
         ("Nulmeting voorjaar 2026", datetime(2026, 3, 2, 8, tzinfo=UTC),
-         datetime(2026, 4, 3, 17, tzinfo=UTC)),
-        ("Meting najaar 2026", datetime(2026, 10, 5, 8, tzinfo=UTC), None),
+         datetime(2026, 4, 3, 17, tzinfo=UTC), "1.0"),
+        ("Meting najaar 2026", datetime(2026, 10, 5, 8, tzinfo=UTC),
+         datetime(2026, 11, 6, 17, tzinfo=UTC), "1.0"),
+        ("Meting winter 2026", datetime(2026, 11, 16, 8, tzinfo=UTC), None,
+         "1.1"),
     ]
-    for r_index, (name, opens_at, closes_at) in enumerate(round_specs):
+    for r_index, (name, opens_at, closes_at, version) in enumerate(round_specs):
+        questionnaire = catalog.require(QUESTIONNAIRE[0], version)
         round_ = rounds.open_round(session=session, catalog=catalog, institution=institution,
                                    name=name, slug=questionnaire.slug,
                                    version=questionnaire.version, opens_at=opens_at,
@@ -122,13 +131,14 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
         for unit, profile in zip(units, PROFILES, strict=True):
             invitations.ensure_shared(session=session, secret_key=secret_key, round_=round_,
                                       unit=unit)
-            count = profile.respondents[r_index]
+            count = profile.respondents[min(r_index, 1)]
             invited = count + rng.randint(2, 6)
             invitations.create_personal(session=session, round_=round_, unit=unit, count=invited)
             personal = session.exec(select(Invitation).where(
                 Invitation.round_id == round_.id, Invitation.unit_id == unit.id,
                 Invitation.kind == InvitationKind.personal)).all()
-            levels = profile.round1 if r_index == 0 else profile.round2
+            levels = (profile.round1, profile.round2,
+                      tuple(level + 0.15 for level in profile.round2))[r_index]
             for n in range(count):
                 invitation = personal[n]
                 role = rng.choices([r for r, _ in ROLES], weights=[w for _, w in ROLES])[0]
@@ -150,8 +160,24 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
                          round_=round_, units=[centre, *units])
     _scan_round(session=session, catalog=catalog, institution=institution, units=units,
                 secret_key=secret_key, default_k=default_k, advance=advance)
+    _archive_the_first_star(session=session, catalog=catalog)
     session.commit()
     return institution
+
+
+def _archive_the_first_star(*, session: Session, catalog: Catalog) -> None:
+    """1.1 replaced 1.0: archive 1.0, so a new user sees an archived version whose rounds stay
+    readable. Left alone where the installation still runs a 1.0 round of its own (archiving is
+    refused then) or an administrator already archived it."""
+    state = questionnaire_status.version_state(session=session, catalog=catalog,
+                                               slug=QUESTIONNAIRE[0], version="1.0")
+    if state.status != questionnaire_status.VersionStatus.published:
+        return
+    try:  # the refusal comes before anything is written
+        questionnaire_versions.archive(session=session, catalog=catalog, slug=QUESTIONNAIRE[0],
+                                       version="1.0")
+    except Conflict:
+        return
 
 
 def _action_plan(*, session: Session, catalog: Catalog, institution: Institution, round_,
@@ -171,7 +197,10 @@ def _action_plan(*, session: Session, catalog: Catalog, institution: Institution
 
 
 def demo_size() -> int:
-    return sum(sum(p.respondents) for p in PROFILES) + sum(n for _, n in SCAN_PROFILES.values())
+    """Responses in the demo: the star's round 1, round 2 and the 1.1 round (as many as round 2),
+    and the knowledge-workplace scan's round."""
+    return (sum(p.respondents[0] + 2 * p.respondents[1] for p in PROFILES)
+            + sum(n for _, n in SCAN_PROFILES.values()))
 
 
 def _answers(rng: random.Random, questionnaire, levels, optimism: float) -> dict[str, int | None]:

@@ -72,7 +72,8 @@ def action_out(item: Progress, shown: Round | None) -> schemas.ActionOut:
         notes=a.notes, created_at=a.created_at, updated_at=a.updated_at,
         progress=schemas.ActionProgressOut(
             round_id=shown.id if shown else None, standing=item.standing,
-            change=change_out(item.change) if item.change else None))
+            change=change_out(item.change) if item.change else None,
+            reason=item.reason.model_dump() if item.reason else None))
 
 
 def _status_fields(state: VersionState) -> dict:
@@ -96,7 +97,10 @@ def questionnaire_out(state: VersionState) -> schemas.QuestionnaireOut:
         scale=data["scale"], knobs=data["knobs"], items=data["items"],
         open_questions=data["open_questions"], roles=data["roles"],
         bands=[{"key": b["key"], "name": b["name"], "min": b["min"]} for b in data["bands"]],
-        suggestions=data["suggestions"], comparable_with=q.comparable_with)
+        suggestions=data["suggestions"], comparable_with=list(q.comparable_with),
+        comparable_knobs={version: data["comparable_with"][version]
+                          for version in q.comparable_with} if isinstance(
+            q.comparable_with, dict) else {})
 
 
 def questionnaire_diff_out(found: VersionDiff, before: VersionState,
@@ -176,19 +180,31 @@ def trend_out(found: Trend) -> schemas.TrendOut:
     points = [schemas.TrendPointOut(
         round=round_out(step.round, step.release), scores=group_out(step.group, _group_type(found)),
         change=None if step.change is None else {
-            knob: change_out(change) for knob, change in step.change.items()})
+            knob: change_out(change) for knob, change in step.change.items()},
+        not_comparable=list(step.refused))
         for step in found.steps]
     unit = found.unit
     return schemas.TrendOut(
-        questionnaire=found.questionnaire, versions=found.versions, points=points,
+        questionnaire=found.questionnaire, versions=found.versions,
+        reference_version=found.reference.version, points=points,
+        not_comparable=[schemas.RefusedKnobOut(version=version, knob=knob,
+                                               reason=reason.model_dump())
+                        for version, knobs in found.refused.items()
+                        for knob, reason in knobs.items()],
         unit=schemas.UnitOut(id=unit.id, name=unit.name, kind=unit.kind,
                              parent_id=unit.parent_id) if unit else None)
 
 
+TREND_EXTRA = [tables.Column("not_comparable", "text", "not_comparable")]
+
+
 def trend_table(found: Trend) -> tables.Table:
+    """A row per round; `not_comparable` names (space-separated) the knobs left empty in that
+    row because its version is not comparable with the latest round's for them."""
     return tables.groups_table(
         [(step.group, _group_type(found)) for step in found.steps], _knob_keys(found.reference),
-        lead=ROUND_COLUMNS, lead_values=[[step.round.id, step.round.name] for step in found.steps])
+        lead=ROUND_COLUMNS, lead_values=[[step.round.id, step.round.name] for step in found.steps],
+        extra=TREND_EXTRA, extra_values=[[" ".join(step.refused)] for step in found.steps])
 
 
 def evidence_out(evidence: ScaleEvidence) -> schemas.ScaleEvidenceOut:

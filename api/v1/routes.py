@@ -305,8 +305,10 @@ def compare_institutions(
 
 
 @router.get("/institutions/{slug}/trend", response_model=schemas.TrendOut, responses={
-    **_csv_response(lead=present.ROUND_COLUMNS), 409: {"model": schemas.Problem,
-                          "description": "Rounds use versions whose knobs are not comparable"}},
+    **_csv_response(lead=present.ROUND_COLUMNS, extra=present.TREND_EXTRA), 409: {
+        "model": schemas.Problem,
+        "description": "A version the rounds use shares no comparable knob with the latest "
+                       "round's"}},
     summary="Scores across rounds of one questionnaire, for the institution or one unit")
 def trend(slug: Slug, session: SessionDep, token: ReadGrant, catalog: CatalogDep,
           settings: SettingsDep,

@@ -73,6 +73,11 @@ class QuestionnaireSummary(BaseModel):
     archived_at: datetime | None
 
 
+class KnobComparabilityOut(BaseModel):
+    comparable: list[str]
+    not_comparable: dict[str, Text] = Field(description="Knob → why it is not comparable.")
+
+
 class QuestionnaireOut(QuestionnaireSummary):
     """Everything a client needs to label its own charts and files."""
 
@@ -83,7 +88,11 @@ class QuestionnaireOut(QuestionnaireSummary):
     roles: list[RoleOut]
     bands: list[BandOut]
     suggestions: list[SuggestionOut]
-    comparable_with: list[str]
+    comparable_with: list[str] = Field(
+        description="Earlier versions this one declares (some of) its knobs comparable with.")
+    comparable_knobs: dict[str, KnobComparabilityOut] = Field(
+        default={}, description="Per version in `comparable_with`: the knobs whose scores may "
+                                "stand in one trend, and for each other knob the reason why not.")
 
 
 class VersionRef(BaseModel):
@@ -290,13 +299,28 @@ class TrendPointOut(BaseModel):
     scores: GroupScoresOut
     change: dict[str, ChangeOut] | None = Field(
         default=None, description="Per knob, the change since the previous point.")
+    not_comparable: list[str] = Field(
+        default=[], description="Knobs of `reference_version` that this round's version is not "
+                                "comparable with: their scores are null here (see the trend's "
+                                "`not_comparable` for why).")
+
+
+class RefusedKnobOut(BaseModel):
+    version: str = Field(description="The earlier version whose rounds leave the knob out.")
+    knob: str
+    reason: Text
 
 
 class TrendOut(BaseModel):
     questionnaire: str
     versions: list[str]
+    reference_version: str = Field(
+        description="The latest round's version: every point is compared with it, per knob.")
     unit: UnitOut | None
     points: list[TrendPointOut]
+    not_comparable: list[RefusedKnobOut] = Field(
+        default=[], description="Per earlier version, the knobs the trend does not cross to it, "
+                                "with the reason in Dutch and English.")
 
 
 class ActionProgressOut(BaseModel):
@@ -308,6 +332,9 @@ class ActionProgressOut(BaseModel):
         description="`hidden`: the group is below k in one of the two rounds, so no change is "
                     "published; `not_yet`: made in or after that round.")
     change: ChangeOut | None = None
+    reason: Text | None = Field(
+        default=None, description="`not_comparable`: why the knob cannot be compared between "
+                                  "the baseline's version and this round's.")
 
 
 class ActionOut(BaseModel):

@@ -61,10 +61,10 @@ def test_the_demo_boards_action_plan_meets_the_second_round_with_progress_lines(
 
     institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
                             default_k=settings.anonymity_k)
-    first, second = [r for r, _ in progress.gate.rounds_of(session=session,
-                                                           institution=institution)
-                     if r.questionnaire_slug == "galbraith-star"]  # the scan's round between
-    assert progress.latest_round(session=session, institution=institution).id == second.id
+    first, second, newest = [r for r, _ in progress.gate.rounds_of(session=session,
+                                                                   institution=institution)
+                             if r.questionnaire_slug == "galbraith-star"]  # the scan's is apart
+    assert progress.latest_round(session=session, institution=institution).id == newest.id
     lines = progress.progress(session=session, catalog=catalog, institution=institution,
                               shown=second, default_k=settings.anonymity_k)
     assert {line.action.round_id for line in lines} == {first.id}
@@ -73,3 +73,30 @@ def test_the_demo_boards_action_plan_meets_the_second_round_with_progress_lines(
     assert [line.action.unit_id is None for line in lines] == [False, True, True, False]
     assert lines[3].change is None
     assert _count(session, Action) == 4
+
+
+def test_the_demos_newest_round_runs_1_1_and_its_trend_crosses_to_1_0_where_knobs_compare(
+        session, catalog, settings):
+    """A new user opens the newest round: on galbraith-star 1.1, after two rounds on 1.0; the
+    trend has all three rounds for the comparable knobs and the reason for the others, and the
+    plan's actions on beloningen say why they cannot be measured against it."""
+    from api.plans import progress
+    from api.results.dashboard import build_dashboard
+
+    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                            default_k=settings.anonymity_k)
+    dash = build_dashboard(session=session, catalog=catalog, institution=institution,
+                           round_id=None, default_k=settings.anonymity_k)
+    assert (dash.round.questionnaire_version, [p.round.questionnaire_version
+                                               for p in dash.trend]) == ("1.1", ["1.0", "1.0", "1.1"])
+    assert all(p.group.shown for p in dash.trend)
+    assert [(version, knob) for version, knob, _ in dash.refusals] == [
+        ("1.0", "processen"), ("1.0", "beloningen")]
+    for point in dash.trend[:2]:
+        assert point.group.cells["processen"].summary is None
+        assert point.group.cells["mensen"].summary is not None
+    lines = progress.progress(session=session, catalog=catalog, institution=institution,
+                              shown=dash.round, default_k=settings.anonymity_k)
+    by_knob = {line.action.knob: line.verdict for line in lines}
+    assert by_knob["beloningen"] == "not_comparable" and by_knob["structuur"] != "not_comparable"
+    assert all(line.reason is not None for line in lines if line.verdict == "not_comparable")

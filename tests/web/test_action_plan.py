@@ -367,8 +367,9 @@ def test_the_api_lists_only_the_token_institutions_actions_with_their_change_in_
     first, second = body["items"]
     assert first["progress"] == {"round_id": w["round2"], "standing": "measured", "change": {
         "difference": change.difference, "ci_low": change.low, "ci_high": change.high,
-        "clear": True}}
-    assert second["progress"] == {"round_id": w["round2"], "standing": "hidden", "change": None}
+        "clear": True}, "reason": None}
+    assert second["progress"] == {"round_id": w["round2"], "standing": "hidden", "change": None,
+                                  "reason": None}
     assert (first["status"], first["unit_id"], second["unit_id"]) == ("klaar", None, w["small"])
     paged = client.get(f"/api/v1/institutions/{slug}/actions?limit=1&offset=1",
                        headers={"Authorization": f"Bearer {ours}"})

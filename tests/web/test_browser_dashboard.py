@@ -37,15 +37,16 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 @pytest.fixture
 def demo(session, catalog, settings) -> tuple[str, list[Round]]:
-    """The demo institution with its two rounds (oldest first); nothing left uncommitted."""
+    """The demo institution with its first round and its newest (on questionnaire 1.1); nothing
+    left uncommitted."""
     institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
                      default_k=settings.anonymity_k)
     assert institution is not None
     rounds = list(session.exec(select(Round).where(Round.institution_id == institution.id)
                                .order_by(Round.opens_at)))
     session.commit()  # no open (on SQLite: write-locking) transaction while the server works
-    assert len(rounds) == 2
-    return institution.slug, rounds
+    assert len(rounds) == 3  # two on 1.0, the newest on 1.1
+    return institution.slug, [rounds[0], rounds[-1]]
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -318,7 +318,10 @@ class _Report:
                 # the knob's name spans its rounds
                 label = ([{"text": name, "strong": True, "rowspan": len(d.trend)}]
                          if order == 0 else []) + [point.round.name]
-                if s is None:
+                if key in point.refused:
+                    rows.append([*label, {"text": t("trend_versions.cell_not_comparable"),
+                                          "colspan": 3, "muted": True}])
+                elif s is None:
                     rows.append([*label, self.suppressed(3)])
                 else:
                     rows.append([*label, self.num(s.mean),
@@ -328,6 +331,12 @@ class _Report:
                             columns=["2fr", "3fr", "1fr", "2fr", "auto"],
                             align=["left", "left", "right", "center", "right"],
                             caption=t("report.trend_table")))
+        if d.refusals:
+            blocks.append(paragraph(t("trend_versions.refused_lead")))
+            names = dict(self.knobs)
+            blocks.append(bullets([t("trend_versions.refused_item", knob=names.get(knob, knob),
+                                     version=version, reason=reason.get(self.lang))
+                                   for version, knob, reason in d.refusals]))
         blocks.append(heading(t("report.changes_title")))
         if d.changes:
             items = []
@@ -518,6 +527,9 @@ class _Report:
         if item.standing == "hidden":
             return t("actions.line_hidden", knob=knob, group=group, k=self.dash.k,
                      baseline=item.baseline.name)
+        if item.standing == "not_comparable" and item.reason is not None:
+            return t("trend_versions.line_not_comparable", baseline=item.baseline.name,
+                     knob=knob, reason=item.reason.get(self.lang))
         if item.standing == "not_comparable":
             return t("actions.line_not_comparable", baseline=item.baseline.name)
         return t("actions.line_not_yet", baseline=item.baseline.name)

@@ -45,8 +45,8 @@ def test_api_numbers_equal_the_dashboard_for_the_demo_data(client, session, cata
     headers = bearer(make_token(session, [institution]))
     rounds = [r for r in client.get(f"/api/v1/institutions/{slug}/rounds",
                                     headers=headers).json()["items"]
-              if r["questionnaire"] == "galbraith-star/1.0"]  # the scan's round has its own test
-    assert len(rounds) == 2
+              if r["questionnaire"].startswith("galbraith-star/")]  # the scan's has its own test
+    assert len(rounds) == 3  # two on galbraith-star 1.0, the newest on 1.1
     login(client, DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, f"/dashboard/{slug}")
 
     for round_ in rounds[-1:]:  # the latest round: the page renders its charts, which is slow
