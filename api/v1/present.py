@@ -147,3 +147,17 @@ def trend_table(found: Trend) -> tables.Table:
     return tables.groups_table(
         [(step.group, _group_type(found)) for step in found.steps], _knob_keys(found.reference),
         lead=ROUND_COLUMNS, lead_values=[[step.round.id, step.round.name] for step in found.steps])
+
+
+def network_map_out(found) -> schemas.NetworkMapOut:
+    """`api.results.network_dashboard.RoundMaps` as the API shows it."""
+    groups = []
+    for unit_id, view in found.maps.items():
+        targets = [schemas.NetworkTargetOut(
+            target=t.target, kind=t.kind, unit_id=t.unit_id, frequency=t.frequency,
+            unmarked=t.unmarked, at_least_monthly=t.at_least_monthly, forms=t.forms,
+            typical=t.typical, dominant=t.dominant) for t in view.targets.values()]
+        groups.append(schemas.NetworkGroupOut(unit_id=unit_id, shown=view.shown, n=view.n,
+                                              targets=targets))
+    return schemas.NetworkMapOut(round=round_out(found.round, found.release), k=found.k,
+                                 groups=groups)

@@ -8,9 +8,9 @@ The prefix is given when each area is included (not on this router), so the admi
 
 from fastapi import APIRouter
 
-from web.admin import accounts, audit, institution, rounds, tokens, units
+from web.admin import accounts, audit, institution, rounds, tokens, units, workshops
 
 PREFIX = "/beheer"
 router = APIRouter(tags=["admin"], include_in_schema=False)
-for area in (institution, units, rounds, accounts, tokens, audit):
+for area in (institution, units, rounds, workshops, accounts, tokens, audit):
     router.include_router(area.router, prefix=PREFIX)

@@ -12,6 +12,7 @@ from api.survey import answering as survey
 from api.survey.answering import SurveyContext
 from web.pages import language, render, url_for
 from web.star import survey_star
+from web.survey import network_map as network_step
 
 router = APIRouter(prefix="/s", tags=["survey"], include_in_schema=False)
 DRAFT_COOKIE = "ks_draft"
@@ -94,7 +95,7 @@ def _knob_page(request: Request, ctx: SurveyContext, token: str, knob: str, *,
         "items": ctx.questionnaire.items_of(knob),
         "open_questions": ctx.questionnaire.open_questions_of(knob),
         "values": values, "open_values": open_values, "errors": errors,
-        "step": steps.index(knob) + 1, "steps": len(steps) + 1,
+        "step": steps.index(knob) + 1, "steps": len(steps) + 1 + network_step.extra_steps(ctx),
         "previous": steps[steps.index(knob) - 1] if steps.index(knob) > 0 else None,
         "saved": saved, "link": str(request.url_for("survey_intro", token=token)),
     }, status_code=status_code)
@@ -147,7 +148,7 @@ def knob_save(token: str, knob: str, request: Request, session: SessionDep,
     if action == "save":
         saved = request.url_for("survey_knob", token=token, knob=knob).include_query_params(saved=1)
         return RedirectResponse(saved, status_code=303)
-    return _redirect(request, "survey_finish", token=token)
+    return _redirect(request, network_step.after_knobs(ctx), token=token)
 
 
 @router.get("/{token}/afronden", name="survey_finish", response_class=HTMLResponse)
@@ -159,7 +160,9 @@ def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDe
     return render(request, "survey/finish.html", {
         "ctx": ctx, "q": ctx.questionnaire, "token": token, "draft": draft,
         "progress": survey.progress(ctx.questionnaire, draft.answers),
-        "steps": len(_steps(ctx)) + 1, "last_knob": _steps(ctx)[-1],
+        "steps": len(_steps(ctx)) + 1 + network_step.extra_steps(ctx),
+        "last_knob": _steps(ctx)[-1],
+        "network_review": network_step.review(session, ctx, draft),
     })
 
 
