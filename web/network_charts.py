@@ -25,7 +25,8 @@ from web.i18n import translate
 FORM_COLORS = {"wetenschappelijk": "#7B3FA0", "professioneel": "#0072B2", "ervaring": "#E08A00",
                "none": "#8A8F98"}
 RING_RADIUS = {"weekly": 0.5, "monthly": 1.5, "less": 2.5}
-SECTORS = {"own": (-30.0, 30.0), "institution": (30.0, 210.0), "outside": (210.0, 330.0)}
+# clockwise from the top; the gap at the bottom (165°–195°) holds the rings' names
+SECTORS = {"own": (-30.0, 30.0), "institution": (30.0, 165.0), "outside": (195.0, 330.0)}
 OUTER = 3.0
 SIZE = 360
 
@@ -65,19 +66,18 @@ def circle_spec(table: Sequence[Row], lang: str, *, title: str = "") -> dict:
     ring_rows = [{"ring": r, "order": i, **dict(zip(("x", "y"), _point(r, i * 6), strict=True))}
                  for r in (1, 2, 3) for i in range(61)]
     spoke_rows = []
-    for kind, (start, _) in SECTORS.items():
+    for index, edge in enumerate(sorted({a for pair in SECTORS.values() for a in pair})):
         for order, radius in ((0, 0.0), (1, OUTER)):
-            x, y = _point(radius, start)
-            spoke_rows.append({"spoke": kind, "order": order, "x": x, "y": y})
+            x, y = _point(radius, edge)
+            spoke_rows.append({"spoke": index, "order": order, "x": x, "y": y})
     sector_rows = []
     for kind, (start, end) in SECTORS.items():
         x, y = _point(OUTER + 0.45, (start + end) / 2)
         sector_rows.append({"text": translate(lang, f"network.kind.{kind}"), "x": x, "y": y})
-    ring_label_rows = []
-    for frequency, radius in RING_RADIUS.items():
-        x, y = _point(radius, 30)
-        ring_label_rows.append({"text": translate(lang, f"network.freq_short.{frequency}"),
-                                "x": round(x + 0.08, 2), "y": y})
+    # each ring's name just inside its outer line, in the gap at the bottom where no marker sits
+    ring_label_rows = [{"text": translate(lang, f"network.freq_short.{frequency}"), "x": 0,
+                        "y": round(-boundary + 0.22, 2)}
+                       for frequency, boundary in zip(RING_RADIUS, (1, 2, 3), strict=True)]
     by_kind: dict[str, list[Row]] = {}
     for row in table:
         by_kind.setdefault(row.target.kind, []).append(row)
@@ -107,7 +107,7 @@ def circle_spec(table: Sequence[Row], lang: str, *, title: str = "") -> dict:
         fontSize=charts.KNOB_LABEL_PX, fontWeight="bold", color="#222", aria=False).encode(
         x_enc, y_enc, text="text:N")
     ring_labels = alt.Chart(alt.Data(values=ring_label_rows)).mark_text(
-        fontSize=charts.SMALL_PX, color=charts.RING_NUMBER_COLOR, align="left",
+        fontSize=charts.SMALL_PX, color=charts.RING_NUMBER_COLOR, align="center",
         baseline="middle", aria=False).encode(x_enc, y_enc, text="text:N")
     layers = [rings, spokes, ring_labels, sectors]
     forms = [*network.FORMS, "none"]
