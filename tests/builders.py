@@ -52,16 +52,19 @@ def make_unit(session: Session, institution: Institution, name: str | None = Non
 
 
 def make_round(session: Session, catalog: Catalog, institution: Institution, *,
-               state: str = "open", questionnaire: tuple[str, str] = (SLUG, VERSION)) -> Round:
+               state: str = "open", questionnaire: tuple[str, str] = (SLUG, VERSION),
+               network_map: bool = False) -> Round:
     now = utcnow()
     opens_at, closes_at = {
         "open": (now - timedelta(days=1), now + timedelta(days=30)),
         "not_open": (now + timedelta(days=3), now + timedelta(days=30)),
         "closed": (now - timedelta(days=30), now - timedelta(days=1)),
     }[state]
-    return _committed(session, rounds.open_round(
+    made = rounds.open_round(
         session=session, catalog=catalog, institution=institution, name=f"Meting {next(_seq)}",
-        slug=questionnaire[0], version=questionnaire[1], opens_at=opens_at, closes_at=closes_at))
+        slug=questionnaire[0], version=questionnaire[1], opens_at=opens_at, closes_at=closes_at)
+    made.network_map = network_map
+    return _committed(session, made)
 
 
 def open_now(session: Session, round_: Round) -> Round:
@@ -131,6 +134,26 @@ def stored_response(session: Session, questionnaire: Questionnaire, round_: Roun
         answers=answers if answers is not None else all_answers(questionnaire),
         open_answers=open_answers or {}, own_answers=own_answers,
         submission_key=f"test-{next(_seq)}-{utcnow().timestamp()}")
+    releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+    session.commit()
+    return response
+
+
+def stored_network_response(session: Session, questionnaire: Questionnaire, round_: Round,
+                            unit: Unit, marks: Mapping[str, tuple[str, Iterable[str]]] | None, *,
+                            role: str = "practor", default_k: int = 5):
+    """A response with its network map ({target: (frequency, forms)}; None skipped the map),
+    stored and released as far as the rule allows, as the survey's submit does."""
+    from api.results.network import Mark
+    from api.survey import network_map
+
+    response = record_response(
+        session=session, round_=round_, unit_id=unit.id, role=role, questionnaire=questionnaire,
+        answers=all_answers(questionnaire), open_answers={},
+        submission_key=f"test-{next(_seq)}-{utcnow().timestamp()}")
+    if marks:
+        network_map.record_marks(session=session, response_id=response.id, marks={
+            target: Mark(frequency, frozenset(forms)) for target, (frequency, forms) in marks.items()})
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
     session.commit()
     return response

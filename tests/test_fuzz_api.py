@@ -176,6 +176,9 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
                          .order_by(Round.id)).all()
     round_ids = [r.id for r in sorted(found, key=lambda r: r.status(now) != "open")]
     closed_round_id = next(r.id for r in found if r.status(now) == "closed")
+    for round_ in found:  # the network map's read needs a round that has the map
+        round_.network_map = round_.status(now) == "open"
+        session.add(round_)
     unit_ids = list(session.exec(select(Unit.id).where(Unit.institution_id == mine.id)
                                  .order_by(Unit.id)))
     session.commit()  # end the read transaction: on SQLite it would hold the write lock
@@ -405,7 +408,8 @@ COMPARE = ("GET", "/api/v1/rounds/{round_id}/compare")
 COMPARE_INSTITUTIONS = ("GET", "/api/v1/compare/institutions")
 SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND, ACTIONS)
 REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
-ROUND_OPERATIONS = (SCORES, COMPARE, REPORT)
+NETWORK = ("GET", "/api/v1/rounds/{round_id}/network-map")
+ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK)
 
 IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
                               "answers": {"str1": 4, "str2": 3, "str3": "dk"}}]}
@@ -488,6 +492,8 @@ def _triggers() -> list[Trigger]:
         Trigger(SCORES, 422, "unknown group_by", _with(SCORES, query={"group_by": "everything"})),
         Trigger(COMPARE, 422, "round id not a number", _with(COMPARE, path_parameters={
             "round_id": "first"})),
+        Trigger(NETWORK, 422, "round id too big", _with(NETWORK, path_parameters={
+            "round_id": 2**31})),
         Trigger(COMPARE_INSTITUTIONS, 422, "unknown format", _with(COMPARE_INSTITUTIONS, query={
             "format": "xml"})),
         Trigger(TREND, 422, "unit not a number", _with(TREND, query={"unit": "all"})),

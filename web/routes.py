@@ -13,9 +13,11 @@ from web.auth import routes as auth
 from web.auth import two_factor
 from web.csrf import verify_csrf
 from web.dashboard import actions as dashboard_actions
+from web.dashboard import network_map as dashboard_network
 from web.dashboard import routes as dashboard
 from web.pages import render
 from web.questionnaires import routes as questionnaires
+from web.survey import network_map as survey_network
 from web.survey import own as own_results
 from web.survey import own_items as survey_own_items
 from web.survey import routes as survey
@@ -23,11 +25,14 @@ from web.survey import routes as survey
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 router.include_router(survey.router)
 router.include_router(survey_own_items.router)
+
+router.include_router(survey_network.router)
 router.include_router(own_results.router)
 router.include_router(auth.router)
 router.include_router(two_factor.router)
 router.include_router(dashboard.router)
 router.include_router(dashboard_actions.router)
+router.include_router(dashboard_network.router)
 router.include_router(admin.router)
 router.include_router(questionnaires.router)
 

@@ -115,6 +115,9 @@ class Round(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     remind_days_before_close: int | None = Field(
         default=None, description="The scheduled reminder: this many days before the round closes.")
+    network_map: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()},
+        description="The optional network map step (netwerkkaart); set before the round opens.")
 
     def status(self, now: datetime) -> str:
         if now < self.opens_at:
@@ -556,3 +559,52 @@ class RecoveryCode(SQLModel, table=True):
     account_id: int = Field(sa_column=_fk("account.id"))
     code_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     used_at: datetime | None = None
+
+
+class NetworkAnswer(SQLModel, table=True):
+    """One respondent's mark on the network map for one target (a unit of the institution or an
+    outside category): how often they consult it and for which forms of knowledge.
+
+    Kept apart from the knob answers, keyed by the response's random id, with no time: it is
+    counted only through `api.results.gate` and only once its response is released.
+    """
+
+    __tablename__ = "network_answer"
+
+    response_id: int = Field(sa_column=sa.Column(
+        BigId, sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True))
+    target: str = Field(primary_key=True, max_length=40,
+                        description="'u<unit id>' or an outside category (werkveld, ...).")
+    frequency: str = Field(max_length=10, description="weekly, monthly, less or never.")
+    wetenschappelijk: bool = False
+    professioneel: bool = False
+    ervaring: bool = False
+
+
+class NetworkDraft(SQLModel, table=True):
+    """The network map of a draft, so a respondent can resume it; emptied at submit."""
+
+    __tablename__ = "network_draft"
+
+    draft_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("draft.id", ondelete="CASCADE"), primary_key=True))
+    marks: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    skipped: bool = False
+
+
+class WorkshopMap(SQLModel, table=True):
+    """A team's shared network map, filled in together in a workshop: a team artefact with the
+    team's own marks, not anonymous answers, so it is shown as it was saved."""
+
+    __tablename__ = "workshop_map"
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(sa_column=_fk("institution.id"))
+    unit_id: int = Field(sa_column=_fk("unit.id"))
+    title: str = Field(max_length=200)
+    held_on: date
+    marks: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    notes: str = Field(default="", max_length=4000)
+    created_by: int | None = Field(
+        default=None, sa_column=_fk("account.id", nullable=True, ondelete="SET NULL"))
+    updated_at: datetime = Field(default_factory=utcnow)

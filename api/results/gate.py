@@ -21,7 +21,16 @@ from sqlmodel import Session, select
 
 from api.platform.models import Institution, Response, Round, utcnow
 from api.platform.questionnaires import Questionnaire
-from api.results import _aggregation, _reliability, anonymity, item_analysis, releases, scoring
+from api.results import (
+    _aggregation,
+    _network,
+    _reliability,
+    anonymity,
+    item_analysis,
+    network,
+    releases,
+    scoring,
+)
 from api.results._aggregation import GroupBy
 from api.results._reliability import Reliability
 from api.results.releases import ReleaseState
@@ -335,3 +344,36 @@ def invitations_per_round_and_unit(*, session: Session, round_ids: Sequence[int]
                                    ) -> dict[tuple[int, int], int]:
     """Personal invitations per (round, unit), for several rounds in one query."""
     return _aggregation.invitations_per_unit(session=session, round_ids=list(round_ids))
+
+
+def network_maps(*, session: Session, round_: Round, k: int) -> dict[int | None, network.MapView]:
+    """The network map per respondent unit (unit id) and for the whole institution (None), from
+    released responses only, for groups of at least k; a group below k is `HIDDEN_MAP`.
+
+    Every share is over the group's released respondents, those who skipped the map included
+    (as "not marked"): the group is then exactly the unit (or institution) the release rule grows
+    by 0 or at least k, so no view, no pair of releases and no unit against the institution
+    pins down fewer than k respondents. Rounds without the map publish nothing.
+    """
+    if not round_.network_map:
+        return {}
+    sizes = _network.released_per_unit(session=session, round_id=round_.id)
+    frequencies, forms = _network.marks_per_unit(session=session, round_id=round_.id)
+    found: dict[int | None, network.MapView] = {}
+    for unit_id, n in sizes.items():
+        found[unit_id] = (network.summarize(n, frequencies.get(unit_id, {}), forms.get(unit_id, {}))
+                          if anonymity.shown(n, k) else network.HIDDEN_MAP)
+    total = sum(sizes.values())
+    if anonymity.shown(total, k):
+        all_frequencies: dict[str, dict[str, int]] = {}
+        all_forms: dict[str, dict[str, int]] = {}
+        for source, into in ((frequencies, all_frequencies), (forms, all_forms)):
+            for per_target in source.values():
+                for target, counts in per_target.items():
+                    cell = into.setdefault(target, {})
+                    for key, count in counts.items():
+                        cell[key] = cell.get(key, 0) + count
+        found[None] = network.summarize(total, all_frequencies, all_forms)
+    else:
+        found[None] = network.HIDDEN_MAP
+    return found

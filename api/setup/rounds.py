@@ -126,6 +126,7 @@ def start_round(
     *, session: Session, catalog: Catalog, actor: Account | None, institution: Institution,
     name: str, slug: str, version: str, opens_at: datetime | None, closes_at: datetime | None,
     remind_days_before_close: int | None = None, now: datetime | None = None,
+    network_map: bool = False,
 ) -> Round:
     """The coordinator's "open a round" (page and CLI): the round, one audit event, one commit.
     The opening moment may lie ahead; no opening moment is now, no closing moment open-ended (the
@@ -152,6 +153,7 @@ def start_round(
                            code="remind_without_close")
     round_ = open_round(session=session, catalog=catalog, institution=institution, name=name,
                         slug=slug, version=version, opens_at=opens_at, closes_at=closes_at)
+    round_.network_map = network_map
     if remind_days_before_close is not None:
         mailing.schedule_reminder(session, round_=round_, days_before_close=remind_days_before_close)
     closes = f"{closes_at:%Y-%m-%d %H:%M} UTC" if closes_at else "open-ended"
@@ -159,7 +161,8 @@ def start_round(
                  detail=f"{round_.name} (round {round_.id}, {slug}/{version}, "
                         f"{opens_at:%Y-%m-%d %H:%M} UTC – {closes}"
                         + (f", reminder {remind_days_before_close} days before closing"
-                           if remind_days_before_close else "") + ")")
+                           if remind_days_before_close else "")
+                        + (", netwerkkaart" if network_map else "") + ")")
     session.commit()
     return round_
 
@@ -194,4 +197,20 @@ def get_round(*, session: Session, round_id: int, institution: Institution | Non
     round_ = session.get(Round, round_id)
     if round_ is None or (institution is not None and round_.institution_id != institution.id):
         raise NotFound(f"No round {round_id}.")
+    return round_
+
+
+def set_network_map(*, session: Session, actor: Account | None, round_: Round, on: bool,
+                    now: datetime | None = None) -> Round:
+    """Switch the optional network-map step on or off, only before the round opens: once
+    someone may answer, every respondent of the round must have been offered the same steps."""
+    if round_.status(now or utcnow()) != "not_open":
+        raise Conflict(f"Round {round_.id} has opened; its network map can no longer change.",
+                       code="network_map_after_open")
+    round_.network_map = on
+    session.add(round_)
+    audit.record(session=session, actor=actor, action="round.network_map",
+                 institution=round_.institution_id,
+                 detail=f"{round_.name} (round {round_.id}): netwerkkaart {'on' if on else 'off'}")
+    session.commit()
     return round_

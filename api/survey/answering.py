@@ -40,7 +40,7 @@ from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog, Questionnaire
 from api.platform.text import bad_character
 from api.results import releases, scoring
-from api.survey import own_items, own_results
+from api.survey import network_map, own_items, own_results
 from api.survey.invitations import TOKEN_PATTERN, hash_token
 from api.survey.responses import check_takes_answers, record_response
 
@@ -276,6 +276,9 @@ def submit(*, session: Session, ctx: SurveyContext, key: str, default_k: int) ->
         submission_key=f"s-{secrets.token_urlsafe(24)}",
         own_answers=own_items.checked_own(questionnaire, ctx.own_items, draft),
     )
+    network_map.store_at_submit(session=session, round_=ctx.round, draft=draft,
+                                response_id=response.id, institution_id=ctx.institution.id,
+                                unit_id=ctx.unit.id)
     if ctx.personal:
         ctx.invitation.used_on = today()
         session.add(ctx.invitation)

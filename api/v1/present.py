@@ -245,3 +245,17 @@ def own_items_out(round_: Round, release: ReleaseState, block: OwnBlock) -> sche
                  for q in block.questions]
     return schemas.OwnItemsOut(round=round_out(round_, release), k=block.k, shown=block.shown,
                                statements=statements, open_questions=questions)
+
+
+def network_map_out(found) -> schemas.NetworkMapOut:
+    """`api.results.network_dashboard.RoundMaps` as the API shows it."""
+    groups = []
+    for unit_id, view in found.maps.items():
+        targets = [schemas.NetworkTargetOut(
+            target=t.target, kind=t.kind, unit_id=t.unit_id, frequency=t.frequency,
+            unmarked=t.unmarked, at_least_monthly=t.at_least_monthly, forms=t.forms,
+            typical=t.typical, dominant=t.dominant) for t in view.targets.values()]
+        groups.append(schemas.NetworkGroupOut(unit_id=unit_id, shown=view.shown, n=view.n,
+                                              targets=targets))
+    return schemas.NetworkMapOut(round=round_out(found.round, found.release), k=found.k,
+                                 groups=groups)

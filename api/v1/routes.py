@@ -28,7 +28,7 @@ from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
 from api.platform.text import check_json
-from api.results import comparison, exports, gate, tables
+from api.results import comparison, exports, gate, network_dashboard, tables
 from api.results import trend as trends
 from api.results.dashboard import Dashboard, build_dashboard
 from api.results.own_block import own_block
@@ -410,3 +410,13 @@ def _json_rows(text: str) -> list[dict]:
             continue
         rows.append({"_row": number, **response.model_dump()})
     return rows
+
+
+@router.get("/rounds/{round_id}/network-map", response_model=schemas.NetworkMapOut,
+            summary="The round's network map per respondent unit and for the institution")
+def network_map(round_id: RoundId, session: SessionDep, token: ReadGrant, settings: SettingsDep):
+    """Shares of released respondents per target, for groups of at least k (as on the page)."""
+    round_, institution = _round(session, token, round_id)
+    found = network_dashboard.round_maps(session=session, round_=round_, institution=institution,
+                                         default_k=settings.anonymity_k)
+    return present.network_map_out(found)

@@ -425,3 +425,32 @@ class ScaleEvidenceOut(BaseModel):
     questionnaire: str
     minimum: int = Field(description="Complete responses a knob needs before it is shown.")
     knobs: list[KnobEvidenceOut]
+
+
+class NetworkTargetOut(BaseModel):
+    """One target of a group's network map; every share is of the group's respondents."""
+
+    target: str = Field(description="'own' (own team), 'u<unit id>' or werkveld/onderzoek/experts.")
+    kind: Literal["own", "institution", "outside"]
+    unit_id: int | None = None
+    frequency: dict[str, float] = Field(description="Share per weekly, monthly, less, never.")
+    unmarked: float = Field(description="Share that did not mark this target (or skipped the map).")
+    at_least_monthly: float
+    forms: dict[str, float] = Field(
+        description="Share naming each form: wetenschappelijk, professioneel, ervaring.")
+    typical: str | None = Field(default=None, description="Median frequency of those who marked it.")
+    dominant: str | None = Field(default=None, description="The form named most often.")
+
+
+class NetworkGroupOut(BaseModel):
+    unit_id: int | None = Field(description="The respondents' unit; null is the whole institution.")
+    shown: bool
+    n: int = Field(description="Released respondents; 0 when not shown (fewer than k).")
+    targets: list[NetworkTargetOut]
+
+
+class NetworkMapOut(BaseModel):
+    round: RoundOut
+    k: int
+    source: str = "Van den Boom-Muilenburg & Ommering (n.d.), network reflection tool"
+    groups: list[NetworkGroupOut]

@@ -35,7 +35,7 @@ MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 PRIVATE = {"Cache-Control": "private, no-store"}
 DONE = {"opened", "closed", "extended", "shared", "invited", "reminded", "own_added", "own_saved",
-        "own_moved", "own_removed"}
+        "own_moved", "own_removed", "network_map"}
 
 # which form field a refusal of the use case is about
 FIELD_OF = {"name_missing": "name", "name_too_long": "name", "questionnaire_unknown": "questionnaire",
@@ -109,7 +109,7 @@ def round_open(slug: str, request: Request, session: SessionDep, catalog: Catalo
                settings: SettingsDep, account: ManagerAccount, pairs: FormPairs):
     institution = managed(session, account, slug)
     fields = ("name", "questionnaire", "opens_date", "opens_time", "closes_date", "closes_time",
-              "remind_days")
+              "remind_days", "network_map")
     data = dict(pairs)
     form = {name: data.get(name, "")[:200] for name in fields}
     errors: dict[str, tuple[str, dict]] = {}
@@ -128,7 +128,8 @@ def round_open(slug: str, request: Request, session: SessionDep, catalog: Catalo
             round_ = rounds.start_round(
                 session=session, catalog=catalog, actor=account, institution=institution,
                 name=form["name"], slug=slug_, version=version, opens_at=opens_at,
-                closes_at=closes_at, remind_days_before_close=int(remind) if remind else None)
+                closes_at=closes_at, remind_days_before_close=int(remind) if remind else None,
+                network_map=form["network_map"] == "1")
         except DomainError as exc:
             session.rollback()
             errors = _errors(exc, "name")
@@ -205,6 +206,23 @@ def round_close(slug: str, round_id: Id, request: Request, session: SessionDep,
                            errors={"confirm": (exc.code, exc.params)}, status_code=422)
     return RedirectResponse(str(request.url_for("admin_round", slug=slug, round_id=round_id))
                             + "?done=closed", status_code=303)
+
+
+@router.post("/{slug}/metingen/{round_id}/netwerkkaart", name="admin_round_network")
+def round_network(slug: str, round_id: Id, request: Request, session: SessionDep,
+                  settings: SettingsDep, account: ManagerAccount, pairs: FormPairs):
+    """Switch the optional network-map step on or off, before the round opens."""
+    institution, round_ = _round(session, account, slug, round_id)
+    try:
+        rounds.set_network_map(session=session, actor=account, round_=round_,
+                               on=dict(pairs).get("network_map") == "1")
+    except DomainError as exc:
+        session.rollback()
+        session.refresh(round_)
+        return _round_page(request, session, settings, institution, round_,
+                           errors={"network_map": (exc.code, exc.params)}, status_code=409)
+    return RedirectResponse(str(request.url_for("admin_round", slug=slug, round_id=round_id))
+                            + "?done=network_map", status_code=303)
 
 
 @router.post("/{slug}/metingen/{round_id}/verlengen", name="admin_round_extend")

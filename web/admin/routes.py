@@ -8,9 +8,19 @@ The prefix is given when each area is included (not on this router), so the admi
 
 from fastapi import APIRouter
 
-from web.admin import accounts, audit, evidence, institution, own_items, rounds, tokens, units
+from web.admin import (
+    accounts,
+    audit,
+    evidence,
+    institution,
+    own_items,
+    rounds,
+    tokens,
+    units,
+    workshops,
+)
 
 PREFIX = "/beheer"
 router = APIRouter(tags=["admin"], include_in_schema=False)
-for area in (evidence, institution, units, rounds, own_items, accounts, tokens, audit):
+for area in (evidence, institution, units, rounds, own_items, workshops, accounts, tokens, audit):
     router.include_router(area.router, prefix=PREFIX)

@@ -13,6 +13,7 @@ from api.survey import own_items as own_answers
 from api.survey.answering import SurveyContext
 from web.pages import language, render, url_for
 from web.star import survey_star
+from web.survey import network_map as network_step
 from web.survey import steps as pages
 
 router = APIRouter(prefix="/s", tags=["survey"], include_in_schema=False)
@@ -167,6 +168,7 @@ def finish(token: str, request: Request, session: SessionDep, catalog: CatalogDe
         "steps": pages.total(ctx), "last_knob": _steps(ctx)[-1],
         "back_url": url_for(request, last_name, token=token, **last_params),
         "own_review": own_answers.review(ctx.own_items, draft),
+        "network_review": network_step.review(session, ctx, draft),
     })
 
 

@@ -19,6 +19,7 @@ class Extra:
 
 EXTRA: tuple[Extra, ...] = (
     Extra("survey_own", lambda ctx: bool(ctx.own_items)),  # "Vragen van je eigen instelling"
+    Extra("survey_network", lambda ctx: bool(ctx.round.network_map)),  # the network map
 )
 
 Page = tuple[str, dict[str, str]]  # a route's name and its parameters besides the token
