@@ -31,13 +31,15 @@ from tests.builders import (
 Q = ("galbraith-star", "1.0")
 # The two sides of the data. Every table must be on one of them (checked below), so a new table
 # cannot slip in between without someone deciding which side it is on.
-INVITATION_SIDE = {"invitation", "draft", "recipient", "outbox"}
+INVITATION_SIDE = {"invitation", "draft", "recipient", "outbox", "network_draft"}
 RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_tally",
-                 "knob_tally", "release", "own_result", "rendered", "own_answer"}
+                 "knob_tally", "release", "own_result", "rendered", "own_answer",
+                 "network_answer"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
            "api_token_institution", "audit_event", "action", "two_factor",
-           "recovery_code", "own_item"}
+           "recovery_code", "own_item",
+           "workshop_map"}  # a team's shared map, filled in together: no respondent's answers
 # columns every table of a round shares on purpose: which round, unit or questionnaire
 SHARED_BY_DESIGN = {"round_id", "unit_id", "kind", "role", "questionnaire_slug",
                     "questionnaire_version", "questionnaire_hash", "knob", "number", "n"}
