@@ -166,7 +166,7 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
     other_unit = make_unit(session, other, f"Practoraat {OUT_OF_SCOPE}")
     other_round = rounds.open_round(session=session, catalog=catalog, institution=other,
                                     name=f"Meting {OUT_OF_SCOPE}", slug="galbraith-star",
-                                    version="1.0")
+                                    version="1.1")  # the demo archived 1.0
     plain = {}
     for name, scopes in (("full", ["read", "import"]), ("read", ["read"]), ("import", ["import"])):
         _, plain[name] = tokens.create_token(session=session, name=f"Fuzz {name}", scopes=scopes,

@@ -226,7 +226,7 @@ def tell_the_story(live_server: str, chromium, slug: str, inbox: Inbox, backend:
     now = datetime.now(DUTCH_TIME)
     form = page.locator("section[aria-labelledby=open-round] form")
     form.locator("#name").fill("Meting Practoraat Water")
-    form.locator("#questionnaire").select_option("galbraith-star/1.0")
+    form.locator("#questionnaire").select_option("galbraith-star/1.1")
     form.locator("#opens_date").fill(now.date().isoformat())
     form.locator("#opens_time").fill(f"{now:%H:%M}")
     form.locator("#closes_date").fill((now + timedelta(days=30)).date().isoformat())
