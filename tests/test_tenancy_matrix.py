@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,7 +36,7 @@ from starlette.routing import Mount, Route
 
 from api.plans import actions as plan
 from api.platform.models import AccountRole
-from api.setup import accounts, tokens
+from api.setup import accounts, tokens, workshops
 from api.survey import invitations
 from tests import two_factor_steps
 from tests.builders import all_answers, make_institution, make_round, make_unit, stored_response
@@ -77,7 +78,7 @@ class Row:
     method: str
     route: str  # the app's path template this row exercises
     url: str  # placeholders: {A} {B} {a_round} {a_closed} {b_round} {a_unit} {b_unit} {a_link} {b_link}
-    # {board_b_account} {b_token} {a_action} {b_action}
+    # {board_b_account} {b_token} {a_action} {b_action} {a_map} {b_map}
     expected: dict[str, str]
     form: dict[str, str] | None = None  # posted as a page form, with the browser's CSRF token
     json: dict | None = None
@@ -118,6 +119,10 @@ MATRIX = [
     Row("GET", "/s/{token}/eigen", "/s/{a_link}/eigen", every("303→intro")),
     Row("POST", "/s/{token}/eigen", "/s/{a_link}/eigen", every("303→intro"),
         form={"action": "next"}),
+    # A's round has the network map: only the draft reaches its step; the respondent skips it
+    Row("GET", "/s/{token}/netwerk", "/s/{a_link}/netwerk", DRAFT_ONLY),
+    Row("POST", "/s/{token}/netwerk", "/s/{a_link}/netwerk",
+        but("303→intro", respondent="303→finish"), form={"action": "skip"}),
     Row("GET", "/s/{token}/afronden", "/s/{a_link}/afronden", DRAFT_ONLY),
     # without a draft there is nothing to submit: "Nothing to submit", 422
     Row("POST", "/s/{token}/afronden", "/s/{a_link}/afronden",
@@ -147,6 +152,14 @@ MATRIX = [
         "/dashboard/{A}/rounds/{a_round}/own-items.csv", DASH_A),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/own-items.{fmt}",
         "/dashboard/{A}/rounds/{b_round}/own-items.xlsx", DASH_NOWHERE),
+    Row("GET", "/dashboard/{slug}/netwerkkaart", "/dashboard/{A}/netwerkkaart", DASH_A),
+    Row("GET", "/dashboard/{slug}/netwerkkaart",
+        "/dashboard/{A}/netwerkkaart?round={a_round}&unit={a_unit}", DASH_A),
+    Row("GET", "/dashboard/{slug}/netwerkkaart", "/dashboard/{B}/netwerkkaart", DASH_B),
+    Row("GET", "/dashboard/{slug}/netwerkkaart", "/dashboard/{A}/netwerkkaart?round={b_round}",
+        DASH_NOWHERE),
+    Row("GET", "/dashboard/{slug}/netwerkkaart",
+        "/dashboard/{A}/netwerkkaart?round={a_round}&unit={b_unit}", DASH_NOWHERE),
     # ... on B's objects, and A's slug with B's round
     Row("GET", "/dashboard/{slug}", "/dashboard/{B}", DASH_B),
     Row("GET", "/dashboard/{slug}/rounds/{round_id}/charts/{chart}.{fmt}",
@@ -191,6 +204,10 @@ MATRIX = [
     Row("GET", "/api/v1/institutions/{slug}/actions", "/api/v1/institutions/{A}/actions", API_A),
     Row("GET", "/api/v1/rounds/{round_id}/own-items", "/api/v1/rounds/{a_round}/own-items", API_A),
     Row("GET", "/api/v1/rounds/{round_id}/own-items", "/api/v1/rounds/{b_round}/own-items", API_B),
+    Row("GET", "/api/v1/rounds/{round_id}/network-map", "/api/v1/rounds/{a_round}/network-map",
+        API_A),
+    Row("GET", "/api/v1/rounds/{round_id}/network-map", "/api/v1/rounds/{b_round}/network-map",
+        API_B),
     Row("GET", "/api/v1/institutions/{slug}/actions", "/api/v1/institutions/{B}/actions", API_B),
     Row("POST", "/api/v1/rounds/{round_id}/responses", "/api/v1/rounds/{a_round}/responses",
         but("401", consultant="201"), json=IMPORT_A),
@@ -307,6 +324,12 @@ ADMIN_ROUNDS_ROWS: list[Row] = [
         form={}),
     Row("POST", ROUND + "/herinneren", "/beheer/{B}/metingen/{a_round}/herinneren", ADMIN_NOWHERE,
         form={}),
+    # A's round has opened: its network-map step can no longer be switched (refused, 409)
+    Row("POST", ROUND + "/netwerkkaart", "/beheer/{A}/metingen/{a_round}/netwerkkaart",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="409", admin="409"),
+        form={"network_map": "0"}),
+    Row("POST", ROUND + "/netwerkkaart", "/beheer/{B}/metingen/{a_round}/netwerkkaart",
+        ADMIN_NOWHERE, form={"network_map": "0"}),
     # A's round has opened: its own items are fixed, so every change is refused (422)
     Row("POST", ROUND + "/eigen-vragen", "/beheer/{A}/metingen/{a_round}/eigen-vragen",
         ADMIN_A_FORM, form={"kind": "likert", "statement_nl": "Te laat"}),
@@ -455,7 +478,38 @@ ACTION_ROWS: list[Row] = [
     Row("GET", "/dashboard/{slug}/acties.{fmt}", "/dashboard/{B}/acties.csv", DASH_B),
 ]
 
+# --- the coordinator's area: workshop maps (branch netmap) ----------------------------------------
+# A team's map of one unit, kept by A's coordinators. The POST rows store nothing: a form without
+# a title answers 422 to whoever may run A, deleting without the confirmation the page asking for
+# it; A's map or unit through B's slug, or B's map through A's, does not exist for anyone.
+MAPS = "/beheer/{slug}/netwerkkaarten"
+MAP = MAPS + "/{map_id}"
+WORKSHOP_FORM = {"title": "", "held_on": "2026-11-30", "notes": ""}
+ADMIN_WORKSHOP_ROWS: list[Row] = [
+    Row("GET", MAPS, "/beheer/{A}/netwerkkaarten", ADMIN_A),
+    Row("GET", MAPS, "/beheer/{B}/netwerkkaarten", ADMIN_B),
+    Row("GET", MAPS + "/nieuw", "/beheer/{A}/netwerkkaarten/nieuw?unit={a_unit}", ADMIN_A),
+    Row("GET", MAPS + "/nieuw", "/beheer/{A}/netwerkkaarten/nieuw?unit={b_unit}", ADMIN_NOWHERE),
+    Row("POST", MAPS, "/beheer/{A}/netwerkkaarten?unit={a_unit}", ADMIN_A_FORM,
+        form=WORKSHOP_FORM),
+    Row("POST", MAPS, "/beheer/{B}/netwerkkaarten?unit={a_unit}", ADMIN_NOWHERE,
+        form={**WORKSHOP_FORM, "title": "Elders"}),
+    Row("GET", MAP, "/beheer/{A}/netwerkkaarten/{a_map}", ADMIN_A),
+    Row("GET", MAP, "/beheer/{B}/netwerkkaarten/{b_map}", ADMIN_B),
+    Row("GET", MAP, "/beheer/{A}/netwerkkaarten/{b_map}", ADMIN_NOWHERE),
+    Row("GET", MAP + "/bewerken", "/beheer/{A}/netwerkkaarten/{a_map}/bewerken", ADMIN_A),
+    Row("GET", MAP + "/bewerken", "/beheer/{B}/netwerkkaarten/{a_map}/bewerken", ADMIN_NOWHERE),
+    Row("POST", MAP, "/beheer/{A}/netwerkkaarten/{a_map}", ADMIN_A_FORM, form=WORKSHOP_FORM),
+    Row("POST", MAP, "/beheer/{A}/netwerkkaarten/{b_map}", ADMIN_NOWHERE,
+        form={**WORKSHOP_FORM, "title": "Elders"}),
+    Row("POST", MAP + "/verwijderen", "/beheer/{A}/netwerkkaarten/{a_map}/verwijderen",
+        ADMIN_A_FORM, form={}),
+    Row("POST", MAP + "/verwijderen", "/beheer/{B}/netwerkkaarten/{a_map}/verwijderen",
+        ADMIN_NOWHERE, form={"confirm": "yes"}),
+]
+
 MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS + ADMIN_TOKENS_ROWS
+MATRIX += ADMIN_WORKSHOP_ROWS
 MATRIX += ACTION_ROWS
 
 # Questionnaire versions: every account reads them; only an administrator changes a status
@@ -554,7 +608,7 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
     b = make_institution(session, "ROC Beta")
     a_unit, b_unit = make_unit(session, a, A_UNIT), make_unit(session, b, "Practoraat Beta")
     a_closed = make_round(session, catalog, a, state="closed")
-    a_round = make_round(session, catalog, a)
+    a_round = make_round(session, catalog, a, network_map=True)
     b_round = make_round(session, catalog, b)
     for i in range(10):  # two role groups of k = 5, so the roles chart has something to show
         stored_response(session, questionnaire, a_round, a_unit,
@@ -571,23 +625,29 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
                                      scopes=["read", "import"], institutions=[a])[1]
     b_token = tokens.create_token(session=session, name="Onderzoeksbureau Beta",
                                   scopes=["read"], institutions=[b])[0]
-    account_ids = {}
+    account_ids, made = {}, {}
     for email, role, granted in (("bestuur@alfa.nl", AccountRole.bestuur, [a]),
                                  ("bestuur@beta.nl", AccountRole.bestuur, [b]),
                                  ("coordinator@alfa.nl", AccountRole.coordinator, [a]),
                                  ("admin@kennisster.nl", AccountRole.admin, [])):
-        account_ids[email] = accounts.create_account(
-            session=session, email=email, password=PASSWORD, role=role, institutions=granted).id
+        made[email] = accounts.create_account(
+            session=session, email=email, password=PASSWORD, role=role, institutions=granted)
+        account_ids[email] = made[email].id
     a_action, b_action = (plan.build_action(
         session=session, catalog=catalog, institution=inst, actor=None,
         data=plan.ActionInput(round=round_.id, knob="beloningen", title="Vier resultaten"))
         for inst, round_ in ((a, a_closed), (b, b_round)))
+    a_map, b_map = (workshops.save_map(
+        session=session, actor=made["admin@kennisster.nl"], institution=inst, unit=unit,
+        title="Teamkaart", held_on=date(2026, 11, 30), notes="", marks={})
+        for inst, unit in ((a, a_unit), (b, b_unit)))
     session.commit()  # no open transaction (SQLite: no write lock) while the app works
 
     values = {"A": a.slug, "B": b.slug, "a_round": str(a_round.id), "a_closed": str(a_closed.id),
               "b_round": str(b_round.id), "a_unit": str(a_unit.id), "b_unit": str(b_unit.id),
               "board_b_account": str(account_ids["bestuur@beta.nl"]), "b_token": str(b_token.id),
               "a_action": str(a_action.id), "b_action": str(b_action.id),
+              "a_map": str(a_map.id), "b_map": str(b_map.id),
               **links}
     visitors = {role: Visitor(TestClient(app)) for role in ROLES}
     respondent = visitors["respondent"].client

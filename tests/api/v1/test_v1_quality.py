@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from api.platform.db import session_scope
+from api.platform.models import Round
 from tests.api.v1.support import PROBLEM, Q_REF, assert_problem, bearer, use_shared_world
 
 client, session, world = use_shared_world()
@@ -25,6 +27,7 @@ def get_urls(w) -> list[str]:
         f"/api/v1/rounds/{r}/compare", f"/api/v1/rounds/{r}/compare?format=csv",
         "/api/v1/compare/institutions", "/api/v1/compare/institutions?format=csv",
         f"/api/v1/rounds/{r}/own-items", f"/api/v1/rounds/{r}/own-items?format=csv",
+        f"/api/v1/rounds/{r}/network-map",
     ]
 
 
@@ -38,12 +41,25 @@ OPERATIONS = {
     ("get", "/api/v1/institutions/{slug}/actions"), ("get", "/api/v1/rounds/{round_id}/report.pdf"),
     ("get", "/api/v1/rounds/{round_id}/compare"), ("get", "/api/v1/compare/institutions"),
     ("post", "/api/v1/rounds/{round_id}/responses"), ("get", "/api/v1/rounds/{round_id}/own-items"),
+    ("get", "/api/v1/rounds/{round_id}/network-map"),
 }
 
 
 # --- ETag, Cache-Control, 304 -----------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def latest_has_the_network_map(shared_app, shared_world) -> None:
+    """The network map's read needs a round that has the map: this module's latest round has it
+    (the shared world is this module's own, so no other module sees the change)."""
+    with session_scope(shared_app.state.engine, write=True) as db_session:
+        round_ = db_session.get(Round, shared_world.latest.id)
+        round_.network_map = True
+        db_session.add(round_)
+        db_session.commit()
+
+
+@pytest.mark.usefixtures("latest_has_the_network_map")
 def test_every_get_has_an_etag_and_cache_control_and_revalidates_to_304(client, world):
     headers = bearer(world.read_ab)
     tags = set()
