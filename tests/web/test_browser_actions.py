@@ -37,8 +37,11 @@ def test_the_board_makes_an_action_from_a_suggestion_and_reads_the_plan_at_every
         assert section.locator("li.action-item").count() == 4
         verdicts = section.locator("li.action-item").evaluate_all(
             "items => items.map(i => i.dataset.verdict)")
-        assert verdicts == ["up", "up", "noise", "hidden"]
-        assert "binnen de ruis" in section.locator("li[data-verdict=noise]").inner_text()
+        # the newest round runs 1.1: the two beloningen actions cannot be compared with 1.0
+        # (1.1 says why), structuur can; the practoraat below k shows nothing
+        assert verdicts == ["not_comparable", "up", "not_comparable", "hidden"]
+        assert "beloningen" in section.locator(
+            "li[data-verdict=not_comparable]").first.inner_text().lower()
         assert sideways(page) <= 0
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         section.screenshot(path=str(SCREENSHOTS / f"actions-section-{width}-{backend}.png"))
