@@ -87,13 +87,14 @@ from schemathesis.checks import (
 )
 from sqlmodel import select
 
+from api.platform import questionnaire_status
 from api.platform.models import Institution, Round, Unit, utcnow
 from api.platform.questionnaires import load_catalog
 from api.platform.settings import ROOT
 from api.platform.text import bad_character
-from api.setup import rounds, tokens
+from api.setup import questionnaire_versions, rounds, tokens
 from api.setup.demo import load_demo
-from tests.builders import make_institution, make_round, make_unit
+from tests.builders import SCAN, make_institution, make_round, make_unit
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class World:
     slug: str  # the institution in the token's scope
     round_ids: list[int]  # the open rounds first: a valid import needs one
     closed_round_id: int  # a round of the institution that is closed: it takes no imports
+    archived_round_id: int | None  # a round on an archived version (the demo's 1.0): 409
     unit_ids: list[int]
     other_slug: str  # an institution outside the token's scope
     other_round_id: int
@@ -162,6 +164,11 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
         make_unit(session, mine, "Practoraat Zorg en Welzijn")  # the unit the import examples name
         make_round(session, catalog, mine)
         make_round(session, catalog, mine, state="closed")
+        # a round on a version an administrator archived since: it takes no imports (409)
+        make_round(session, catalog, mine, state="closed", questionnaire=SCAN)
+        questionnaire_versions.archive(session=session, catalog=catalog, slug=SCAN[0],
+                                       version=SCAN[1])
+        session.commit()
     other = make_institution(session, f"Hogeschool {OUT_OF_SCOPE}")
     other_unit = make_unit(session, other, f"Practoraat {OUT_OF_SCOPE}")
     other_round = rounds.open_round(session=session, catalog=catalog, institution=other,
@@ -175,7 +182,14 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
     found = session.exec(select(Round).where(Round.institution_id == mine.id)
                          .order_by(Round.id)).all()
     round_ids = [r.id for r in sorted(found, key=lambda r: r.status(now) != "open")]
-    closed_round_id = next(r.id for r in found if r.status(now) == "closed")
+    def archived(r: Round) -> bool:
+        return questionnaire_status.version_state(
+            session=session, catalog=catalog, slug=r.questionnaire_slug,
+            version=r.questionnaire_version).status == questionnaire_status.VersionStatus.archived
+
+    # closed on a version that is still published (410); the demo archives 1.0 (409)
+    closed_round_id = next(r.id for r in found if r.status(now) == "closed" and not archived(r))
+    archived_round_id = next((r.id for r in found if archived(r)), None)
     for round_ in found:  # the network map's read needs a round that has the map
         round_.network_map = round_.status(now) == "open"
         session.add(round_)
@@ -189,6 +203,7 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
     return World(schema=schema, document=schema.raw_schema,
                  backend="sqlite" if settings.is_sqlite else "postgresql", tokens=plain,
                  slug=mine.slug, round_ids=round_ids, closed_round_id=closed_round_id,
+                 archived_round_id=archived_round_id,
                  unit_ids=unit_ids, other_slug=other.slug,
                  other_round_id=other_round.id, other_unit_id=other_unit.id,
                  questionnaires=[(q.slug, q.version) for q in catalog])
@@ -409,7 +424,8 @@ COMPARE_INSTITUTIONS = ("GET", "/api/v1/compare/institutions")
 SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND, ACTIONS)
 REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
 NETWORK = ("GET", "/api/v1/rounds/{round_id}/network-map")
-ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK)
+OWN_ITEMS = ("GET", "/api/v1/rounds/{round_id}/own-items")
+ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK, OWN_ITEMS)
 
 IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
                               "answers": {"str1": 4, "str2": 3, "str3": "dk"}}]}
@@ -494,6 +510,7 @@ def _triggers() -> list[Trigger]:
             "round_id": "first"})),
         Trigger(NETWORK, 422, "round id too big", _with(NETWORK, path_parameters={
             "round_id": 2**31})),
+        Trigger(OWN_ITEMS, 422, "unknown format", _with(OWN_ITEMS, query={"format": "xml"})),
         Trigger(COMPARE_INSTITUTIONS, 422, "unknown format", _with(COMPARE_INSTITUTIONS, query={
             "format": "xml"})),
         Trigger(TREND, 422, "unit not a number", _with(TREND, query={"unit": "all"})),
@@ -503,6 +520,8 @@ def _triggers() -> list[Trigger]:
             {"unit": "Nergens", "role": "practor", "answers": {"xyz": 9}}]})),
         Trigger(IMPORT, 410, "closed round", _with(IMPORT, path_parameters=lambda w: {
             "round_id": w.closed_round_id})),
+        Trigger(IMPORT, 409, "archived version", _with(IMPORT, path_parameters=lambda w: {
+            "round_id": w.archived_round_id})),
         Trigger(IMPORT, 413, "more than 5 MB", _with(
             IMPORT, body="unit,role\n" + "x" * 5 * 2**20, media_type="text/csv")),
         Trigger(IMPORT, 415, "XML", _with(IMPORT, body={"responses": []},

@@ -351,7 +351,9 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {
 @router.post("/rounds/{round_id}/responses", status_code=201, response_model=schemas.ImportResult,
              openapi_extra=IMPORT_BODY,
              summary="Import responses collected elsewhere, as JSON or CSV; all or nothing",
-             responses={410: {"model": schemas.Problem, "description": "The round is closed"},
+             responses={409: {"model": schemas.Problem, "description": "The round's questionnaire "
+                                   "version is archived or a draft: it takes no answers"},
+                        410: {"model": schemas.Problem, "description": "The round is closed"},
                         413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}})
 def import_responses(
     round_id: RoundId, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
@@ -363,6 +365,8 @@ def import_responses(
     token.require("import")
     round_, institution = tokens.round_in_scope(session=session, grant=token, round_id=round_id)
     questionnaire = catalog.require(round_.questionnaire_slug, round_.questionnaire_version)
+    # an archived version says so before any row is read (the service checks again)
+    questionnaire_status.require_fillable(session=session, questionnaire=questionnaire)
     media, body = upload
     try:
         text = body.decode("utf-8-sig")
