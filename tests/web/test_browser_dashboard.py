@@ -125,8 +125,9 @@ def choose_round(page, view: str, round_: Round) -> None:
         select.focus()
         current = select.input_value()
         options = select.locator("option").evaluate_all("els => els.map(e => e.value)")
-        key = "ArrowUp" if options.index(str(round_.id)) < options.index(current) else "ArrowDown"
-        page.keyboard.press(key)
+        steps = options.index(str(round_.id)) - options.index(current)
+        for _ in range(abs(steps)):  # one key per option passed (other rounds may lie between)
+            page.keyboard.press("ArrowDown" if steps > 0 else "ArrowUp")
     else:
         select.select_option(str(round_.id))
     assert select.input_value() == str(round_.id)
