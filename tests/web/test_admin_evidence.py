@@ -61,7 +61,10 @@ def test_an_administrator_reads_per_knob_how_the_statements_hang_together(
     # the admin home links to it; so does the page's own navigation
     home = page_of(admin, "/beheer")
     assert home.select_one(f'nav.admin-nav a[href$="{PAGE}"]') is not None
-    page = page_of(admin)
+    # without a choice the page opens on the star's newest version; the admin picks 1.0
+    newest = catalog.latest(SLUG)
+    assert page_of(admin).select_one("#versie option[selected]")["value"] == newest.ref
+    page = page_of(admin, f"{PAGE}?versie={SLUG}/{VERSION}")
     assert page.select_one(f'nav.admin-nav a[href$="{PAGE}"]')["aria-current"] == "page"
     assert page.select_one("#versie option[selected]")["value"] == f"{SLUG}/{VERSION}"
     assert "Wat deze getallen betekenen" in page.get_text()
@@ -83,7 +86,7 @@ def test_an_administrator_reads_per_knob_how_the_statements_hang_together(
     assert "alfa wordt hoger" in noise.select_one('[data-stat="if-deleted"]').get_text()
     assert "zwak" not in rows[0].get_text()
 
-    english = page_of(admin, f"{PAGE}?lang=en")
+    english = page_of(admin, f"{PAGE}?versie={SLUG}/{VERSION}&lang=en")
     assert english.h1.get_text() == "Reliability of the questionnaire"
     assert "weak (below 0.3)" in english.select("section[data-knob]")[0].get_text()
 
@@ -98,7 +101,7 @@ def test_a_version_with_too_few_responses_shows_how_many_are_still_needed(
             row[item.id] = row[item.id] or 2
     sent_as_import(client, token, round_, unit, rows)
 
-    page = page_of(browser(app, ADMIN))
+    page = page_of(browser(app, ADMIN), f"{PAGE}?versie={SLUG}/{VERSION}")
     for section in page.select("section[data-knob]"):
         assert section.select("table") == []
         assert section.select_one('[data-stat="alpha"]') is None

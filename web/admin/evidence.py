@@ -25,9 +25,9 @@ def evidence_page(request: Request, session: SessionDep, catalog: CatalogDep,
         raise NotFound("No such page.")
     versions = list(catalog)
     slug, _, version = versie.partition("/")
-    # without a choice: the newest version of the last questionnaire listed
+    # without a choice: the newest version of the first questionnaire listed (the star)
     questionnaire = (catalog.get(slug, version) if versie
-                     else catalog.latest(versions[-1].slug) if versions else None)
+                     else catalog.latest(versions[0].slug) if versions else None)
     if questionnaire is None:
         raise NotFound(f"No questionnaire {versie}.")
     evidence = gate.scale_evidence(session=session, questionnaire=questionnaire,
