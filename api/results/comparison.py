@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from api.platform import questionnaire_status
 from api.platform.errors import NotFound
 from api.platform.models import Institution
-from api.platform.questionnaires import Catalog, Questionnaire
+from api.platform.questionnaires import Catalog, Questionnaire, version_key
 from api.results import gate
 from api.results.dashboard import Dashboard, build_dashboard, latest_opened
 from api.results.groups import GroupView
@@ -70,8 +71,8 @@ def compare_institutions(
 ) -> InstitutionsComparison:
     """Each institution in its latest opened round of `questionnaire` (a slug); an institution
     without one is left out. 404 for a questionnaire the catalogue does not know."""
-    latest = catalog.latest(questionnaire)
-    if latest is None:
+    versions = catalog.versions_of(questionnaire)
+    if not versions:
         raise NotFound(f"No questionnaire {questionnaire!r}.")
     dashboards = []
     for institution in institutions:
@@ -82,4 +83,10 @@ def compare_institutions(
             dashboards.append(build_dashboard(
                 session=session, catalog=catalog, institution=institution, round_id=round_.id,
                 default_k=default_k, lang="en", details=False))
-    return InstitutionsComparison(questionnaire=latest, dashboards=dashboards)
+    # The table's knobs: the newest version that a compared round uses, so that a draft on disk
+    # (or a version nobody has run yet) never adds knobs without numbers.
+    shown = [d.questionnaire for d in dashboards] or [
+        q for q in questionnaire_status.published_versions(session=session, catalog=catalog)
+        if q.slug == questionnaire] or versions
+    return InstitutionsComparison(questionnaire=max(shown, key=version_key),
+                                  dashboards=dashboards)

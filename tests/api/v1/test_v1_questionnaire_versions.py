@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from api.results import comparison
 from api.setup import questionnaire_versions
 from tests.api.v1.support import assert_problem, bearer
 from tests.builders import make_institution, make_round, make_token, questionnaires_with_draft
@@ -90,3 +91,20 @@ def test_an_unknown_questionnaire_has_no_diff(client, token):
     assert_problem(client.get("/api/v1/questionnaires/onbekend/diff",
                               params={"from": "1.0", "to": "1.1"}, headers=bearer(token)), 404,
                    "onbekend")
+
+
+def test_comparing_institutions_reads_the_knobs_of_the_version_their_rounds_use_not_a_draft(
+        app, session, settings):
+    catalog = app.state.catalog
+    institution = make_institution(session, "Hogeschool Vergelijkdal")
+    nobody = comparison.compare_institutions(
+        session=session, catalog=catalog, institutions=[institution],
+        questionnaire="galbraith-star", default_k=settings.anonymity_k)
+    assert nobody.dashboards == [] and nobody.questionnaire.version == "1.0"  # 1.1 is a draft
+
+    make_round(session, catalog, institution, state="closed")
+    found = comparison.compare_institutions(
+        session=session, catalog=catalog, institutions=[institution],
+        questionnaire="galbraith-star", default_k=settings.anonymity_k)
+    assert [d.round.questionnaire_version for d in found.dashboards] == ["1.0"]
+    assert found.questionnaire.version == "1.0"
