@@ -118,6 +118,10 @@ def archive(*, session: Session, catalog: Catalog, slug: str, version: str,
                                                 lock=True))
     if status != VersionStatus.published:
         raise _refuse(questionnaire.ref, status, "archived")
+    # the row exists and is locked from here, so a first round racing this one waits, or is seen
+    record = rounds.publish(session=session, questionnaire=questionnaire, at=now)
+    if record.archived_at is not None:
+        raise _refuse(questionnaire.ref, VersionStatus.archived, "archived")
     running = [(r, name) for r, name in session.exec(
         select(Round, Institution.name).join(Institution, Institution.id == Round.institution_id)
         .where(Round.questionnaire_slug == slug, Round.questionnaire_version == version)
@@ -127,7 +131,6 @@ def archive(*, session: Session, catalog: Catalog, slug: str, version: str,
         raise Conflict(f"Questionnaire {questionnaire.ref} is still used by rounds that are open "
                        f"or not yet opened: {names}. Archive it after they have closed.",
                        code="version_in_use", ref=questionnaire.ref, rounds=names)
-    record = rounds.publish(session=session, questionnaire=questionnaire, at=now)
     record.archived_at = now
     session.add(record)
     session.flush()

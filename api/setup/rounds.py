@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from api.platform import questionnaire_status
+from api.platform.db import dialect_insert
 from api.platform.errors import Conflict, InvalidInput, NotFound, QuestionnaireChanged
 from api.platform.models import (
     Account,
@@ -30,12 +31,15 @@ def publish(*, session: Session, questionnaire: Questionnaire,
     published = questionnaire_status.record_of(session=session, slug=questionnaire.slug,
                                                version=questionnaire.version, lock=True)
     if published is None:
-        published = PublishedQuestionnaire(slug=questionnaire.slug, version=questionnaire.version,
-                                           content_hash=questionnaire.content_hash,
-                                           published_at=at or utcnow())
-        session.add(published)
-        session.flush()
-    elif published.content_hash != questionnaire.content_hash:
+        # Two first users of a version (a round being created, the version being archived) may
+        # both find no row: the insert that loses adds nothing, and both then lock the one row.
+        session.exec(dialect_insert(session)(PublishedQuestionnaire).values(
+            slug=questionnaire.slug, version=questionnaire.version,
+            content_hash=questionnaire.content_hash, published_at=at or utcnow(),
+        ).on_conflict_do_nothing(index_elements=["slug", "version"]))
+        published = questionnaire_status.record_of(session=session, slug=questionnaire.slug,
+                                                   version=questionnaire.version, lock=True)
+    if published.content_hash != questionnaire.content_hash:
         raise QuestionnaireChanged(_changed_message(questionnaire.ref, published.content_hash,
                                                     questionnaire.content_hash))
     return published
@@ -85,7 +89,9 @@ def open_round(
     # locked until the commit: an administrator archiving the version waits for this round
     questionnaire_status.check_usable_for_round(questionnaire, questionnaire_status.record_of(
         session=session, slug=slug, version=version, lock=True))
-    publish(session=session, questionnaire=questionnaire)
+    # again on the row as it is once locked: an archive that raced this first round has won
+    questionnaire_status.check_usable_for_round(
+        questionnaire, publish(session=session, questionnaire=questionnaire))
     round_ = Round(institution_id=institution.id, name=name.strip(), questionnaire_slug=slug,
                    questionnaire_version=version, opens_at=opens_at, closes_at=closes_at)
     session.add(round_)
