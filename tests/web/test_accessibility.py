@@ -38,7 +38,7 @@ from api.setup.demo import (
 )
 from tests import two_factor_steps
 from tests.builders import make_institution, make_round, make_unit, personal_link
-from tests.web.browser import needs_chromium
+from tests.web.browser import PAGE_WAIT_MS, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
@@ -75,7 +75,7 @@ def views(**bugs: dict[str, str]) -> list:
 def page(chromium, view: str) -> Iterator:
     """A fresh page at the test's width (`view`, a parameter of every test)."""
     context = chromium.new_context(**VIEWS[view])
-    context.set_default_timeout(30_000)  # a bound for a shared, loaded machine; not a timing
+    context.set_default_timeout(PAGE_WAIT_MS)
     try:
         yield context.new_page()
     finally:

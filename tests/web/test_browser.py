@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from api.platform.models import KnobScore, OpenAnswer, Response
 from tests.builders import make_institution, make_round, make_unit, personal_link
-from tests.web.browser import ARTIFACTS, needs_chromium
+from tests.web.browser import ARTIFACTS, PAGE_WAIT_MS, needs_chromium
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -56,7 +56,7 @@ def survey_link(session, catalog):
 @pytest.fixture
 def phone(chromium) -> Iterator:
     context = chromium.new_context(**PHONE)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     page = context.new_page()
     yield page
     context.close()

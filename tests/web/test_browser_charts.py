@@ -14,7 +14,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.web.browser import ARTIFACTS, needs_chromium
+from tests.web.browser import ARTIFACTS, PAGE_WAIT_MS, needs_chromium
 from tests.web.test_browser_dashboard import demo, log_in  # noqa: F401 (demo is a fixture)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -44,7 +44,7 @@ def test_every_chart_text_is_at_least_11_px_as_shown_on_a_phone_and_a_laptop(
 ):
     slug, (first, latest) = demo
     context = chromium.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     try:
         page = context.new_page()
         log_in(page, live_server, slug)
@@ -63,7 +63,7 @@ def test_the_printed_dashboard_holds_the_collapsed_sections_and_readable_charts_
 ):
     slug, _ = demo
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     try:
         page = context.new_page()
         log_in(page, live_server, slug)

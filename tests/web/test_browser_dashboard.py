@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from api.platform.models import Round
 from api.setup.demo import DEMO_BOARD_EMAIL, DEMO_BOARD_PASSWORD, PROFILES, load_demo
-from tests.web.browser import needs_chromium
+from tests.web.browser import PAGE_WAIT_MS, needs_chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -179,7 +179,7 @@ def test_the_board_reads_both_demo_rounds_on_desktop_and_phone_in_dutch_and_engl
 ):
     slug, (first, latest) = demo
     context = chromium.new_context(**DESKTOP)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     page = context.new_page()
     problems = watch(page)
     log_in(page, live_server, slug)
@@ -191,7 +191,7 @@ def test_the_board_reads_both_demo_rounds_on_desktop_and_phone_in_dutch_and_engl
 
     for view, options in VIEWS.items():
         context = chromium.new_context(**options, storage_state=logged_in)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(PAGE_WAIT_MS)
         try:
             page = context.new_page()
             problems += watch(page)
@@ -213,7 +213,7 @@ def test_the_dashboard_prints_to_a_multi_page_a4_pdf_and_the_board_logs_out(
 ):
     slug, (_, latest) = demo
     context = chromium.new_context(**DESKTOP)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     try:
         page = context.new_page()
         problems = watch(page)
@@ -246,7 +246,7 @@ def test_the_dashboard_prints_to_a_multi_page_a4_pdf_and_the_board_logs_out(
 def test_the_phone_dashboard_does_not_scroll_sideways(live_server, chromium, demo):
     slug, rounds = demo
     context = chromium.new_context(**PHONE)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     try:
         page = context.new_page()
         log_in(page, live_server, slug)

@@ -26,7 +26,7 @@ import pytest
 from api.setup.demo import DEMO_COORDINATOR_EMAIL, DEMO_INSTITUTION, DEMO_PASSWORD, load_demo
 from tests import two_factor_steps
 from tests.mail.smtp import Inbox, Received, SmtpServer, running_smtp, with_smtp
-from tests.web.browser import ARTIFACTS, needs_chromium
+from tests.web.browser import ARTIFACTS, PAGE_WAIT_MS, needs_chromium
 from tests.web.test_accessibility import navigate
 from web.i18n import translate
 
@@ -178,7 +178,7 @@ def test_a_coordinator_runs_a_round_on_a_phone_from_units_to_reminders_poster_an
 def tell_the_story(live_server: str, chromium, slug: str, inbox: Inbox, backend: str, tmp_path,
                    camera: Camera) -> None:
     coordinator = chromium.new_context(**PHONE)
-    coordinator.set_default_timeout(15_000)
+    coordinator.set_default_timeout(PAGE_WAIT_MS)
     page = coordinator.new_page()
 
     # 1. The coordinator opens the admin area, is asked to log in, and lands on the institution.
@@ -259,7 +259,7 @@ def tell_the_story(live_server: str, chromium, slug: str, inbox: Inbox, backend:
     # 5. One of them answers from the mail, on their own phone.
     answering = next(mail for mail in invitations if mail.to == ADDRESSES[2])
     respondent_context = chromium.new_context(**PHONE)
-    respondent_context.set_default_timeout(15_000)
+    respondent_context.set_default_timeout(PAGE_WAIT_MS)
     respondent = respondent_context.new_page()
     try:
         respondent.goto(f"{live_server}{answering.link_path}")
@@ -343,7 +343,7 @@ def tell_the_story(live_server: str, chromium, slug: str, inbox: Inbox, backend:
     assert welcome.subject.startswith("Je account voor Kennisster")
 
     board_context = chromium.new_context(**PHONE)
-    board_context.set_default_timeout(15_000)
+    board_context.set_default_timeout(PAGE_WAIT_MS)
     board = board_context.new_page()
     try:
         board.goto(f"{live_server}{account_path(welcome)}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.web.browser import ARTIFACTS, needs_chromium
+from tests.web.browser import ARTIFACTS, PAGE_WAIT_MS, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ def offline_page(chromium, csp: str):
     """A page that may reach only the app, whose answers carry `csp`: every other request is
     refused and remembered."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     refused: list[str] = []
 
     def route(request_route):

@@ -26,7 +26,7 @@ from api.setup.demo import (
 )
 from api.survey import invitations
 from tests import two_factor_steps
-from tests.web.browser import ARTIFACTS, needs_chromium
+from tests.web.browser import ARTIFACTS, PAGE_WAIT_MS, needs_chromium
 
 SHOTS = ARTIFACTS / "phone"
 WIDTHS = [320, 375]
@@ -92,7 +92,7 @@ def phone_page(chromium, width: int, lang: str = "nl"):
     phone = width < 600
     context = chromium.new_context(viewport={"width": width, "height": 740 if phone else 900},
                                    is_mobile=phone, has_touch=phone, locale=lang)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(PAGE_WAIT_MS)
     return context
 
 
