@@ -248,3 +248,24 @@ def test_the_stars_rounds_keep_their_radar_and_their_words(client, session, cata
     assert doc.select_one("figure.chart.star.bars") is None
     assert "Zwakste knop" in doc.main.get_text(" ")
     assert "Galbraith" in doc.main.get_text(" ")
+
+
+def test_an_action_made_after_a_scan_round_speaks_of_success_factors(
+        client, session, catalog, scan, alfa):
+    round_ = released_scan_round(session, catalog, scan, alfa)
+    web_login(client, "bestuur@alfa.nl", PASSWORD)
+    dashboard = page(client.get(f"/dashboard/{alfa.slug}", params={"round": round_.id,
+                                                                    "lang": "nl"}))
+    form = page(client.get(dashboard.select_one("a.make-action")["href"]))
+    text = form.main.get_text(" ")
+    assert STAR_WORDS.search(text) is None, STAR_WORDS.search(text)
+    assert form.select_one("label[for=knob]").get_text(strip=True) == "Succesfactor"
+    assert [o.get_text() for o in form.select("#knob option") if o["value"]] == [
+        k.name.nl for k in scan.knobs]
+
+    fields = {f["name"]: f.get("value", "") for f in form.select("input[name]")}
+    refused = client.post(f"/dashboard/{alfa.slug}/acties", data={
+        **fields, "title": "Tijd in de taak", "knob": "strategie", "round": str(round_.id),
+        "status": "gepland", "csrf_token": csrf_of(client)})
+    assert refused.status_code == 422
+    assert "Kies een van de succesfactoren van de scan." in page(refused).main.get_text(" ")
