@@ -34,7 +34,7 @@ from api.platform.models import (
     TwoFactor,
     utcnow,
 )
-from api.setup import audit
+from api.setup import accounts, audit
 
 ISSUER = "Kennisster"
 RECOVERY_CODES = 10
@@ -157,7 +157,10 @@ def start_enrolment(*, session: Session, account: Account, secret_key: str) -> E
 
 def confirm_enrolment(*, session: Session, account: Account, code: str, secret_key: str,
                       now: datetime | None = None) -> list[str]:
-    """The first code from the app switches it on; returns the recovery codes, shown once."""
+    """The first code from the app switches it on; returns the recovery codes, shown once.
+
+    Every other session of the account ends: one opened with a stolen password alone must not
+    outlive the second step. The caller gives the enrolling browser a new cookie."""
     now = now or utcnow()
     row = _locked_row(session, account)
     if row is None or row.enrolled_at is not None:
@@ -165,7 +168,7 @@ def confirm_enrolment(*, session: Session, account: Account, code: str, secret_k
     _check_code(session, row, code, secret_key, now)
     row.enrolled_at = now
     session.add(row)
-    session.flush()
+    accounts.end_sessions(session=session, account=account)
     return _new_recovery_codes(session, account)
 
 

@@ -316,3 +316,17 @@ def test_a_coordinator_cannot_reset_someone_elses_app(app, client, session, alfa
                           data={"csrf_token": csrf_of(client)}, follow_redirects=False)
     assert refused.status_code == 409
     assert session.get(TwoFactor, target) is not None
+
+
+def test_switching_it_on_ends_every_other_session_of_the_account_but_not_this_one(app, client,
+                                                                                   alfa):
+    """Someone who signed in elsewhere with the password alone is signed out the moment the
+    owner switches on the second step; the owner's own browser stays signed in."""
+    elsewhere = TestClient(app)
+    assert path_of(password_step(elsewhere, BOARD)) == "/dashboard"
+    assert opens(elsewhere, "/account/wachtwoord")
+
+    assert path_of(password_step(client, BOARD)) == "/dashboard"
+    two_factor_steps.enrol(client, BOARD)
+    assert opens(client, "/account/wachtwoord")
+    assert not opens(elsewhere, "/account/wachtwoord")

@@ -160,7 +160,9 @@ def confirm(request: Request, session: SessionDep, account: CurrentAccount, form
         return _page(request, session, account, settings, next_=next_,
                      errors={"code": (exc.code, exc.params)}, status_code=exc.status_code)
     session.commit()
-    return _page(request, session, account, settings, codes=codes, notice="on", next_=next_)
+    from web.auth.routes import _logged_in  # the other sessions ended; this browser stays in
+    return _logged_in(request, _page(request, session, account, settings, codes=codes,
+                                     notice="on", next_=next_), account)
 
 
 @router.post("/account/tweestaps/herstelcodes", name="two_factor_regenerate")
