@@ -129,11 +129,16 @@ class World:
     other_round_id: int
     other_unit_id: int
     questionnaires: list[tuple[str, str]]
-    hook_id: int = 0  # a webhook of the institution, switched off (its test event is 409)
+    hook_id: int = 0  # a webhook of the institution (deleted by the last operation fuzzed)
+    off_hook_id: int = 0  # one switched off: its test event is 409
 
     @property
     def headers(self) -> dict[str, str]:
         return bearer(self.tokens["full"])
+
+    def headers_for(self, operation) -> dict[str, str]:
+        """The webhooks operations take a token with that scope; the rest the `full` one."""
+        return bearer(self.tokens["hooks"]) if "/webhooks" in operation.path else self.headers
 
     def operation(self, method: str, path: str):
         return self.schema[path][method]
@@ -198,10 +203,11 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
         session.add(round_)
     unit_ids = list(session.exec(select(Unit.id).where(Unit.institution_id == mine.id)
                                  .order_by(Unit.id)))
-    hook = webhook_endpoints.register(session=session, settings=settings, actor=None,
-                                      institution=mine, url="https://93.184.216.34/fuzz",
-                                      chosen_events=["round.closed"]).endpoint
-    webhook_endpoints.switch(session=session, actor=None, endpoint=hook, on=False)
+    hook, off_hook = (webhook_endpoints.register(
+        session=session, settings=settings, actor=None, institution=mine,
+        url="https://93.184.216.34/fuzz", chosen_events=["round.closed"]).endpoint
+        for _ in range(2))
+    webhook_endpoints.switch(session=session, actor=None, endpoint=off_hook, on=False)
     session.commit()  # end the read transaction: on SQLite it would hold the write lock
     asgi = _answer_crashes_with_500(app)
     served = schemathesis.openapi.from_asgi(OPENAPI, asgi).raw_schema
@@ -213,7 +219,8 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
                  archived_round_id=archived_round_id,
                  unit_ids=unit_ids, other_slug=other.slug,
                  other_round_id=other_round.id, other_unit_id=other_unit.id,
-                 questionnaires=[(q.slug, q.version) for q in catalog], hook_id=hook.id)
+                 questionnaires=[(q.slug, q.version) for q in catalog], hook_id=hook.id,
+                 off_hook_id=off_hook.id)
 
 
 @pytest.fixture
@@ -351,6 +358,9 @@ def _pins(world: World, operation) -> list[dict]:
         slug, version = world.questionnaires[0]
         return [{"path_parameters": {"slug": slug}, "query": {"from": version, "to": version}},
                 {"path_parameters": {"slug": slug}, "query": {"from": "0.0", "to": version}}]
+    elif "webhook_id" in names:
+        paths = [{"slug": world.slug, "webhook_id": world.hook_id},
+                 {"slug": world.other_slug, "webhook_id": world.hook_id}]
     elif "slug" in names:
         paths = [{"slug": world.slug}, {"slug": world.other_slug}]
     elif "round_id" in names:
@@ -379,7 +389,8 @@ def _pins(world: World, operation) -> list[dict]:
 
 def _fuzz(world: World, operation, checks: list[Callable]) -> Counter:
     pins = _pins(world, operation)
-    happy = operation.Case(**pins[0]).call_and_validate(headers=world.headers, checks=checks)
+    headers = world.headers_for(operation)
+    happy = operation.Case(**pins[0]).call_and_validate(headers=headers, checks=checks)
     assert 200 <= happy.status_code < 300, f"a valid request answered {happy.status_code}"
     statuses: Counter = Counter()
     strategy = st.one_of(
@@ -392,7 +403,7 @@ def _fuzz(world: World, operation, checks: list[Callable]) -> Counter:
                          suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def fuzz(case):
-        response = case.call_and_validate(headers=world.headers, checks=checks)
+        response = case.call_and_validate(headers=headers, checks=checks)
         statuses[response.status_code] += 1
 
     fuzz()
@@ -562,7 +573,8 @@ def _triggers() -> list[Trigger]:
             **HOOK_JSON, "url": "https://10.0.0.1/x"}), token="hooks"),
         *[Trigger(e, 422, "webhook id too big", _with(e, path_parameters={"webhook_id": 2**31}),
                   token="hooks") for e in HOOK_ID_OPERATIONS],
-        Trigger(HOOK_TEST, 409, "switched off", _with(HOOK_TEST), token="hooks"),
+        Trigger(HOOK_TEST, 409, "switched off", _with(HOOK_TEST, path_parameters=lambda w: {
+            "webhook_id": w.off_hook_id}), token="hooks"),
     ]
 
 

@@ -158,3 +158,22 @@ def rounds_for_participation(session: Session, *, now: datetime,
     return list(session.exec(select(Round).where(
         Round.institution_id.in_(wanted), Round.opens_at <= now,
         sa.or_(Round.closes_at.is_(None), Round.closes_at > now - grace))))
+
+
+def closed_by_clock(session: Session, *, now: datetime, within: timedelta) -> int:
+    """`round.closed` for rounds whose closing moment passed in the last `within` without a
+    coordinator closing them (flush only). Idempotent: the event's key is per round, so a round
+    closed by hand, or seen by an earlier pass, adds nothing; an endpoint registered after the
+    round closed is not told."""
+    made = 0
+    for round_ in session.exec(select(Round).where(
+            Round.closes_at.is_not(None), Round.closes_at <= now,
+            Round.closes_at > now - within)):
+        for endpoint in _subscribed(session, round_.institution_id, ROUND_CLOSED):
+            if endpoint.created_at < round_.closes_at:
+                data = {**_round_data(session, round_), "opens_at": _stamp(round_.opens_at),
+                        "closes_at": _stamp(round_.closes_at)}
+                made += enqueue_one(session, endpoint=endpoint, event=ROUND_CLOSED,
+                                    at=_minute(round_.closes_at), data=data,
+                                    key=f"{ROUND_CLOSED}:{round_.id}") is not None
+    return made

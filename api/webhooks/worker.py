@@ -138,17 +138,28 @@ def send(settings: Settings, job: Claimed, client: httpx.Client) -> tuple[int | 
     return answer.status_code, f"HTTP {answer.status_code} {answer.reason_phrase}".strip()
 
 
+CLOCK_WINDOW = timedelta(days=2)  # how far back a round closed by its clock is still told
+
+
 def queue_participation(engine: Engine, settings: Settings, *, now: datetime) -> int:
-    """The coalesced `response.submitted` events of this grid slot (commits)."""
+    """The coalesced `response.submitted` events of this grid slot, and `round.closed` of rounds
+    that closed by their clock (commits)."""
     interval = settings.webhook_participation_interval_seconds
+    with session_scope(engine) as session:  # a read first: an idle pass takes no write lock
+        wanted = session.exec(select(WebhookEndpoint.id).where(
+            WebhookEndpoint.disabled_at.is_(None)).limit(1)).first()
+        session.commit()
+    if wanted is None:
+        return 0
     with session_scope(engine, write=True) as session:
+        made = events.closed_by_clock(session, now=now, within=CLOCK_WINDOW)
         rounds = events.rounds_for_participation(session, now=now,
                                                  grace=timedelta(seconds=interval))
         if not rounds:
             session.commit()
-            return 0
+            return made
         states = gate.release_states(session=session, rounds=rounds, now=now)
-        made = events.queue_participation(
+        made += events.queue_participation(
             session, interval_seconds=interval, now=now,
             counts={rid: s.counted + s.pending for rid, s in states.items()})
         session.commit()

@@ -263,3 +263,20 @@ def test_a_worker_killed_mid_delivery_leaves_the_event_to_the_next_with_the_same
     assert (delivery.status, delivery.attempts) == ("sent", 2)
     assert len(session.exec(select(WebhookAttempt)).all()) == 1  # the killed one logged nothing
     assert session.exec(select(Outbox)).all() == []
+
+
+def test_a_round_that_closes_by_its_clock_is_told_once(client, session, catalog, settings,
+                                                       engine, receiver):
+    institution = make_institution(session)
+    round_ = make_round(session, catalog, institution)
+    token = make_token(session, [institution], scopes=("webhooks",))
+    hook = register(client, token, institution.slug, receiver.url, ["round.closed"])
+    round_.closes_at = utcnow() + timedelta(minutes=1)
+    session.add(round_)
+    session.commit()
+    later = utcnow() + timedelta(minutes=2)
+    assert run_once(engine, settings, now=later) == 1
+    assert run_once(engine, settings, now=later + timedelta(minutes=5)) == 0
+    got = receiver.wait_for(1)[0].verified(hook["secret"])
+    assert (got["type"], got["data"]["round_id"]) == ("round.closed", round_.id)
+    assert len(receiver.requests) == 1
