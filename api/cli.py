@@ -615,6 +615,8 @@ def worker(once: Annotated[bool, typer.Option(help="One pass, then stop.")] = Fa
     if once:
         if settings.mail_configured:
             console.print(f"Sent {mail_worker.run_once(engine, settings)} mail(s).")
+        else:
+            console.print("Mail is not configured (KENNISSTER_SMTP_HOST): no mail sent.")
         console.print(f"Delivered {webhook_worker.run_once(engine, settings)} webhook(s).")
         return
     stop = threading.Event()

@@ -144,9 +144,9 @@ def webhook_deliveries(slug: Slug, webhook_id: WebhookId, request: Request, resp
                        session: SessionDep, token: HooksGrant, limit: Limit = 50,
                        offset: Offset = 0):
     _, endpoint = _endpoint(session, token, slug, webhook_id)
-    found = endpoints.deliveries(session=session, endpoint=endpoint, limit=offset + limit)
-    return _page(request, [_delivery(d, a) for d, a in found[offset:]], len(found), limit,
-                 offset, response)
+    found = endpoints.deliveries(session=session, endpoint=endpoint, limit=limit, offset=offset)
+    total = endpoints.delivery_count(session=session, endpoint=endpoint)
+    return _page(request, [_delivery(d, a) for d, a in found], total, limit, offset, response)
 
 
 @router.post("/institutions/{slug}/webhooks/{webhook_id}/test", status_code=201,

@@ -140,12 +140,17 @@ def send_test(*, session: Session, endpoint: WebhookEndpoint) -> WebhookDelivery
     return delivery
 
 
-def deliveries(*, session: Session, endpoint: WebhookEndpoint,
-               limit: int = LOG_LIMIT) -> list[tuple[WebhookDelivery, list[WebhookAttempt]]]:
+def delivery_count(*, session: Session, endpoint: WebhookEndpoint) -> int:
+    return session.exec(select(sa.func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint.id)).one()
+
+
+def deliveries(*, session: Session, endpoint: WebhookEndpoint, limit: int = LOG_LIMIT,
+               offset: int = 0) -> list[tuple[WebhookDelivery, list[WebhookAttempt]]]:
     """The delivery log, newest first: each event with its attempts (status code, error, time)."""
     rows = list(session.exec(select(WebhookDelivery).where(
         WebhookDelivery.endpoint_id == endpoint.id)
-        .order_by(WebhookDelivery.id.desc()).limit(limit)))
+        .order_by(WebhookDelivery.id.desc()).offset(offset).limit(limit)))
     attempts: dict[int, list[WebhookAttempt]] = {row.id: [] for row in rows}
     if rows:
         for attempt in session.exec(select(WebhookAttempt).where(
