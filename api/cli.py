@@ -602,29 +602,41 @@ def remind(
 
 @app.command()
 def worker(once: Annotated[bool, typer.Option(help="One pass, then stop.")] = False) -> None:
-    """Send the mail in the outbox (and scheduled reminders) until stopped with Ctrl-C or SIGTERM."""
+    """Send the mail in the outbox (and scheduled reminders) and deliver the webhooks, until
+    stopped with Ctrl-C or SIGTERM. Without mail settings only the webhooks are delivered."""
     import signal
     import threading
 
     from api.mail import worker as mail_worker
+    from api.webhooks import worker as webhook_worker
 
     settings = get_settings()
-    if not settings.mail_configured:
-        _fail("Mail is not configured: set KENNISSTER_SMTP_HOST (and KENNISSTER_MAIL_FROM).")
     engine = _engine()
     if once:
-        sent = mail_worker.run_once(engine, settings)
-        console.print(f"Sent {sent} mail(s).")
+        if settings.mail_configured:
+            console.print(f"Sent {mail_worker.run_once(engine, settings)} mail(s).")
+        else:
+            console.print("Mail is not configured (KENNISSTER_SMTP_HOST): no mail sent.")
+        console.print(f"Delivered {webhook_worker.run_once(engine, settings)} webhook(s).")
         return
     stop = threading.Event()
 
     def _stop(*_args) -> None:
         stop.set()
         mail_worker.wake()
+        webhook_worker.wake()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    mail_worker.run_worker(engine, settings, stop)
+    hooks = threading.Thread(target=webhook_worker.run_worker, args=(engine, settings, stop),
+                             name="kennisster-webhooks")
+    hooks.start()
+    if settings.mail_configured:
+        mail_worker.run_worker(engine, settings, stop)
+    else:
+        console.print("Mail is not configured (KENNISSTER_SMTP_HOST): delivering webhooks only.")
+        stop.wait()
+    hooks.join()
     engine.dispose()
 
 

@@ -55,7 +55,16 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
             from api.mail import worker
 
             mail = worker.start_in_thread(engine, settings)
+        hooks = None
+        if settings.webhook_worker:
+            from api.webhooks import worker as webhook_worker
+
+            hooks = webhook_worker.start_in_thread(engine, settings)
         yield
+        if hooks is not None:
+            hooks[1].set()
+            webhook_worker.wake()
+            hooks[0].join(timeout=settings.webhook_timeout_seconds + 5)
         if mail is not None:
             thread, stop = mail
             stop.set()
@@ -77,6 +86,9 @@ def create_app(settings: Settings | None = None, *, warm_charts: bool = True) ->
     from web.routes import router as web_router
 
     app.include_router(api_router)
+    from api.v1.webhooks import router as webhooks_router
+
+    app.include_router(webhooks_router)
     app.include_router(web_router)
     add_api_docs(app, prefix=API_PREFIX)
     app.mount("/static", KeptStaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),

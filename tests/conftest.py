@@ -54,7 +54,8 @@ def catalog() -> Catalog:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(environment="test", database_url=database_url, data_dir=tmp_path,
                     secret_key="test-secret-key-not-for-production", anonymity_k=5,
-                    base_url="http://testserver", smtp_host="")  # mail tests set their own
+                    base_url="http://testserver", smtp_host="",  # mail tests set their own
+                    webhook_worker=False)  # webhook tests run it themselves
 
 
 @pytest.fixture

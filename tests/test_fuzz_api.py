@@ -94,6 +94,7 @@ from api.platform.settings import ROOT
 from api.platform.text import bad_character
 from api.setup import questionnaire_versions, rounds, tokens
 from api.setup.demo import load_demo
+from api.webhooks import endpoints as webhook_endpoints
 from tests.builders import SCAN, make_institution, make_round, make_unit
 
 log = logging.getLogger(__name__)
@@ -128,10 +129,16 @@ class World:
     other_round_id: int
     other_unit_id: int
     questionnaires: list[tuple[str, str]]
+    hook_id: int = 0  # a webhook of the institution (deleted by the last operation fuzzed)
+    off_hook_id: int = 0  # one switched off: its test event is 409
 
     @property
     def headers(self) -> dict[str, str]:
         return bearer(self.tokens["full"])
+
+    def headers_for(self, operation) -> dict[str, str]:
+        """The webhooks operations take a token with that scope; the rest the `full` one."""
+        return bearer(self.tokens["hooks"]) if "/webhooks" in operation.path else self.headers
 
     def operation(self, method: str, path: str):
         return self.schema[path][method]
@@ -175,7 +182,8 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
                                     name=f"Meting {OUT_OF_SCOPE}", slug="galbraith-star",
                                     version="1.1")  # the demo archived 1.0
     plain = {}
-    for name, scopes in (("full", ["read", "import"]), ("read", ["read"]), ("import", ["import"])):
+    for name, scopes in (("full", ["read", "import"]), ("read", ["read"]), ("import", ["import"]),
+                         ("hooks", ["webhooks"])):
         _, plain[name] = tokens.create_token(session=session, name=f"Fuzz {name}", scopes=scopes,
                                              institutions=[mine])
     now = utcnow()
@@ -195,6 +203,11 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
         session.add(round_)
     unit_ids = list(session.exec(select(Unit.id).where(Unit.institution_id == mine.id)
                                  .order_by(Unit.id)))
+    hook, off_hook = (webhook_endpoints.register(
+        session=session, settings=settings, actor=None, institution=mine,
+        url="https://93.184.216.34/fuzz", chosen_events=["round.closed"]).endpoint
+        for _ in range(2))
+    webhook_endpoints.switch(session=session, actor=None, endpoint=off_hook, on=False)
     session.commit()  # end the read transaction: on SQLite it would hold the write lock
     asgi = _answer_crashes_with_500(app)
     served = schemathesis.openapi.from_asgi(OPENAPI, asgi).raw_schema
@@ -206,7 +219,8 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
                  archived_round_id=archived_round_id,
                  unit_ids=unit_ids, other_slug=other.slug,
                  other_round_id=other_round.id, other_unit_id=other_unit.id,
-                 questionnaires=[(q.slug, q.version) for q in catalog])
+                 questionnaires=[(q.slug, q.version) for q in catalog], hook_id=hook.id,
+                 off_hook_id=off_hook.id)
 
 
 @pytest.fixture
@@ -344,6 +358,9 @@ def _pins(world: World, operation) -> list[dict]:
         slug, version = world.questionnaires[0]
         return [{"path_parameters": {"slug": slug}, "query": {"from": version, "to": version}},
                 {"path_parameters": {"slug": slug}, "query": {"from": "0.0", "to": version}}]
+    elif "webhook_id" in names:
+        paths = [{"slug": world.slug, "webhook_id": world.hook_id},
+                 {"slug": world.other_slug, "webhook_id": world.hook_id}]
     elif "slug" in names:
         paths = [{"slug": world.slug}, {"slug": world.other_slug}]
     elif "round_id" in names:
@@ -372,7 +389,8 @@ def _pins(world: World, operation) -> list[dict]:
 
 def _fuzz(world: World, operation, checks: list[Callable]) -> Counter:
     pins = _pins(world, operation)
-    happy = operation.Case(**pins[0]).call_and_validate(headers=world.headers, checks=checks)
+    headers = world.headers_for(operation)
+    happy = operation.Case(**pins[0]).call_and_validate(headers=headers, checks=checks)
     assert 200 <= happy.status_code < 300, f"a valid request answered {happy.status_code}"
     statuses: Counter = Counter()
     strategy = st.one_of(
@@ -385,7 +403,7 @@ def _fuzz(world: World, operation, checks: list[Callable]) -> Counter:
                          suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def fuzz(case):
-        response = case.call_and_validate(headers=world.headers, checks=checks)
+        response = case.call_and_validate(headers=headers, checks=checks)
         statuses[response.status_code] += 1
 
     fuzz()
@@ -426,6 +444,16 @@ REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
 NETWORK = ("GET", "/api/v1/rounds/{round_id}/network-map")
 OWN_ITEMS = ("GET", "/api/v1/rounds/{round_id}/own-items")
 ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK, OWN_ITEMS)
+HOOKS = ("GET", "/api/v1/institutions/{slug}/webhooks")
+HOOK_CREATE = ("POST", "/api/v1/institutions/{slug}/webhooks")
+HOOK_ONE = "/api/v1/institutions/{slug}/webhooks/{webhook_id}"
+HOOK_DELETE = ("DELETE", HOOK_ONE)
+HOOK_SECRET = ("POST", HOOK_ONE + "/secret")
+HOOK_DELIVERIES = ("GET", HOOK_ONE + "/deliveries")
+HOOK_TEST = ("POST", HOOK_ONE + "/test")
+HOOK_ID_OPERATIONS = (HOOK_DELETE, HOOK_SECRET, HOOK_DELIVERIES, HOOK_TEST)
+HOOK_OPERATIONS = (HOOKS, HOOK_CREATE, *HOOK_ID_OPERATIONS)
+HOOK_JSON = {"url": "https://93.184.216.34/fuzz", "events": ["round.closed"]}
 
 IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
                               "answers": {"str1": 4, "str2": 3, "str3": "dk"}}]}
@@ -446,6 +474,13 @@ def valid_request(world: World, endpoint: tuple[str, str]) -> dict:
     if endpoint == IMPORT:
         return {"path_parameters": {"round_id": world.round_ids[0]}, "body": IMPORT_JSON,
                 "media_type": "application/json"}
+    if endpoint == HOOKS:
+        return {"path_parameters": {"slug": world.slug}}
+    if endpoint == HOOK_CREATE:
+        return {"path_parameters": {"slug": world.slug}, "body": HOOK_JSON,
+                "media_type": "application/json"}
+    if endpoint in HOOK_ID_OPERATIONS:
+        return {"path_parameters": {"slug": world.slug, "webhook_id": world.hook_id}}
     return {}
 
 
@@ -528,6 +563,18 @@ def _triggers() -> list[Trigger]:
                                           media_type="application/xml")),
         Trigger(TREND, 409, "versions not comparable", lambda w: valid_request(w, TREND),
                 two_versions=True),
+        # webhooks: a token with the `webhooks` scope; none of these succeeds, so none changes
+        *[Trigger(e, 401, "unknown token", _with(e), token="ks_unknown") for e in HOOK_OPERATIONS],
+        *[Trigger(e, 403, "missing scope", _with(e)) for e in HOOK_OPERATIONS],
+        *[Trigger(e, 404, "other institution", _with(e, path_parameters=lambda w: {
+            "slug": w.other_slug}), token="hooks") for e in HOOK_OPERATIONS],
+        Trigger(HOOKS, 422, "limit 0", _with(HOOKS, query={"limit": 0}), token="hooks"),
+        Trigger(HOOK_CREATE, 422, "private address", _with(HOOK_CREATE, body={
+            **HOOK_JSON, "url": "https://10.0.0.1/x"}), token="hooks"),
+        *[Trigger(e, 422, "webhook id too big", _with(e, path_parameters={"webhook_id": 2**31}),
+                  token="hooks") for e in HOOK_ID_OPERATIONS],
+        Trigger(HOOK_TEST, 409, "switched off", _with(HOOK_TEST, path_parameters=lambda w: {
+            "webhook_id": w.off_hook_id}), token="hooks"),
     ]
 
 

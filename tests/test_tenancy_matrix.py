@@ -38,6 +38,7 @@ from api.plans import actions as plan
 from api.platform.models import AccountRole
 from api.setup import accounts, tokens, workshops
 from api.survey import invitations
+from api.webhooks import endpoints as webhook_endpoints
 from tests import two_factor_steps
 from tests.builders import all_answers, make_institution, make_round, make_unit, stored_response
 
@@ -512,6 +513,46 @@ MATRIX += ADMIN_UNITS_ROWS + ADMIN_ROUNDS_ROWS + ADMIN_ACCOUNTS_ROWS + ADMIN_TOK
 MATRIX += ADMIN_WORKSHOP_ROWS
 MATRIX += ACTION_ROWS
 
+# --- webhooks (branch hooks) ----------------------------------------------------------------
+# A has a webhook, B has one. The consultant's token has no `webhooks` scope: 403 before any
+# tenancy question. The pages refuse a private address on A (422, nothing kept), open A's log,
+# and aim every change at B's webhook through A's URL (404), so nothing changes for later rows.
+API_HOOKS = but("401", consultant="403")
+HOOKS = "/api/v1/institutions/{slug}/webhooks"
+HOOK = HOOKS + "/{webhook_id}"
+PAGE_HOOKS = "/beheer/{slug}/webhooks"
+PAGE_HOOK = PAGE_HOOKS + "/{hook_id}"
+WEBHOOK_ROWS: list[Row] = [
+    Row("GET", HOOKS, "/api/v1/institutions/{A}/webhooks", API_HOOKS),
+    Row("POST", HOOKS, "/api/v1/institutions/{A}/webhooks", API_HOOKS,
+        json={"url": "https://93.184.216.34/x", "events": ["round.closed"]}),
+    Row("DELETE", HOOK, "/api/v1/institutions/{A}/webhooks/{a_hook}", API_HOOKS),
+    Row("POST", HOOK + "/secret", "/api/v1/institutions/{A}/webhooks/{a_hook}/secret", API_HOOKS,
+        json={}),
+    Row("GET", HOOK + "/deliveries", "/api/v1/institutions/{A}/webhooks/{a_hook}/deliveries",
+        API_HOOKS),
+    Row("POST", HOOK + "/test", "/api/v1/institutions/{B}/webhooks/{b_hook}/test", API_HOOKS,
+        json={}),
+    Row("GET", PAGE_HOOKS, "/beheer/{A}/webhooks", ADMIN_A),
+    Row("GET", PAGE_HOOKS, "/beheer/{B}/webhooks", ADMIN_B),
+    Row("POST", PAGE_HOOKS, "/beheer/{A}/webhooks", {**ADMIN_A, "coordinator_a": "422",
+                                                     "admin": "422"},
+        form={"url": "https://10.0.0.1/x", "events": "round.closed"}),
+    Row("GET", PAGE_HOOK, "/beheer/{A}/webhooks/{a_hook}", ADMIN_A),
+    Row("GET", PAGE_HOOK, "/beheer/{A}/webhooks/{b_hook}", ADMIN_NOWHERE),
+    Row("POST", PAGE_HOOK + "/test", "/beheer/{A}/webhooks/{b_hook}/test", ADMIN_NOWHERE,
+        form={}),
+    Row("POST", PAGE_HOOK + "/aan-uit", "/beheer/{A}/webhooks/{b_hook}/aan-uit", ADMIN_NOWHERE,
+        form={"on": "no"}),
+    Row("POST", PAGE_HOOK + "/geheim", "/beheer/{A}/webhooks/{b_hook}/geheim", ADMIN_NOWHERE,
+        form={}),
+    Row("POST", PAGE_HOOK + "/verwijderen", "/beheer/{A}/webhooks/{a_hook}/verwijderen",
+        {**ADMIN_A, "coordinator_a": "422", "admin": "422"}, form={}),  # not confirmed
+    Row("POST", PAGE_HOOK + "/verwijderen", "/beheer/{A}/webhooks/{b_hook}/verwijderen",
+        ADMIN_NOWHERE, form={"confirm": "yes"}),
+]
+MATRIX += WEBHOOK_ROWS
+
 # Questionnaire versions: every account reads them; only an administrator changes a status
 # (the form here lacks its confirmation, so the administrator's answer is the page asking for it)
 READ_VERSIONS = but(NO_SESSION, board_a="200", board_b="200", coordinator_a="200", admin="200")
@@ -641,6 +682,10 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
         session=session, actor=made["admin@kennisster.nl"], institution=inst, unit=unit,
         title="Teamkaart", held_on=date(2026, 11, 30), notes="", marks={})
         for inst, unit in ((a, a_unit), (b, b_unit)))
+    a_hook, b_hook = (webhook_endpoints.register(
+        session=session, settings=settings, actor=None, institution=inst,
+        url=f"https://93.184.216.34/{inst.slug}", chosen_events=["round.closed"]).endpoint
+        for inst in (a, b))
     session.commit()  # no open transaction (SQLite: no write lock) while the app works
 
     values = {"A": a.slug, "B": b.slug, "a_round": str(a_round.id), "a_closed": str(a_closed.id),
@@ -648,6 +693,7 @@ def world(app, session, catalog, settings) -> Iterator[tuple[dict[str, str], dic
               "board_b_account": str(account_ids["bestuur@beta.nl"]), "b_token": str(b_token.id),
               "a_action": str(a_action.id), "b_action": str(b_action.id),
               "a_map": str(a_map.id), "b_map": str(b_map.id),
+              "a_hook": str(a_hook.id), "b_hook": str(b_hook.id),
               **links}
     visitors = {role: Visitor(TestClient(app)) for role in ROLES}
     respondent = visitors["respondent"].client

@@ -34,12 +34,15 @@ Q = ("galbraith-star", "1.0")
 INVITATION_SIDE = {"invitation", "draft", "recipient", "outbox", "network_draft"}
 RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_tally",
                  "knob_tally", "release", "own_result", "rendered", "own_answer",
-                 "network_answer"}
+                 "network_answer",
+                 # release pointers and coalesced round counts, never per submission
+                 "webhook_delivery", "webhook_attempt", "webhook_participation"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
            "api_token_institution", "audit_event", "action", "two_factor",
            "recovery_code", "own_item",
-           "workshop_map"}  # a team's shared map, filled in together: no respondent's answers
+           "workshop_map",  # a team's shared map, filled in together: no respondent's answers
+           "webhook_endpoint"}
 # columns every table of a round shares on purpose: which round, unit or questionnaire
 SHARED_BY_DESIGN = {"round_id", "unit_id", "kind", "role", "questionnaire_slug",
                     "questionnaire_version", "questionnaire_hash", "knob", "number", "n"}

@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "web" / "templates" / "mail"
-TEMPLATES = ("invitation", "reminder", "account_invite", "password_reset")
+TEMPLATES = ("invitation", "reminder", "account_invite", "password_reset", "webhook_disabled")
 LANGUAGES = ("nl", "en")
 EXAMPLE_LINK = "https://kennisster.example/s/voorbeeldlink-geen-echte"
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")

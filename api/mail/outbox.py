@@ -80,11 +80,25 @@ def enqueue(session: Session, *, key: str, template: str, to: str, lang: str, pa
     return result.first() is not None  # (rowcount is not reliable for ORM inserts on psycopg)
 
 
-def _due(now: datetime):
+def _due(model: type, now: datetime):
     return sa.or_(
-        sa.and_(Outbox.status == OutboxStatus.pending, Outbox.next_attempt_at <= now),
-        sa.and_(Outbox.status == OutboxStatus.sending, Outbox.lease_until <= now),
+        sa.and_(model.status == OutboxStatus.pending, model.next_attempt_at <= now),
+        sa.and_(model.status == OutboxStatus.sending, model.lease_until <= now),
     )
+
+
+def claimable(session: Session, model: type, *, limit: int, now: datetime,
+              where: Sequence = ()) -> list:
+    """The due rows of an outbox-shaped table (status, attempts, next_attempt_at, lease_until),
+    locked for this claimer: the one claiming query of the mail and the webhook outboxes.
+
+    Open the session with `session_scope(engine, write=True)`: SQLite then serialises claimers
+    with BEGIN IMMEDIATE; PostgreSQL lets them pass each other with SKIP LOCKED."""
+    query = (select(model).where(_due(model, now), *where)
+             .order_by(model.next_attempt_at, model.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=model)
+    return list(session.exec(query).all())
 
 
 def claim(session: Session, *, limit: int, now: datetime | None = None,
@@ -97,11 +111,8 @@ def claim(session: Session, *, limit: int, now: datetime | None = None,
     with BEGIN IMMEDIATE; PostgreSQL lets them pass each other with SKIP LOCKED.
     """
     now = now or utcnow()
-    query = select(Outbox).where(_due(now)).order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     claimed = []
-    for row in session.exec(query).all():
+    for row in claimable(session, Outbox, limit=limit, now=now):
         if row.status == OutboxStatus.sending and row.attempts >= max_attempts:
             row.status, row.lease_until = OutboxStatus.failed, None
             row.last_error = "The worker stopped while sending this mail, too many times."

@@ -28,6 +28,7 @@ from api.platform.db import session_scope
 from api.platform.models import utcnow
 from api.platform.settings import Settings
 from api.survey import mailing  # also registers the survey link
+from api.webhooks import endpoints as _webhooks  # noqa: F401  (registers the webhooks link)
 
 log = logging.getLogger("kennisster.mail")
 _wake = threading.Event()

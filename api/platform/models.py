@@ -395,6 +395,7 @@ class LoginAttempt(SQLModel, table=True):
 class TokenScope(StrEnum):
     read = "read"
     import_ = "import"
+    webhooks = "webhooks"
 
 
 class ApiToken(SQLModel, table=True):
@@ -608,3 +609,80 @@ class WorkshopMap(SQLModel, table=True):
     created_by: int | None = Field(
         default=None, sa_column=_fk("account.id", nullable=True, ondelete="SET NULL"))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An HTTPS address of an institution that receives signed events (Standard Webhooks).
+
+    The `whsec_` secret is sealed like a two-factor secret (`api.setup.two_factor.seal`): the
+    worker must be able to sign with it, and a copy of the database alone cannot. It is shown
+    once, when made or rotated. An endpoint that keeps failing is switched off (`disabled_at`).
+    """
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(sa_column=_fk("institution.id"))
+    url: str = Field(max_length=500)
+    events: str = Field(max_length=200, description="Space-separated event types.")
+    description: str = Field(default="", max_length=200)
+    secret_sealed: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    disabled_at: datetime | None = None
+    disabled_reason: str = Field(default="", max_length=300)
+    failures: int = Field(default=0, description="Failed deliveries in a row.")
+    failing_since: datetime | None = None
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: the webhooks' outbox, beside the mail's `outbox` and claimed
+    the same way (`api.mail.outbox.claimable`). `message_id` is the `webhook-id`, the same on
+    every attempt; `key` makes enqueueing idempotent per endpoint."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "key", name="uq_webhook_delivery_endpoint_id_key"),
+        sa.Index("ix_webhook_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(sa_column=_fk("webhook_endpoint.id"))
+    key: str = Field(max_length=200)
+    message_id: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    event: str = Field(max_length=40)
+    payload: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    status: str = Field(default=OutboxStatus.pending, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """The delivery log: one row per attempt, its answer or error; never the signature."""
+
+    __tablename__ = "webhook_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(sa_column=_fk("webhook_delivery.id"))
+    endpoint_id: int = Field(sa_column=_fk("webhook_endpoint.id"))
+    at: datetime = Field(default_factory=utcnow)
+    status_code: int | None = None
+    error: str = Field(default="", max_length=500)
+    duration_ms: int = 0
+
+
+class WebhookParticipation(SQLModel, table=True):
+    """The round-level count last sent to an endpoint as `response.submitted`, and when: the
+    events are coalesced (at most one per round per interval), so none marks one submission."""
+
+    __tablename__ = "webhook_participation"
+
+    endpoint_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), primary_key=True))
+    round_id: int = Field(sa_column=sa.Column(
+        sa.ForeignKey("round.id", ondelete="CASCADE"), primary_key=True))
+    count: int = 0
+    sent_at: datetime = Field(default_factory=utcnow)

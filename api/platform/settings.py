@@ -61,6 +61,30 @@ class Settings(BaseSettings):
         "How long a claimed mail is a worker's; after that, a worker that died is assumed gone."))
     mail_max_attempts: int = Field(default=6, ge=1)
 
+    # Webhooks (Standard Webhooks, signed): delivered from their outbox by the webhook worker.
+    webhook_worker: bool = Field(default=True, description="Deliver webhooks from a thread of "
+                                 "the app process; False when `kennisster worker` runs on its own.")
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description=(
+        "Connect and read timeout of one delivery; a slower receiver counts as failed."))
+    webhook_backoff_seconds: float = Field(default=30.0, gt=0, description=(
+        "Wait before the first retry; doubled after each further failure."))
+    webhook_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    webhook_max_attempts: int = Field(default=12, ge=1, description="Attempts before one "
+                                      "delivery is given up.")
+    webhook_lease_seconds: int = Field(default=120, ge=1, description=(
+        "How long a claimed delivery is a worker's; after that it is due again."))
+    webhook_disable_after_failures: int = Field(default=20, ge=1, description=(
+        "Failed deliveries in a row that switch an endpoint off."))
+    webhook_disable_after_hours: float = Field(default=24.0, gt=0, description=(
+        "An endpoint failing without a success for this long is switched off."))
+    webhook_participation_interval_seconds: int = Field(default=3600, ge=1, description=(
+        "At most one response.submitted per round and endpoint per interval, carrying the "
+        "round's count at sending: no event marks the moment of one submission."))
+    webhook_allow_loopback: bool = Field(default=False, description=(
+        "Allow http:// and https:// endpoints on 127.0.0.1/::1 (tests, development); other "
+        "private, link-local and reserved addresses are always refused."))
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

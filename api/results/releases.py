@@ -34,6 +34,7 @@ from api.platform.models import (
     Unit,
 )
 from api.results import anonymity
+from api.webhooks import events as webhook_events
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def _release_locked(session: Session, round_id: int, institution_id: int,
                      .where(Response.id.in_(ids[start:start + 500]))
                      .values(release_id=release.id))
     _add_to_tallies(session, round_id, [a for a in arrivals if a.key in chosen], scores)
+    webhook_events.release_published(session, release, institution_id)
     return release, len(arrivals)
 
 

@@ -22,6 +22,7 @@ from api.results import releases
 from api.setup import audit
 from api.setup.institutions import NAME_MAX, checked_name
 from api.survey import mailing
+from api.webhooks import events as webhook_events
 
 
 def publish(*, session: Session, questionnaire: Questionnaire,
@@ -96,6 +97,7 @@ def open_round(
                    questionnaire_version=version, opens_at=opens_at, closes_at=closes_at)
     session.add(round_)
     session.flush()
+    webhook_events.round_changed(session, round_, webhook_events.ROUND_OPENED)
     return round_
 
 
@@ -113,6 +115,8 @@ def close_round(*, session: Session, round_: Round, default_k: int,
                  institution=round_.institution_id, detail=f"{round_.name} (round {round_.id})")
     round_.closes_at = at
     session.add(round_)
+    session.flush()
+    webhook_events.round_changed(session, round_, webhook_events.ROUND_CLOSED)
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
     mailing.forget_addresses(session, now=at)
     session.commit()

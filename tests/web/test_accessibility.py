@@ -613,6 +613,21 @@ def test_the_accounts_audit_and_password_pages_have_no_serious_axe_violations(
     audit.page(page, f"admin accounts with error {view}")
     page.goto(f"{live_server}/beheer/{slug}/logboek")
     audit.page(page, f"admin audit log {view}")
+    # the webhooks pages (branch hooks): a refused address, the secret shown once, the log
+    page.goto(f"{live_server}/beheer/{slug}/webhooks")
+    audit.page(page, f"admin webhooks {view}")
+    hooks = page.locator("form.create-webhook")
+    hooks.locator("#url").fill("https://10.0.0.1/hooks")
+    navigate(page, hooks.locator("button[type=submit]").click, f"/beheer/{slug}/webhooks",
+             status=422)
+    audit.page(page, f"admin webhooks with error {view}")
+    page.locator("form.create-webhook #url").fill(f"https://93.184.216.34/axe-{view}")
+    navigate(page, page.locator("form.create-webhook button[type=submit]").click,
+             f"/beheer/{slug}/webhooks")
+    audit.page(page, f"admin webhook secret {view}")
+    page.locator("a[href*='/webhooks/']", has_text=f"axe-{view}").first.click()
+    page.wait_for_load_state()
+    audit.page(page, f"admin webhook log {view}")
 
     page.goto(f"{live_server}/account/wachtwoord")
     page.locator("#current").fill("niet-het-wachtwoord")

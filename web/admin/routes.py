@@ -17,10 +17,12 @@ from web.admin import (
     rounds,
     tokens,
     units,
+    webhooks,
     workshops,
 )
 
 PREFIX = "/beheer"
 router = APIRouter(tags=["admin"], include_in_schema=False)
-for area in (evidence, institution, units, rounds, own_items, workshops, accounts, tokens, audit):
+for area in (evidence, institution, units, rounds, own_items, workshops, accounts, tokens, webhooks,
+             audit):
     router.include_router(area.router, prefix=PREFIX)

@@ -20,7 +20,7 @@ from web.pages import render
 router = APIRouter()
 
 PRIVATE = {"Cache-Control": "private, no-store"}
-SCOPE_ORDER = tuple(sorted(SCOPES, key=("read", "import").index))
+SCOPE_ORDER = tuple(sorted(SCOPES, key=("read", "import", "webhooks").index))
 
 
 def _page(request: Request, session, account, institution, *, values: dict | None = None,

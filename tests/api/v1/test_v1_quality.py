@@ -42,6 +42,11 @@ OPERATIONS = {
     ("get", "/api/v1/rounds/{round_id}/compare"), ("get", "/api/v1/compare/institutions"),
     ("post", "/api/v1/rounds/{round_id}/responses"), ("get", "/api/v1/rounds/{round_id}/own-items"),
     ("get", "/api/v1/rounds/{round_id}/network-map"),
+    ("get", "/api/v1/institutions/{slug}/webhooks"), ("post", "/api/v1/institutions/{slug}/webhooks"),
+    ("delete", "/api/v1/institutions/{slug}/webhooks/{webhook_id}"),
+    ("post", "/api/v1/institutions/{slug}/webhooks/{webhook_id}/secret"),
+    ("get", "/api/v1/institutions/{slug}/webhooks/{webhook_id}/deliveries"),
+    ("post", "/api/v1/institutions/{slug}/webhooks/{webhook_id}/test"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): endpoints, their events' outbox, and the worker."""
