@@ -37,7 +37,8 @@ RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_ta
                  "network_answer"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
-           "api_token_institution", "audit_event", "action", "two_factor",
+           "api_token_institution", "audit_event", "action", "two_factor", "sign_in_policy",
+           "sso_domain",
            "recovery_code", "own_item",
            "workshop_map"}  # a team's shared map, filled in together: no respondent's answers
 # columns every table of a round shares on purpose: which round, unit or questionnaire
