@@ -38,6 +38,7 @@ from api.platform.models import (
     LoginAttempt,
     utcnow,
 )
+from api.setup import sign_in_policy
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -55,6 +56,13 @@ class TooManyAttempts(DomainError):
 class LoginFailed(DomainError):
     status_code = 401
     code = "login_failed"
+
+
+class PasswordSignInOff(DomainError):
+    """The right password, but the account's institutions sign in through their own provider."""
+
+    status_code = 403
+    code = "password_sign_in_off"
 
 
 def normalise_email(email: str) -> str:
@@ -226,6 +234,9 @@ def authenticate(*, session: Session, email: str, password: str, client: str,
         raise LoginFailed("The e-mail address or password is not right.")
     session.delete(attempts["email"])
     session.delete(attempts["pair"])
+    if not sign_in_policy.password_allowed(session=session, account=account):
+        session.commit()
+        raise PasswordSignInOff("This account signs in through its institution, not by password.")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
         session.add(account)
