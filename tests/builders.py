@@ -344,3 +344,15 @@ def sent_as_import(client, token: str, round_: Round, unit: Unit, rows: list[dic
                                       "answers": {k: ("dk" if v is None else v)
                                                   for k, v in answers.items()}}
                                      for answers in rows])
+
+
+def set_sign_in_policy(session: Session, institution: Institution, *, domains: Iterable[str] = (),
+                       sso_role: str = "bestuur", password_off: bool = False) -> None:
+    """An institution's sign-in through OpenID Connect, as its administrator saves it."""
+    from api.platform.models import Account
+    from api.setup import sign_in_policy
+
+    admin = session.exec(select(Account).where(Account.role == "admin")).first()
+    sign_in_policy.save_policy(session=session, actor=admin, institution=institution,
+                               domains="\n".join(domains), sso_role=sso_role,
+                               password_off=password_off)

@@ -211,7 +211,8 @@ def finish(*, session: Session, settings: Settings, pending: Mapping[str, str] |
            params: Mapping[str, str], redirect_uri: str) -> Account:
     """Use case: the provider sent the browser back; the signed-in account (matched or made),
     with one audit event; commits. Every refusal stores nothing."""
-    claims = _claims(settings, pending, params, redirect_uri)
+    claims = _claims(settings, pending, params, redirect_uri)  # no transaction while we wait
+    session.connection(execution_options={"sqlite_immediate": True})  # a write from the start
     email = claims.get(settings.oidc_email_claim)
     if not isinstance(email, str) or "@" not in email or len(email) > 254:
         raise SsoRefused("The provider sent no e-mail address.", code="sso_no_email")
