@@ -103,6 +103,12 @@ class Provider:
                              json={"email": email, **claims}, timeout=5)
         assert response.status_code == 204, response.text
 
+    def register(self, redirect_uri: str) -> tuple[str, str]:
+        """Another client of the provider (a live server's own address): its id and secret."""
+        registered = httpx.post(f"{self.issuer}/oauth2/clients",
+                                json={"redirect_uris": [redirect_uri]}, timeout=5).json()
+        return registered["client_id"], registered["client_secret"]
+
     def approve(self, authorize_url: str, email: str) -> str:
         """The person signs in at the provider: where the provider sends the browser back."""
         response = httpx.post(authorize_url, data={"sub": email}, timeout=5)
