@@ -66,7 +66,7 @@ def password_allowed(*, session: Session, account: Account) -> bool:
 
 
 def _checked_domains(session: Session, institution: Institution, text: str) -> list[str]:
-    values = sorted({normalise_domain(line) for line in re.split(r"[\s,;]+", text)
+    values = sorted({normalise_domain(line) for line in re.split(r"[\n,;]+", text)
                      if line.strip()})
     if len(values) > MAX_DOMAINS:
         raise InvalidInput(f"At most {MAX_DOMAINS} domains.", code="sso_too_many_domains",
