@@ -43,6 +43,9 @@ from api.setup import sign_in_policy
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
+# An account made at its first sign-in through OpenID Connect: active, but no password matches
+# this (it is no argon2 hash) until its owner sets one by a link, where that is allowed.
+SSO_ONLY = "!sso"
 FREE_FAILURES = {"email": 5, "ip": 20, "pair": 5}
 WINDOW = timedelta(minutes=15)
 MAX_LOCK = timedelta(minutes=15)

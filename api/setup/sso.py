@@ -238,6 +238,8 @@ def finish(*, session: Session, settings: Settings, pending: Mapping[str, str] |
     account = accounts.create_account(session=session, email=email, password=None,
                                       role=policy.sso_role, name=name[:200],
                                       institutions=[institution])
+    account.password_hash = accounts.SSO_ONLY  # active, not waiting for an invitation
+    session.add(account)
     audit.record(session=session, actor=account, action="sso_account_created",
                  institution=institution, detail=f"{email} ({policy.sso_role}, {domain})")
     session.commit()

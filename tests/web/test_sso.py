@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api.platform.models import Account, AccountInstitution, AccountRole, AuditEvent
-from api.setup import account_admin, sso
+from api.setup import account_admin, accounts, sso
 from tests.builders import (
     csrf_of,
     make_account,
@@ -126,6 +126,10 @@ def test_a_board_member_of_a_connected_institution_signs_in_and_lands_on_the_das
     assert session.exec(select(AccountInstitution.institution_id).where(
         AccountInstitution.account_id == account_id)).all() == [rivierenland.id]
     assert actions_of(session, account_id) == ["sso_account_created"]
+    stored = accounts.find_account(session=session, email="an.bakker@hs-rivierenland.nl")
+    assert accounts.account_status(stored) == "active"  # not waiting for an invitation
+    assert not accounts.check_password(stored, accounts.SSO_ONLY)  # and no password opens it
+    session.rollback()
     assert client.get("/beheer").status_code == 404  # a board member runs no rounds
 
     client.cookies.clear()  # next time: the same account, signed in again
