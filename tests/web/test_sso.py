@@ -170,6 +170,22 @@ def test_lacking_the_institution_claim_the_e_mail_domain_decides(
     assert len(accounts_named(session, "geen.claim@hs-rivierenland.nl")) == 1
 
 
+def test_a_blocked_account_or_an_unverified_address_is_refused(
+        client, session, provider, rivierenland):
+    make_account(session, "weg@hs-rivierenland.nl", AccountRole.bestuur, [rivierenland])
+    account = accounts.find_account(session=session, email="weg@hs-rivierenland.nl")
+    account_admin.revoke_account(session=session, actor=None, account_id=account.id)
+    provider.add_user("weg@hs-rivierenland.nl", schac_home_organization=DOMAIN)
+    response = sign_in(client, provider, "weg@hs-rivierenland.nl")
+    assert response.status_code == 403 and refusal(response) == "Account geblokkeerd"
+
+    provider.add_user("niet.bevestigd@hs-rivierenland.nl", email_verified=False,
+                      schac_home_organization=DOMAIN)
+    response = sign_in(client, provider, "niet.bevestigd@hs-rivierenland.nl")
+    assert response.status_code == 400 and refusal(response) == "E-mailadres niet bevestigd"
+    assert accounts_named(session, "niet.bevestigd@hs-rivierenland.nl") == []
+
+
 def test_a_tampered_or_missing_state_is_refused(client, session, provider, rivierenland):
     provider.add_user("staat@hs-rivierenland.nl", schac_home_organization=DOMAIN)
     back = provider.approve(start(client), "staat@hs-rivierenland.nl")
