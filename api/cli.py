@@ -34,6 +34,7 @@ from api.setup import (
     institutions,
     inviting,
     rounds,
+    sign_in_policy,
     token_admin,
     tokens,
     two_factor,
@@ -145,6 +146,36 @@ def institution_update(
             anonymity_k=k if k is not None else inst.anonymity_k or default_k,
             default_language=language or inst.default_language, default_k=default_k)
         console.print(f"{inst.name}: {'; '.join(changes) if changes else 'nothing changed'}")
+
+
+@institution_app.command("sign-in")
+def institution_sign_in(
+    institution: Annotated[str, typer.Argument(help="Institution id or slug.")],
+    domain: Annotated[list[str] | None, typer.Option(
+        help="A domain (institution claim value) whose users may get an account; repeat it. "
+             "Given: replaces the list; --no-domains empties it.")] = None,
+    no_domains: Annotated[bool, typer.Option("--no-domains", help="No domains at all.")] = False,
+    role: Annotated[str | None, typer.Option(
+        help="Role of an account made on its first sign-in: bestuur or coordinator.")] = None,
+    password: Annotated[bool | None, typer.Option(
+        "--password-on/--password-off",
+        help="Whether the institution's accounts may still sign in with a password.")] = None,
+) -> None:
+    """Sign-in through OpenID Connect for an institution (as on its page in /beheer)."""
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        policy = sign_in_policy.policy_of(session=session, institution=inst)
+        current = sign_in_policy.domains_of(session=session, institution=inst)
+        wanted = [] if no_domains else domain if domain is not None else current
+        changes = sign_in_policy.save_policy(
+            session=session, actor=None, institution=inst, domains="\n".join(wanted),
+            sso_role=role or policy.sso_role,
+            password_off=policy.password_off if password is None else not password)
+        now = sign_in_policy.policy_of(session=session, institution=inst)
+        listed = ", ".join(sign_in_policy.domains_of(session=session, institution=inst))
+        console.print(f"{inst.name}: {'; '.join(changes) if changes else 'nothing changed'}")
+        console.print(f"domains: {listed or '–'}; new accounts: {now.sso_role}; "
+                      f"password sign-in: {'off' if now.password_off else 'on'}")
 
 
 @institution_app.command("list")

@@ -355,3 +355,13 @@ def waiting_responses(session: Session, questionnaire: Questionnaire, round_: Ro
                         questionnaire=questionnaire, answers=all_answers(questionnaire),
                         open_answers={}, submission_key=f"wait-{next(_seq)}-{utcnow().timestamp()}")
     session.commit()
+def set_sign_in_policy(session: Session, institution: Institution, *, domains: Iterable[str] = (),
+                       sso_role: str = "bestuur", password_off: bool = False) -> None:
+    """An institution's sign-in through OpenID Connect, as its administrator saves it."""
+    from api.platform.models import Account
+    from api.setup import sign_in_policy
+
+    admin = session.exec(select(Account).where(Account.role == "admin")).first()
+    sign_in_policy.save_policy(session=session, actor=admin, institution=institution,
+                               domains="\n".join(domains), sso_role=sso_role,
+                               password_off=password_off)

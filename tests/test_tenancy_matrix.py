@@ -250,6 +250,12 @@ ADMIN_UNITS_ROWS: list[Row] = [
     Row("POST", "/beheer/{slug}", "/beheer/{A}", {**ADMIN_A, "coordinator_a": "303→admin A",
                                                    "admin": "303→admin A"},
         form={"name": "Hogeschool Alfa", "anonymity_k": "5", "default_language": "nl"}),
+    # the institution's sign-in (domains, role of a new account, passwords off): administrators
+    # only, since a domain grants accounts; its coordinator sees it on the page above
+    Row("POST", "/beheer/{slug}/inloggen", "/beheer/{A}/inloggen", {**ADMIN_B, "admin": "303→admin A"},
+        form={"sso_domains": "alfa.nl", "sso_role": "bestuur"}),
+    Row("POST", "/beheer/{slug}/inloggen", "/beheer/{B}/inloggen", {**ADMIN_B, "admin": "303→admin B"},
+        form={"sso_domains": "", "sso_role": "bestuur"}),
     Row("POST", "/beheer/{slug}", "/beheer/{B}", {**ADMIN_B, "admin": "303→admin B"},
         form={"name": "ROC Beta", "anonymity_k": "5", "default_language": "nl"}),
     Row("GET", "/beheer/{slug}/eenheden", "/beheer/{A}/eenheden", ADMIN_A),
@@ -412,6 +418,9 @@ ADMIN_ACCOUNTS_ROWS: list[Row] = [
     # two-step sign-in (branch twofactor): the code page needs the pending cookie of a right
     # password, which no visitor holds here; the coordinator and the admin enrolled when the
     # admin area asked them to (log_in), the board members did not (it is optional for them)
+    # sign-in through OpenID Connect: not set up in this world, so there is no such page
+    Row("GET", "/login/sso", "/login/sso", every("404")),
+    Row("GET", "/login/sso/terug", "/login/sso/terug?code=x&state=y", every("404")),
     Row("GET", "/login/code", "/login/code", every("303→login")),
     Row("POST", "/login/code", "/login/code", every("303→login"), form={"code": "123456"}),
     Row("GET", "/account/tweestaps", "/account/tweestaps", SIGNED_IN),

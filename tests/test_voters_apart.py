@@ -39,7 +39,8 @@ RESPONSE_SIDE = {"response", "answer", "knob_score", "open_answer", "response_ta
                  "webhook_delivery", "webhook_attempt", "webhook_participation"}
 NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "account_institution", "account_token", "login_attempt", "api_token",
-           "api_token_institution", "audit_event", "action", "two_factor",
+           "api_token_institution", "audit_event", "action", "two_factor", "sign_in_policy",
+           "sso_domain",
            "recovery_code", "own_item",
            "workshop_map",  # a team's shared map, filled in together: no respondent's answers
            "webhook_endpoint"}

@@ -37,6 +37,7 @@ def current_account(request: Request, session: SessionDep) -> Account | None:
         return None
     account = accounts.account_for_claim(session=session, claim=claim)
     request.state.account = account
+    request.state.signed_in_via = data.get("m", "password")
     return account
 
 
@@ -54,10 +55,12 @@ CurrentAccount = Annotated[Account, Depends(require_account)]
 def require_manager(request: Request, account: CurrentAccount, session: SessionDep) -> Account:
     """Coordinators and administrators; a board member gets 404, as if the area did not exist.
     A role that must use two-factor sign-in is sent to enrol first (the one place it is
-    enforced for the admin area)."""
+    enforced for the admin area), unless this session began at the institution's OpenID
+    provider, which is where its multi-factor sign-in is done."""
     if not access.may_run_rounds(account):
         raise NotFound("No such page.")
     if (two_factor.required_for(account, request.app.state.settings.two_factor_required_roles)
+            and getattr(request.state, "signed_in_via", "password") != "oidc"  # its IdP's MFA
             and not two_factor.is_enrolled(session=session, account=account)):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise TwoFactorRequired("Switch on two-factor sign-in first.", next=target)

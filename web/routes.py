@@ -10,6 +10,7 @@ from api.platform.models import Account
 from web.access import current_account
 from web.admin import routes as admin
 from web.auth import routes as auth
+from web.auth import sso as auth_sso
 from web.auth import two_factor
 from web.csrf import verify_csrf
 from web.dashboard import actions as dashboard_actions
@@ -30,6 +31,7 @@ router.include_router(survey_network.router)
 router.include_router(own_results.router)
 router.include_router(auth.router)
 router.include_router(two_factor.router)
+router.include_router(auth_sso.router)
 router.include_router(dashboard.router)
 router.include_router(dashboard_actions.router)
 router.include_router(dashboard_network.router)

@@ -686,3 +686,26 @@ class WebhookParticipation(SQLModel, table=True):
         sa.ForeignKey("round.id", ondelete="CASCADE"), primary_key=True))
     count: int = 0
     sent_at: datetime = Field(default_factory=utcnow)
+class SignInPolicy(SQLModel, table=True):
+    """How an institution's people sign in: the role an account made on its first sign-in
+    through OpenID Connect gets, and whether the password form is switched off for accounts
+    tied only to this institution. No row: password sign-in on, new accounts board members."""
+
+    __tablename__ = "sign_in_policy"
+
+    institution_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True))
+    sso_role: str = Field(default="bestuur", max_length=20,
+                          description="bestuur or coordinator; never admin.")
+    password_off: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SsoDomain(SQLModel, table=True):
+    """An institution claim value (a domain such as 'hs-rivierenland.nl') whose users may get an
+    account of this institution on their first sign-in; a domain belongs to one institution."""
+
+    __tablename__ = "sso_domain"
+
+    domain: str = Field(primary_key=True, max_length=253)
+    institution_id: int = Field(sa_column=_fk("institution.id"))

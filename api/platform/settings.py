@@ -84,6 +84,25 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = Field(default=False, description=(
         "Allow http:// and https:// endpoints on 127.0.0.1/::1 (tests, development); other "
         "private, link-local and reserved addresses are always refused."))
+    # Sign-in through OpenID Connect (SURFconext, Entra ID, Google Workspace): an empty issuer
+    # means the feature is off and the login page shows no button.
+    oidc_issuer: str = Field(default="", description=(
+        "The provider's issuer URL, e.g. 'https://connect.surfconext.nl'; its "
+        "/.well-known/openid-configuration is read. Empty: no sign-in through OpenID Connect."))
+    oidc_client_id: str = Field(default="", description="The client id the provider gave us.")
+    oidc_client_secret: str = Field(default="", repr=False,
+                                    description="The client secret the provider gave us.")
+    oidc_scopes: str = Field(default="openid email profile", description=(
+        "Scopes asked for, separated by spaces; 'openid' is always sent."))
+    oidc_email_claim: str = Field(default="email", description=(
+        "The claim that holds the account's e-mail address (the id token's or the userinfo's)."))
+    oidc_institution_claim: str = Field(default="schac_home_organization", description=(
+        "The claim naming the user's institution (a domain such as 'hs-rivierenland.nl'); "
+        "lacking it, the e-mail address's domain is used."))
+    oidc_display_name: str = Field(default="SURFconext", description=(
+        "Name on the login button: 'Inloggen met <name>'."))
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0, description=(
+        "How long to wait for the provider's discovery, keys and token endpoints."))
 
     @field_validator("base_url")
     @classmethod
@@ -109,6 +128,10 @@ class Settings(BaseSettings):
     @property
     def mail_configured(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
 
 def _kept_secret(data_dir: Path) -> str:

@@ -26,7 +26,7 @@ from api.platform.models import (
     LoginAttempt,
     utcnow,
 )
-from api.setup import access, account_links, accounts, audit
+from api.setup import access, account_links, accounts, audit, sign_in_policy
 
 INVITABLE_ROLES = (AccountRole.bestuur.value, AccountRole.coordinator.value)
 RESET_MAILS_PER_ADDRESS = 3
@@ -224,7 +224,8 @@ def request_reset(*, session: Session, email: str, client: str, lang: str, secre
     allowed = _within_reset_budget(session, clean, client, now)
     account = accounts.find_account(session=session, email=clean) if "@" in clean else None
     token = None
-    if allowed and account is not None and account.revoked_at is None:
+    if (allowed and account is not None and account.revoked_at is None
+            and sign_in_policy.password_allowed(session=session, account=account)):
         token = account_links.issue(session, account=account, purpose="reset",
                                     secret_key=secret_key, now=now)
         _queue_link(session, account=account, token=token, lang=lang, institution=None)

@@ -21,7 +21,7 @@ from api.mail.links import UnknownLink, register_link
 from api.platform.errors import DomainError, InvalidInput, NotFound
 from api.platform.models import Account, AccountInstitution, AccountToken, utcnow
 from api.platform.settings import Settings
-from api.setup import accounts, audit
+from api.setup import accounts, audit, sign_in_policy
 
 VALID_FOR = {"invite": timedelta(days=7), "reset": timedelta(hours=1)}
 PURPOSES = tuple(VALID_FOR)
@@ -94,6 +94,9 @@ def check(session: Session, *, token: str, now: datetime | None = None) -> Accou
     if (row.used_at is not None or _aware(row.expires_at) <= now or account is None
             or account.revoked_at is not None):
         raise LinkGone("This link was used already or has expired.")
+    if not sign_in_policy.password_allowed(session=session, account=account):
+        raise LinkGone("This account signs in through its institution, not by password.",
+                       code="password_sign_in_off")
     return row
 
 

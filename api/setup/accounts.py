@@ -38,10 +38,14 @@ from api.platform.models import (
     LoginAttempt,
     utcnow,
 )
+from api.setup import sign_in_policy
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
+# An account made at its first sign-in through OpenID Connect: active, but no password matches
+# this (it is no argon2 hash) until its owner sets one by a link, where that is allowed.
+SSO_ONLY = "!sso"
 FREE_FAILURES = {"email": 5, "ip": 20, "pair": 5}
 WINDOW = timedelta(minutes=15)
 MAX_LOCK = timedelta(minutes=15)
@@ -55,6 +59,13 @@ class TooManyAttempts(DomainError):
 class LoginFailed(DomainError):
     status_code = 401
     code = "login_failed"
+
+
+class PasswordSignInOff(DomainError):
+    """The right password, but the account's institutions sign in through their own provider."""
+
+    status_code = 403
+    code = "password_sign_in_off"
 
 
 def normalise_email(email: str) -> str:
@@ -226,6 +237,9 @@ def authenticate(*, session: Session, email: str, password: str, client: str,
         raise LoginFailed("The e-mail address or password is not right.")
     session.delete(attempts["email"])
     session.delete(attempts["pair"])
+    if not sign_in_policy.password_allowed(session=session, account=account):
+        session.commit()
+        raise PasswordSignInOff("This account signs in through its institution, not by password.")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
         session.add(account)

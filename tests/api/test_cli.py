@@ -556,3 +556,17 @@ def test_closing_a_round_twice_keeps_its_first_closing_moment(kennisster, school
     refused(kennisster("round", "close", str(school["round"])), "already closed")
     with engine.connect() as conn:
         assert conn.execute(select(Round.closes_at).where(Round.id == school["round"])).scalar_one() == first
+
+
+def test_an_administrator_sets_an_institutions_sign_in_from_the_shell(kennisster):
+    ok(kennisster("institution", "create", "Hogeschool Rivierenland"))
+    out = ok(kennisster("institution", "sign-in", "hogeschool-rivierenland",
+                        "--domain", "HS-Rivierenland.nl", "--domain", "rivierenland.nl",
+                        "--role", "coordinator", "--password-off"))
+    assert "domains: hs-rivierenland.nl, rivierenland.nl; new accounts: coordinator; " \
+           "password sign-in: off" in " ".join(out.split())
+    refused(kennisster("institution", "sign-in", "hogeschool-rivierenland", "--role", "admin"),
+            "bestuur or coordinator")
+    out = ok(kennisster("institution", "sign-in", "hogeschool-rivierenland", "--no-domains",
+                        "--password-on"))
+    assert "domains: –; new accounts: coordinator; password sign-in: on" in " ".join(out.split())

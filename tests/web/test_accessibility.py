@@ -456,6 +456,58 @@ def test_the_institution_page_has_no_serious_axe_violations_also_with_a_refused_
     audit.page(page, f"admin institution with error {view}")
 
 
+@pytest.mark.parametrize(("view", "known"), views())
+def test_the_sign_in_with_surfconext_pages_have_no_serious_axe_violations(
+    app, session, catalog, page, view, audit
+):
+    """The login page's button, a sign-in at a real OpenID provider that is refused (an unknown
+    domain) and one that lands on the dashboard, and the institution's sign-in section as its
+    administrator sees it, also with a refused domain."""
+    from tests.builders import make_account, set_sign_in_policy
+    from tests.live import threaded_server
+    from tests.oidc_provider import running_provider
+
+    institution = make_institution(session, "Hogeschool Rivierenland")
+    make_round(session, catalog, institution)
+    set_sign_in_policy(session, institution, domains=["hs-rivierenland.nl"])
+    make_account(session, "admin@kennisster.test", "admin", password=COORDINATOR_PASSWORD)
+    with running_provider() as provider, threaded_server(app) as server:
+        client_id, secret = provider.register(f"{server}/login/sso/terug")
+        app.state.settings = app.state.settings.model_copy(update={
+            "oidc_issuer": provider.issuer, "oidc_client_id": client_id,
+            "oidc_client_secret": secret, "base_url": server})
+        provider.add_user("iemand@elders.nl", schac_home_organization="elders.nl")
+        provider.add_user("an@hs-rivierenland.nl", schac_home_organization="hs-rivierenland.nl")
+
+        def at_the_provider(email: str) -> None:
+            page.goto(f"{server}/login")
+            with page.expect_navigation():
+                page.locator("#sso-button").click()
+            page.locator("input[name=sub]").fill(email)
+            with page.expect_navigation():
+                page.locator("button[type=submit]").first.click()
+
+        page.goto(f"{server}/login")
+        audit.page(page, f"login with the sign-in button {view}")
+        at_the_provider("iemand@elders.nl")
+        assert "/login/sso/terug" in page.url and page.locator("h1").count() == 1
+        audit.page(page, f"sign-in refused, unknown domain {view}")
+        at_the_provider("an@hs-rivierenland.nl")
+        assert f"/dashboard/{institution.slug}" in page.url, page.url
+
+        page.context.clear_cookies()
+        page.goto(f"{server}/login?next=/beheer/{institution.slug}")
+        two_factor_steps.sign_in_in_browser(page, "admin@kennisster.test", COORDINATOR_PASSWORD)
+        assert page.url.endswith(f"/beheer/{institution.slug}"), page.url
+        audit.page(page, f"admin institution sign-in section {view}")
+        page.locator("#sso_domains").fill("hs-rivierenland.nl\nniet een domein")
+        navigate(page, page.locator("form[action$=inloggen] button[type=submit]").click,
+                 "/inloggen", status=422)
+        assert page.locator("#sso_domains-error").count() == 1
+        audit.page(page, f"admin institution sign-in section with error {view}")
+    audit.check()
+
+
 # --- the coordinator's rounds and invitations -----------------------------------------------------
 
 COORDINATOR_EMAIL, COORDINATOR_PASSWORD = "coordinator@alfa.nl", "een-lang-wachtwoord-42"

@@ -177,8 +177,11 @@ def test_every_survey_page_fits_a_phone_and_keeps_its_answer_labels_whole(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, chromium, demo_link, width):
+def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, app, chromium, demo_link,
+                                                               width):
     slug, _ = demo_link
+    app.state.settings = app.state.settings.model_copy(update={  # the SURFconext button shows
+        "oidc_issuer": "http://127.0.0.1:9", "oidc_client_id": "kennisster"})
     context = phone_page(chromium, width)
     page = context.new_page()
     seen = Checker(page, width)
@@ -191,6 +194,9 @@ def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, chro
         page.locator("#password").fill("niet goed")
         submit_and_wait(page, page.locator("form.login button[type=submit]"), status=401)
         seen.look("login error")
+        assert page.locator("#sso-button").count() == 1
+        page.goto(f"{live_server}/login/sso/terug?code=x&state=niet-begonnen")
+        seen.look("sign-in through SURFconext refused")
         page.goto(f"{live_server}/wachtwoord-vergeten")
         seen.look("forgotten password")
         page.goto(f"{live_server}/account/activeren/geen-echte-link")

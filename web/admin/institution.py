@@ -10,13 +10,13 @@ from api.platform.db import SessionDep
 from api.platform.deps import FormPairs, SettingsDep
 from api.platform.errors import NotFound
 from api.platform.models import Account, Institution
-from api.setup import access, institutions
+from api.setup import access, institutions, sign_in_policy
 from api.setup.institutions import InvalidFields
 from web.access import ManagerAccount, managed
 from web.pages import render
 
 router = APIRouter()
-DONE = {"created", "saved", "unchanged"}
+DONE = {"created", "saved", "unchanged", "sign_in_saved"}
 
 
 def field_errors(exc: InvalidFields) -> dict[str, tuple[str, dict]]:
@@ -61,11 +61,22 @@ def institution_create(request: Request, session: SessionDep, account: ManagerAc
                             + "?done=created", status_code=303)
 
 
+def _sign_in_form(session, institution: Institution) -> dict:
+    policy = sign_in_policy.policy_of(session=session, institution=institution)
+    return {"sso_domains": "\n".join(sign_in_policy.domains_of(session=session,
+                                                               institution=institution)),
+            "sso_role": policy.sso_role, "password_off": policy.password_off}
+
+
 def _institution_page(request: Request, session, settings, institution: Institution, *,
                       form: dict | None = None, errors: dict | None = None,
-                      status_code: int = 200):
+                      sign_in: dict | None = None, status_code: int = 200):
     done = request.query_params.get("done")
+    account = getattr(request.state, "account", None)
     return render(request, "admin/institution.html", {
+        "sign_in": sign_in or _sign_in_form(session, institution),
+        "may_edit_sign_in": account is not None and access.is_admin(account),
+        "oidc_on": settings.oidc_configured, "oidc_name": settings.oidc_display_name,
         "institution": institution, "section": "institution",
         "counts": institutions.overview(session=session, institution=institution),
         "default_k": settings.anonymity_k,
@@ -99,3 +110,27 @@ def institution_save(slug: str, request: Request, session: SessionDep, settings:
                                  errors=field_errors(exc), status_code=422)
     return RedirectResponse(str(request.url_for("admin_institution", slug=institution.slug))
                             + f"?done={'saved' if changes else 'unchanged'}", status_code=303)
+
+
+@router.post("/{slug}/inloggen", name="admin_sign_in_save")
+def sign_in_save(slug: str, request: Request, session: SessionDep, settings: SettingsDep,
+                 account: ManagerAccount, form: FormPairs):
+    """Who may come in through the institution's provider, and whether passwords still work:
+    an administrator's decision (a coordinator sees it), since a domain grants accounts."""
+    institution = managed(session, account, slug)
+    if not access.is_admin(account):
+        raise NotFound("No such page.")
+    data = dict(form)
+    values = {"sso_domains": data.get("sso_domains", "")[:20_000],
+              "sso_role": data.get("sso_role", "")[:20],
+              "password_off": data.get("password_off") == "1"}
+    try:
+        sign_in_policy.save_policy(session=session, actor=account, institution=institution,
+                                   domains=values["sso_domains"], sso_role=values["sso_role"],
+                                   password_off=values["password_off"])
+    except InvalidFields as exc:
+        session.rollback()
+        return _institution_page(request, session, settings, institution, sign_in=values,
+                                 errors=field_errors(exc), status_code=422)
+    return RedirectResponse(str(request.url_for("admin_institution", slug=institution.slug))
+                            + "?done=sign_in_saved#sign-in-title", status_code=303)

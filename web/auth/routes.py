@@ -44,7 +44,7 @@ def login(request: Request, session: SessionDep, form: FormPairs):
     try:
         account = accounts.authenticate(session=session, email=email, password=password,
                                         client=client)
-    except (accounts.LoginFailed, accounts.TooManyAttempts) as exc:
+    except (accounts.LoginFailed, accounts.TooManyAttempts, accounts.PasswordSignInOff) as exc:
         page = render(request, "auth/login.html",
                       {"next": target, "email": email, "error": exc}, status_code=exc.status_code)
         if "retry_after" in exc.params:
@@ -55,10 +55,13 @@ def login(request: Request, session: SessionDep, form: FormPairs):
     return _logged_in(request, RedirectResponse(target, status_code=303), account)
 
 
-def _logged_in(request: Request, response, account):
-    """Give this browser a session cookie for the account's current session version."""
+def _logged_in(request: Request, response, account, via: str = "password"):
+    """Give this browser a session cookie for the account's current session version; `via`
+    "oidc" marks a sign-in through the institution's provider (see `web.access`)."""
+    claim = {"a": account.id, "v": account.session_version, **({"m": via} if via != "password"
+                                                               else {})}
     response.set_cookie(
-        SESSION_COOKIE, serializer(request).dumps({"a": account.id, "v": account.session_version}),
+        SESSION_COOKIE, serializer(request).dumps(claim),
         max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
         secure=request.url.scheme == "https")
     return response
