@@ -35,7 +35,7 @@ def _refused(request: Request, exc: DomainError):
     page = render(request, "auth/sso_refused.html", {"code": exc.code, "params": exc.params},
                   status_code=exc.status_code)
     page.headers["Cache-Control"] = "no-store"
-    page.delete_cookie(SSO_COOKIE)
+    page.delete_cookie(SSO_COOKIE, path="/login/sso")  # as it was set: a refused try is over
     return page
 
 
