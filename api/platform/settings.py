@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         "How long a claimed mail is a worker's; after that, a worker that died is assumed gone."))
     mail_max_attempts: int = Field(default=6, ge=1)
 
+    # --- sector benchmark (api/results/sector.py) ---
+    sector_min_institutions: int = Field(default=5, ge=5, description=(
+        "Opted-in institutions with released results a sector benchmark needs; never below 5."))
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
