@@ -15,6 +15,7 @@ from web.admin import (
     institution,
     own_items,
     rounds,
+    sector,
     tokens,
     units,
     workshops,
@@ -22,5 +23,6 @@ from web.admin import (
 
 PREFIX = "/beheer"
 router = APIRouter(tags=["admin"], include_in_schema=False)
-for area in (evidence, institution, units, rounds, own_items, workshops, accounts, tokens, audit):
+for area in (evidence, institution, units, rounds, own_items, workshops, accounts, tokens, audit,
+             sector):
     router.include_router(area.router, prefix=PREFIX)
