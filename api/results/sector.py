@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from api.platform.errors import Conflict, Forbidden
 from api.platform.models import (
     Institution,
     Release,
@@ -199,3 +200,25 @@ def withdraw_with(*, session: Session, institution_id: int, slug: str, version: 
             withdrawn += 1
     session.flush()
     return withdrawn
+
+
+def benchmark_of_round(*, session: Session, round_: Round, institution: Institution,
+                       default_k: int) -> gate.SectorView:
+    """The benchmark beside a round for the API: 403 when the institution does not take part
+    for the round's version, 409 while no sector release may be shown."""
+    view = gate.sector_benchmark(session=session, institution=institution, round_=round_,
+                                 k=anonymity.threshold(default_k=default_k,
+                                                       institution=institution))
+    if not view.opted_in:
+        raise Forbidden(
+            f"This institution does not take part in the sector benchmark of "
+            f"{view.slug}/{view.version}; a coordinator can opt in under Beheer → "
+            "Sectorbenchmark.", code="sector_not_opted_in")
+    if not view.available:
+        why = ("an institution stopped taking part and no new edition qualifies yet"
+               if view.reason == "withdrawn" else
+               "fewer than the minimum number of opted-in institutions have released results")
+        raise Conflict(f"The sector benchmark of {view.slug}/{view.version} for study year "
+                       f"{view.period} is not available yet: {why}.",
+                       code="sector_not_available", reason=view.reason)
+    return view
