@@ -196,7 +196,6 @@ def dashboard_page(*, request: Request, session: Session, catalog: Catalog, sett
                                        default_k=settings.anonymity_k),
             "own": own_block(dash),
             "sector_svg": sector_svg(dash, lang),
-            "minimum_institutions": settings.sector_min_institutions,
         }, role=account.role)
         return Drawn(html.encode(), "text/html; charset=utf-8",
                      storable=shown_compare == list(compare))

@@ -413,6 +413,7 @@ class SectorView:
     published_at: datetime | None = None
     release_number: int = 0
     knobs: tuple[SectorKnob, ...] = ()
+    minimum: int = 5  # institutions a sector release needs (`sector_min_institutions`)
 
 
 def position_of(own: float | None, q1: float, q3: float) -> str | None:
@@ -428,12 +429,14 @@ def sector_benchmark(*, session: Session, institution: Institution, round_: Roun
     published means. The sector numbers come only from sector releases (`api.results.sector`):
     made from at least five institutions and k apart from each other."""
     from api.platform.models import SectorOptIn, SectorRelease
+    from api.platform.settings import get_settings
     from api.results import sector
 
     slug, version = round_.questionnaire_slug, round_.questionnaire_version
     period = sector.period_of(round_.opens_at)
     opted = session.get(SectorOptIn, (institution.id, slug, version)) is not None
-    base = SectorView(slug=slug, version=version, period=period, opted_in=opted, available=False)
+    base = SectorView(slug=slug, version=version, period=period, opted_in=opted, available=False,
+                      minimum=get_settings().sector_min_institutions)
     if not opted:
         return replace(base, reason="not_opted_in")
     latest = session.exec(select(SectorRelease).where(
