@@ -94,7 +94,7 @@ from api.platform.settings import ROOT
 from api.platform.text import bad_character
 from api.setup import questionnaire_versions, rounds, tokens
 from api.setup.demo import load_demo
-from tests.builders import SCAN, make_institution, make_round, make_unit
+from tests.builders import SCAN, make_institution, make_round, make_unit, sector_choice
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,7 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
         mine = make_institution(session, "Hogeschool Binnen Bereik")
         make_unit(session, mine, "Practoraat Zorg en Welzijn")  # the unit the import examples name
         make_round(session, catalog, mine)
+        sector_choice(session, catalog, mine)  # alone in the sector benchmark: 409 there
         make_round(session, catalog, mine, state="closed")
         # a round on a version an administrator archived since: it takes no imports (409)
         make_round(session, catalog, mine, state="closed", questionnaire=SCAN)
@@ -425,7 +426,8 @@ SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND, ACTIONS)
 REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
 NETWORK = ("GET", "/api/v1/rounds/{round_id}/network-map")
 OWN_ITEMS = ("GET", "/api/v1/rounds/{round_id}/own-items")
-ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK, OWN_ITEMS)
+BENCHMARK = ("GET", "/api/v1/rounds/{round_id}/benchmark")
+ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK, OWN_ITEMS, BENCHMARK)
 
 IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
                               "answers": {"str1": 4, "str2": 3, "str3": "dk"}}]}
@@ -528,6 +530,10 @@ def _triggers() -> list[Trigger]:
                                           media_type="application/xml")),
         Trigger(TREND, 409, "versions not comparable", lambda w: valid_request(w, TREND),
                 two_versions=True),
+        # the small world's institution opted in alone: fewer than five take part
+        Trigger(BENCHMARK, 409, "sector benchmark not available", _with(BENCHMARK)),
+        Trigger(BENCHMARK, 422, "round id not a number", _with(BENCHMARK, path_parameters={
+            "round_id": "latest"})),
     ]
 
 

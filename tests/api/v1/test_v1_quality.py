@@ -41,7 +41,7 @@ OPERATIONS = {
     ("get", "/api/v1/institutions/{slug}/actions"), ("get", "/api/v1/rounds/{round_id}/report.pdf"),
     ("get", "/api/v1/rounds/{round_id}/compare"), ("get", "/api/v1/compare/institutions"),
     ("post", "/api/v1/rounds/{round_id}/responses"), ("get", "/api/v1/rounds/{round_id}/own-items"),
-    ("get", "/api/v1/rounds/{round_id}/network-map"),
+    ("get", "/api/v1/rounds/{round_id}/network-map"), ("get", "/api/v1/rounds/{round_id}/benchmark"),
 }
 
 
