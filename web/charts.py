@@ -478,7 +478,7 @@ def render_svg_layered(spec: dict) -> str:
     return static[:end] + drawn[theirs.start():drawn.rindex("</svg>")] + static[end:]
 
 
-SECTOR_BAND_COLOR = "#9aa3ad"  # the sector's middle half: neutral grey, never a series colour
+SECTOR_BAND_COLOR = "#8a939e"  # the sector's middle half: neutral grey, never a series colour
 
 
 def with_sector_band(spec: dict, *, knobs: Sequence[tuple[str, str]],
@@ -501,7 +501,7 @@ def with_sector_band(spec: dict, *, knobs: Sequence[tuple[str, str]],
         rows.append({"x": x, "y": y, "order": order})
     first = spec["layer"][0]["encoding"]
     band = {"data": {"values": rows},
-            "mark": {"type": "line", "fill": SECTOR_BAND_COLOR, "fillOpacity": 0.35,
+            "mark": {"type": "line", "fill": SECTOR_BAND_COLOR, "fillOpacity": 0.45,
                      "strokeOpacity": 0, "interpolate": "linear-closed", "aria": False},
             "encoding": {"x": first["x"], "y": first["y"],
                          "order": {"field": "order", "type": "quantitative"}}}

@@ -415,6 +415,9 @@ class SectorView:
     knobs: tuple[SectorKnob, ...] = ()
     minimum: int = 5  # institutions a sector release needs (`sector_min_institutions`)
 
+    def knob(self, key: str) -> SectorKnob | None:
+        return next((k for k in self.knobs if k.knob == key), None)
+
 
 def position_of(own: float | None, q1: float, q3: float) -> str | None:
     """Where a mean stands against the sector's band: above Q3, below Q1, or in between."""

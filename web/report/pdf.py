@@ -377,7 +377,8 @@ class _Report:
             blocks.append(chart(spec, alt=t("sector.chart_alt"), caption=t("sector.chart_caption")))
         rows = [[{"text": self.knob_name(k.knob), "strong": True}, self.num(k.own), self.num(k.mean),
                  f"{self.num(k.q1)} – {self.num(k.q3)}",
-                 t("sector.position_" + k.position) if k.position else "–"] for k in view.knobs]
+                 t("sector.position_" + k.position) if k.position else "–"]
+                for key, _ in self.knobs if (k := view.knob(key)) is not None]
         blocks.append(table([t("star.knob"), t("sector.own"), t("sector.mean"), t("sector.band"),
                              t("sector.position")], rows,
                             columns=["2fr", "auto", "auto", "2fr", "2fr"],
