@@ -556,3 +556,22 @@ def test_closing_a_round_twice_keeps_its_first_closing_moment(kennisster, school
     refused(kennisster("round", "close", str(school["round"])), "already closed")
     with engine.connect() as conn:
         assert conn.execute(select(Round.closes_at).where(Round.id == school["round"])).scalar_one() == first
+
+
+def test_the_sector_benchmark_of_the_demo_says_not_available_once_two_leave(kennisster, engine):
+    """With six demo institutions the benchmark shows; two leave (four remain): not available."""
+    from sqlmodel import Session
+
+    from api.results import gate
+
+    ok(kennisster("demo"))
+    ok(kennisster("sector", "leave", "hogeschool-noord-demo", "galbraith-star/1.1"))
+    ok(kennisster("sector", "leave", "hogeschool-oost-demo", "galbraith-star/1.1"))
+    with Session(engine) as session:
+        main = session.exec(select(Institution).where(Institution.name == DEMO_INSTITUTION)).one()
+        newest = session.exec(select(Round).where(Round.institution_id == main.id,
+                                                  Round.questionnaire_version == "1.1")).one()
+        view = gate.sector_benchmark(session=session, institution=main, round_=newest, k=5)
+        assert view.opted_in and not view.available and view.reason == "withdrawn"
+    refused(kennisster("sector", "join", "hogeschool-noord-demo", "galbraith-star/9.9"),
+            "no questionnaire version")
