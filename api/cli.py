@@ -56,6 +56,9 @@ app.add_typer(round_app, name="round")
 app.add_typer(account_app, name="account")
 token_app = typer.Typer(help="Create, list and revoke API tokens for /api/v1.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+sector_app = typer.Typer(help="Opt an institution in to or out of the sector benchmark.",
+                         no_args_is_help=True)
+app.add_typer(sector_app, name="sector")
 console = Console()
 
 
@@ -669,6 +672,38 @@ def worker(once: Annotated[bool, typer.Option(help="One pass, then stop.")] = Fa
         stop.wait()
     hooks.join()
     engine.dispose()
+
+
+def _sector_choice(institution: str, version: str, take_part: bool) -> None:
+    from api.setup import sector_benchmark
+
+    settings = get_settings()
+    catalog = _catalog()
+    with _use_case(write=True) as session:
+        inst = institutions.get_institution(session=session, ref=institution)
+        changed = sector_benchmark.set_opt_in(
+            session=session, actor=None, institution=inst, catalog=catalog, ref=version,
+            take_part=take_part, default_k=settings.anonymity_k,
+            minimum=settings.sector_min_institutions)
+        what = "takes part in" if take_part else "no longer takes part in"
+        console.print(f"{inst.name} {what} the sector benchmark of {version}"
+                      + ("" if changed else " (unchanged)"))
+
+
+@sector_app.command("join")
+def sector_join(institution: InstitutionRef,
+                version: Annotated[str, typer.Argument(help="slug/version, e.g. galbraith-star/1.1")],
+                ) -> None:
+    """Opt an institution in to the sector benchmark of a questionnaire version (as in /beheer)."""
+    _sector_choice(institution, version, True)
+
+
+@sector_app.command("leave")
+def sector_leave(institution: InstitutionRef,
+                 version: Annotated[str, typer.Argument(help="slug/version, e.g. galbraith-star/1.1")],
+                 ) -> None:
+    """Opt an institution out: a shown benchmark it is in is withdrawn until a new one qualifies."""
+    _sector_choice(institution, version, False)
 
 
 @app.command()

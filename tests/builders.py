@@ -365,3 +365,60 @@ def set_sign_in_policy(session: Session, institution: Institution, *, domains: I
     sign_in_policy.save_policy(session=session, actor=admin, institution=institution,
                                domains="\n".join(domains), sso_role=sso_role,
                                password_off=password_off)
+# --- the sector benchmark ----------------------------------------------------------------------
+
+def sector_choice(session: Session, catalog: Catalog, institution: Institution, *,
+                  take_part: bool = True, version: str = VERSION, default_k: int = 5) -> bool:
+    """Opt in (or out) of the sector benchmark of a version, as a coordinator does in /beheer."""
+    from api.setup import sector_benchmark
+
+    return sector_benchmark.set_opt_in(
+        session=session, actor=None, institution=institution, catalog=catalog,
+        ref=f"{SLUG}/{version}", take_part=take_part, default_k=default_k, minimum=5)
+
+
+def benchmarked_institution(session: Session, catalog: Catalog, name: str | None = None, *,
+                            seed: int = 0, opt_in: bool = True, respondents: int = 6,
+                            ) -> tuple[Institution, Round]:
+    """An institution with one unit and a released round on the star 1.0, opted in to the
+    sector benchmark unless told otherwise; `seed` varies its answers."""
+    institution = make_institution(session, name)
+    unit = make_unit(session, institution)
+    round_, _ = released_round(session, catalog, institution, unit, version=VERSION,
+                               state="open", respondents=respondents, seed=seed)
+    if opt_in:
+        sector_choice(session, catalog, institution)
+    return institution, round_
+
+
+def tallied_release(session: Session, round_: Round, unit: Unit, *, n: int, score: float,
+                    knobs: Iterable[str], default_k: int = 5) -> None:
+    """A release of `n` respondents who all scored `score` on `knobs`, written into the tallies
+    as `api.results.releases` does (without the responses themselves: fast, for properties over
+    many releases), followed by what a release sets off: the sector benchmark's turn (flush),
+    then the commit."""
+    from sqlalchemy import func as sql_func
+
+    from api.platform.models import KnobTally, Release, ResponseTally
+    from api.results import sector
+
+    number = session.exec(select(sql_func.coalesce(sql_func.max(Release.number), 0))
+                          .where(Release.round_id == round_.id)).one() + 1
+    session.add(Release(round_id=round_.id, number=number, responses=n))
+    tally = session.get(ResponseTally, (round_.id, unit.id, "practor"))
+    if tally is None:
+        tally = ResponseTally(round_id=round_.id, unit_id=unit.id, role="practor", n=0)
+    tally.n += n
+    session.add(tally)
+    for knob in knobs:
+        cell = session.get(KnobTally, (round_.id, unit.id, "practor", knob))
+        if cell is None:
+            cell = KnobTally(round_id=round_.id, unit_id=unit.id, role="practor", knob=knob, n=0,
+                             total=0.0, total_sq=0.0)
+        cell.n += n
+        cell.total += n * score
+        cell.total_sq += n * score * score
+        session.add(cell)
+    session.flush()
+    sector.after_release(session=session, round_id=round_.id, default_k=default_k, minimum=5)
+    session.commit()

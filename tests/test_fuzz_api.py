@@ -95,7 +95,7 @@ from api.platform.text import bad_character
 from api.setup import questionnaire_versions, rounds, tokens
 from api.setup.demo import load_demo
 from api.webhooks import endpoints as webhook_endpoints
-from tests.builders import SCAN, make_institution, make_round, make_unit
+from tests.builders import SCAN, make_institution, make_round, make_unit, sector_choice
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,7 @@ def _make_world(app, session, catalog, settings, *, demo: bool) -> World:
         mine = make_institution(session, "Hogeschool Binnen Bereik")
         make_unit(session, mine, "Practoraat Zorg en Welzijn")  # the unit the import examples name
         make_round(session, catalog, mine)
+        sector_choice(session, catalog, mine)  # alone in the sector benchmark: 409 there
         make_round(session, catalog, mine, state="closed")
         # a round on a version an administrator archived since: it takes no imports (409)
         make_round(session, catalog, mine, state="closed", questionnaire=SCAN)
@@ -443,7 +444,6 @@ SLUG_OPERATIONS = (INSTITUTION, UNITS, ROUNDS, TREND, ACTIONS)
 REPORT = ("GET", "/api/v1/rounds/{round_id}/report.pdf")
 NETWORK = ("GET", "/api/v1/rounds/{round_id}/network-map")
 OWN_ITEMS = ("GET", "/api/v1/rounds/{round_id}/own-items")
-ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK, OWN_ITEMS)
 HOOKS = ("GET", "/api/v1/institutions/{slug}/webhooks")
 HOOK_CREATE = ("POST", "/api/v1/institutions/{slug}/webhooks")
 HOOK_ONE = "/api/v1/institutions/{slug}/webhooks/{webhook_id}"
@@ -454,6 +454,8 @@ HOOK_TEST = ("POST", HOOK_ONE + "/test")
 HOOK_ID_OPERATIONS = (HOOK_DELETE, HOOK_SECRET, HOOK_DELIVERIES, HOOK_TEST)
 HOOK_OPERATIONS = (HOOKS, HOOK_CREATE, *HOOK_ID_OPERATIONS)
 HOOK_JSON = {"url": "https://93.184.216.34/fuzz", "events": ["round.closed"]}
+BENCHMARK = ("GET", "/api/v1/rounds/{round_id}/benchmark")
+ROUND_OPERATIONS = (SCORES, COMPARE, REPORT, NETWORK, OWN_ITEMS, BENCHMARK)
 
 IMPORT_JSON = {"responses": [{"unit": "Practoraat Zorg en Welzijn", "role": "practor",
                               "answers": {"str1": 4, "str2": 3, "str3": "dk"}}]}
@@ -575,6 +577,10 @@ def _triggers() -> list[Trigger]:
                   token="hooks") for e in HOOK_ID_OPERATIONS],
         Trigger(HOOK_TEST, 409, "switched off", _with(HOOK_TEST, path_parameters=lambda w: {
             "webhook_id": w.off_hook_id}), token="hooks"),
+        # the small world's institution opted in alone: fewer than five take part
+        Trigger(BENCHMARK, 409, "sector benchmark not available", _with(BENCHMARK)),
+        Trigger(BENCHMARK, 422, "round id not a number", _with(BENCHMARK, path_parameters={
+            "round_id": "latest"})),
     ]
 
 

@@ -792,3 +792,21 @@ def test_every_route_as_every_visitor_gets_the_expected_status(world):
     wrong = [(label, role) for (label, role), got in results.items()
              if got != next(r for r in MATRIX if r.label == label).expected[role]]
     assert not wrong, f"{len(wrong)} cell(s) of the tenancy matrix differ:\n\n{table(results)}\n"
+
+# The sector benchmark (branch sector): the opt-in page of /beheer, and the API's benchmark of a
+# round, which A never opts in to (403 for its own token); B's choice is made by the admin only.
+SECTOR_PAGE = "/beheer/{slug}/sectorbenchmark"
+MATRIX += [
+    Row("GET", SECTOR_PAGE, "/beheer/{A}/sectorbenchmark", ADMIN_A),
+    Row("GET", SECTOR_PAGE, "/beheer/{B}/sectorbenchmark", ADMIN_B),
+    Row("POST", SECTOR_PAGE, "/beheer/{A}/sectorbenchmark", ADMIN_A_FORM,
+        form={"versie": "galbraith-star/9.9", "keuze": "in"}),
+    Row("POST", SECTOR_PAGE, "/beheer/{B}/sectorbenchmark",
+        but(NO_SESSION, board_a="404", board_b="404", coordinator_a="404",
+            admin="303→admin B/sectorbenchmark"),
+        form={"versie": "galbraith-star/1.0", "keuze": "in"}),
+    Row("GET", "/api/v1/rounds/{round_id}/benchmark", "/api/v1/rounds/{a_round}/benchmark",
+        but("401", consultant="403")),
+    Row("GET", "/api/v1/rounds/{round_id}/benchmark", "/api/v1/rounds/{b_round}/benchmark",
+        API_B),
+]

@@ -43,7 +43,10 @@ NEITHER = {"institution", "unit", "round", "published_questionnaire", "account",
            "sso_domain",
            "recovery_code", "own_item",
            "workshop_map",  # a team's shared map, filled in together: no respondent's answers
-           "webhook_endpoint"}
+           "webhook_endpoint",
+           # the sector benchmark: institutions' consents, and sector numbers over institutions
+           # (which institution release went in, never a response)
+           "sector_opt_in", "sector_release", "sector_contribution"}
 # columns every table of a round shares on purpose: which round, unit or questionnaire
 SHARED_BY_DESIGN = {"round_id", "unit_id", "kind", "role", "questionnaire_slug",
                     "questionnaire_version", "questionnaire_hash", "knob", "number", "n"}

@@ -476,3 +476,35 @@ def render_svg_layered(spec: dict) -> str:
         return render_svg_compiled(spec)
     end = static.rindex("</svg>")
     return static[:end] + drawn[theirs.start():drawn.rindex("</svg>")] + static[end:]
+
+
+SECTOR_BAND_COLOR = "#8a939e"  # the sector's middle half: neutral grey, never a series colour
+
+
+def with_sector_band(spec: dict, *, knobs: Sequence[tuple[str, str]],
+                     q1: Mapping[str, float], q3: Mapping[str, float]) -> dict:
+    """A radar spec (`radar_spec`) with the sector's interquartile band under its stars: a grey
+    ring from Q1 to Q3 per knob (Q3 around one way, Q1 back the other, so the middle stays
+    open). Knobs without a band are left out of it; fewer than three draw no band."""
+    present = [(i, key) for i, (key, _) in enumerate(knobs) if key in q1 and key in q3]
+    if len(present) < 3:
+        return spec
+    count, rows = len(knobs), []
+    outer = present + present[:1]
+    inner = list(reversed(present))
+    inner = inner + inner[:1]
+    for order, (i, key) in enumerate(outer):
+        x, y = _point(q3[key], i, count)
+        rows.append({"x": x, "y": y, "order": order})
+    for order, (i, key) in enumerate(inner, start=len(outer)):
+        x, y = _point(q1[key], i, count)
+        rows.append({"x": x, "y": y, "order": order})
+    first = spec["layer"][0]["encoding"]
+    band = {"data": {"values": rows},
+            "mark": {"type": "line", "fill": SECTOR_BAND_COLOR, "fillOpacity": 0.45,
+                     "strokeOpacity": 0, "interpolate": "linear-closed", "aria": False},
+            "encoding": {"x": first["x"], "y": first["y"],
+                         "order": {"field": "order", "type": "quantitative"}}}
+    spec = dict(spec)
+    spec["layer"] = [*spec["layer"][:2], band, *spec["layer"][2:]]
+    return spec

@@ -144,3 +144,27 @@ def trend_chart_spec(dash: Dashboard, lang: str, *, title: str | list[str] = "")
 
 
 CHARTS = {"star": star_spec, "roles": roles_spec, "trend": trend_chart_spec}
+
+
+def sector_spec(dash: Dashboard, lang: str) -> dict | None:
+    """The institution's star beside the sector: the sector's middle half (Q1–Q3) as a grey
+    band, its mean as a dashed star; None when no benchmark is shown or the questionnaire draws
+    bars (its table says the same)."""
+    view = dash.sector
+    if view is None or not view.available or dash.questionnaire.chart != "radar":
+        return None
+    series = []
+    if dash.total.shown:
+        series.append(charts.Series(f"{dash.institution.name} · {dash.round.name}",
+                                    dash.total.means()))
+    series.append(charts.Series(translate(lang, "sector.mean_series"),
+                                {row.knob: row.mean for row in view.knobs}, dashed=True))
+    spec = scores_spec(series, dash.questionnaire, lang)
+    return charts.with_sector_band(spec, knobs=_knobs(dash, lang),
+                                   q1={row.knob: row.q1 for row in view.knobs},
+                                   q3={row.knob: row.q3 for row in view.knobs})
+
+
+def sector_svg(dash: Dashboard, lang: str) -> str | None:
+    spec = sector_spec(dash, lang)
+    return charts.render_svg(spec) if spec is not None else None

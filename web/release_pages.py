@@ -39,7 +39,13 @@ from api.results.own_block import own_block
 from api.results.rendered_cache import Entry, Stamp
 from api.results.tables import own_items_table, units_table
 from web import charts, spreadsheets
-from web.dashboard_charts import CHARTS, download_title, trend_rows, unit_star_svg
+from web.dashboard_charts import (
+    CHARTS,
+    download_title,
+    sector_svg,
+    trend_rows,
+    unit_star_svg,
+)
 from web.i18n import translate
 from web.pages import language, local_time, render_shared, serve_shared
 from web.report.pdf import report_pdf
@@ -189,6 +195,7 @@ def dashboard_page(*, request: Request, session: Session, catalog: Catalog, sett
                                        institution=institution, shown=dash.round,
                                        default_k=settings.anonymity_k),
             "own": own_block(dash),
+            "sector_svg": sector_svg(dash, lang),
         }, role=account.role)
         return Drawn(html.encode(), "text/html; charset=utf-8",
                      storable=shown_compare == list(compare))

@@ -709,3 +709,50 @@ class SsoDomain(SQLModel, table=True):
 
     domain: str = Field(primary_key=True, max_length=253)
     institution_id: int = Field(sa_column=_fk("institution.id"))
+class SectorOptIn(SQLModel, table=True):
+    """An institution's consent to add its institution-level numbers of one questionnaire
+    version to the sector benchmark (`api.results.sector`); deleted on opting out."""
+
+    __tablename__ = "sector_opt_in"
+
+    institution_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True))
+    questionnaire_slug: str = Field(primary_key=True, max_length=40)
+    questionnaire_version: str = Field(primary_key=True, max_length=20)
+    opted_in_at: datetime = Field(default_factory=utcnow)
+
+
+class SectorRelease(SQLModel, table=True):
+    """Frozen sector numbers of one (questionnaire version, study year): per knob the mean, Q1
+    and Q3 over the contributing institutions, never which ones. A new one is made only when
+    its contributions differ from every earlier one of the key by at least k institutions;
+    `withdrawn_at` is set when an institution in it opted out, so nothing shows until then."""
+
+    __tablename__ = "sector_release"
+    __table_args__ = (sa.UniqueConstraint("questionnaire_slug", "questionnaire_version",
+                                          "period", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_slug: str = Field(max_length=40)
+    questionnaire_version: str = Field(max_length=20)
+    period: str = Field(max_length=9, description="Study year, 1 Aug – 31 Jul: '2026-2027'.")
+    number: int = Field(description="1, 2, 3 … within the key.")
+    institutions: int = Field(description="Contributing institutions; at least 5.")
+    numbers: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False),
+                          description="knob -> {mean, q1, q3}, two decimals.")
+    published_at: datetime = Field(default_factory=lambda: utcnow().replace(second=0,
+                                                                           microsecond=0))
+    withdrawn_at: datetime | None = None
+
+
+class SectorContribution(SQLModel, table=True):
+    """Which institution release went into a sector release: internal, never published; the
+    differencing rule compares these sets."""
+
+    __tablename__ = "sector_contribution"
+
+    sector_release_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("sector_release.id", ondelete="CASCADE"), primary_key=True))
+    institution_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True))
+    release_id: int = Field(sa_column=_fk("release.id"))

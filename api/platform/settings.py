@@ -103,6 +103,9 @@ class Settings(BaseSettings):
         "Name on the login button: 'Inloggen met <name>'."))
     oidc_timeout_seconds: float = Field(default=10.0, gt=0, description=(
         "How long to wait for the provider's discovery, keys and token endpoints."))
+    # --- sector benchmark (api/results/sector.py) ---
+    sector_min_institutions: int = Field(default=5, ge=5, description=(
+        "Opted-in institutions with released results a sector benchmark needs; never below 5."))
 
     @field_validator("base_url")
     @classmethod

@@ -49,6 +49,8 @@ class Dashboard:
     # the institution's own items and their numbers: a block apart from the knob scores
     own_items: list[OwnItem] = field(default_factory=list)
     own: gate.OwnPublished = field(default_factory=lambda: gate.OwnPublished(shown=False))
+    # the sector benchmark of the round's version and study year (None: not asked for)
+    sector: gate.SectorView | None = None
 
     @property
     def previous(self) -> TrendPoint | None:
@@ -151,4 +153,6 @@ def build_dashboard(
         own_items=own_item_data.of_round(session=session, round_id=round_.id) if details else [],
         own=(gate.own_items(session=session, round_id=round_.id, k=k) if detailed
              else gate.OwnPublished(shown=False)),
+        sector=(gate.sector_benchmark(session=session, institution=institution, round_=round_,
+                                      k=k) if details else None),
     )

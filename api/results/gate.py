@@ -377,3 +377,83 @@ def network_maps(*, session: Session, round_: Round, k: int) -> dict[int | None,
     else:
         found[None] = network.HIDDEN_MAP
     return found
+
+
+# --- the sector benchmark: the institution beside the sector, naming no institution ------------
+
+ABOVE, MIDDLE, BELOW = "above", "middle", "below"  # above Q3, from Q1 to Q3, below Q1
+
+
+@dataclass(frozen=True)
+class SectorKnob:
+    knob: str
+    mean: float
+    q1: float
+    q3: float
+    own: float | None  # the institution's own published mean in the round; None when hidden
+    position: str | None  # ABOVE, MIDDLE or BELOW; None without an own mean
+
+
+@dataclass(frozen=True)
+class SectorView:
+    """The sector benchmark as a surface may show it for one round of one institution.
+
+    `reason` says why nothing shows: "not_opted_in", "too_few" (fewer than the minimum of
+    opted-in institutions with released results, or no sector release yet) or "withdrawn" (an
+    institution left and the next release does not qualify yet). Never a name or an id of any
+    contributing institution: only how many there are."""
+
+    slug: str
+    version: str
+    period: str
+    opted_in: bool
+    available: bool
+    reason: str | None = None
+    institutions: int = 0
+    published_at: datetime | None = None
+    release_number: int = 0
+    knobs: tuple[SectorKnob, ...] = ()
+    minimum: int = 5  # institutions a sector release needs (`sector_min_institutions`)
+
+    def knob(self, key: str) -> SectorKnob | None:
+        return next((k for k in self.knobs if k.knob == key), None)
+
+
+def position_of(own: float | None, q1: float, q3: float) -> str | None:
+    """Where a mean stands against the sector's band: above Q3, below Q1, or in between."""
+    if own is None:
+        return None
+    return ABOVE if own > q3 else BELOW if own < q1 else MIDDLE
+
+
+def sector_benchmark(*, session: Session, institution: Institution, round_: Round, k: int,
+                     ) -> SectorView:
+    """The sector's frozen numbers for the round's version and study year beside the round's own
+    published means. The sector numbers come only from sector releases (`api.results.sector`):
+    made from at least five institutions and k apart from each other."""
+    from api.platform.models import SectorOptIn, SectorRelease
+    from api.platform.settings import get_settings
+    from api.results import sector
+
+    slug, version = round_.questionnaire_slug, round_.questionnaire_version
+    period = sector.period_of(round_.opens_at)
+    opted = session.get(SectorOptIn, (institution.id, slug, version)) is not None
+    base = SectorView(slug=slug, version=version, period=period, opted_in=opted, available=False,
+                      minimum=get_settings().sector_min_institutions)
+    if not opted:
+        return replace(base, reason="not_opted_in")
+    latest = session.exec(select(SectorRelease).where(
+        SectorRelease.questionnaire_slug == slug, SectorRelease.questionnaire_version == version,
+        SectorRelease.period == period).order_by(SectorRelease.number.desc()).limit(1)).first()
+    if latest is None:
+        return replace(base, reason="too_few")
+    if latest.withdrawn_at is not None:
+        return replace(base, reason="withdrawn")
+    own = round_total(session=session, round_id=round_.id, k=k).means()
+    knobs = tuple(
+        SectorKnob(knob=knob, mean=rounded(cell["mean"]), q1=rounded(cell["q1"]),
+                   q3=rounded(cell["q3"]), own=own.get(knob),
+                   position=position_of(own.get(knob), cell["q1"], cell["q3"]))
+        for knob, cell in latest.numbers.items())
+    return replace(base, available=True, institutions=latest.institutions,
+                   published_at=latest.published_at, release_number=latest.number, knobs=knobs)

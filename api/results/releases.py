@@ -185,7 +185,19 @@ def _release_locked(session: Session, round_id: int, institution_id: int,
                      .values(release_id=release.id))
     _add_to_tallies(session, round_id, [a for a in arrivals if a.key in chosen], scores)
     webhook_events.release_published(session, release, institution_id)
+    _consider_sector(session, round_id, default_k)
     return release, len(arrivals)
+
+
+def _consider_sector(session: Session, round_id: int, default_k: int) -> None:
+    """A new institution release may let the sector benchmark of its version move on
+    (`api.results.sector`), in the same transaction. Imported here: the sector reads the gate,
+    which reads this module."""
+    from api.platform.settings import get_settings
+    from api.results import sector
+
+    sector.after_release(session=session, round_id=round_id, default_k=default_k,
+                         minimum=get_settings().sector_min_institutions)
 
 
 def release_after_commit(*, session: Session, round_id: int, default_k: int) -> int:

@@ -40,10 +40,12 @@ from api.platform.models import (
     Response,
     ResponseTally,
     Round,
+    SectorOptIn,
+    SectorRelease,
     Unit,
     utcnow,
 )
-from api.results import gate
+from api.results import gate, sector
 from api.results.dashboard import latest_opened
 
 log = logging.getLogger(__name__)
@@ -147,9 +149,23 @@ def round_stamp(*, session: Session, institution: Institution, round_id: int | N
         "round": round_.id,
         "units": [list(u) for u in units],
         "own_items": [list(row) for row in connection.execute(_OWN, {"round_id": round_.id})],
+        # the sector benchmark beside the round: a new sector release or an opt-in/out redraws
+        "sector": _sector_part(session, institution.id, round_),
     }
     return Stamp(round=round_, k=k, release_id=chosen.latest_id,
                  release_number=int(chosen.latest_number), digest=digest(parts))
+
+
+def _sector_part(session: Session, institution_id: int, round_: Round) -> list:
+    """Whether the institution takes part for the round's version, and the newest sector release
+    of the round's version and study year (its id and whether it was withdrawn)."""
+    slug, version = round_.questionnaire_slug, round_.questionnaire_version
+    opted = session.get(SectorOptIn, (institution_id, slug, version)) is not None
+    latest = session.exec(select(SectorRelease.id, SectorRelease.withdrawn_at).where(
+        SectorRelease.questionnaire_slug == slug, SectorRelease.questionnaire_version == version,
+        SectorRelease.period == sector.period_of(round_.opens_at))
+        .order_by(SectorRelease.number.desc()).limit(1)).first()
+    return [opted, *(latest or (None, None))]
 
 
 def digest(value: object) -> str:

@@ -160,6 +160,8 @@ def load_demo(*, session: Session, catalog: Catalog, secret_key: str, default_k:
                          round_=round_, units=[centre, *units])
     _scan_round(session=session, catalog=catalog, institution=institution, units=units,
                 secret_key=secret_key, default_k=default_k, advance=advance)
+    _sector(session=session, catalog=catalog, institution=institution, secret_key=secret_key,
+            default_k=default_k, advance=advance)
     _archive_the_first_star(session=session, catalog=catalog)
     session.commit()
     return institution
@@ -200,7 +202,8 @@ def demo_size() -> int:
     """Responses in the demo: the star's round 1, round 2 and the 1.1 round (as many as round 2),
     and the knowledge-workplace scan's round."""
     return (sum(p.respondents[0] + 2 * p.respondents[1] for p in PROFILES)
-            + sum(n for _, n in SCAN_PROFILES.values()))
+            + sum(n for _, n in SCAN_PROFILES.values())
+            + len(SECTOR_PROFILES) * SECTOR_UNITS * SECTOR_RESPONDENTS)
 
 
 def _answers(rng: random.Random, questionnaire, levels, optimism: float) -> dict[str, int | None]:
@@ -262,3 +265,64 @@ def _scan_round(*, session: Session, catalog: Catalog, institution: Institution,
                 open_answers={}, submission_key=f"s-{secrets.token_urlsafe(24)}")
             advance(1)
     releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+
+
+# --- the sector benchmark: five small institutions beside the demo's, on the star 1.1 -------------
+
+SECTOR = ("galbraith-star", "1.1")
+# anonymous names; latent knob levels (strategie, structuur, processen, beloningen, mensen)
+SECTOR_PROFILES = {
+    "Hogeschool Noord (demo)": (3.0, 3.2, 3.1, 2.6, 3.4),
+    "Hogeschool Oost (demo)": (3.6, 3.4, 3.5, 3.2, 3.8),
+    "Hogeschool Zuid (demo)": (2.6, 2.9, 2.8, 2.4, 3.0),
+    "ROC Westland (demo)": (3.3, 2.8, 3.6, 3.0, 3.5),
+    "ROC Midden (demo)": (3.9, 3.7, 3.3, 3.4, 3.9),
+}
+SECTOR_UNITS = 2
+SECTOR_RESPONDENTS = 6  # per unit: above the default k, so every unit's numbers are released
+
+
+def _sector(*, session: Session, catalog: Catalog, institution: Institution, secret_key: str,
+            default_k: int, advance: Callable[[int], None]) -> None:
+    """Five small institutions with one released 1.1 round each in the study year of the demo's
+    newest round, and all six opted in to the sector benchmark together, so its first sector
+    release counts six (one at a time, the fifth would make it and the sixth, fewer than k
+    apart, would wait). Only flushes; the demo's one commit keeps it."""
+    from api.platform.models import SectorOptIn
+    from api.platform.settings import get_settings
+    from api.results import sector
+    from api.setup import audit
+
+    rng = random.Random(SEED + 2)
+    questionnaire = catalog.require(*SECTOR)
+    opens_at = datetime(2026, 11, 9, 8, tzinfo=UTC)
+    taking_part = [institution]
+    for name, levels in SECTOR_PROFILES.items():
+        other = institutions.create_institution(session=session, name=name)
+        round_ = rounds.open_round(session=session, catalog=catalog, institution=other,
+                                   name="Meting najaar 2026", slug=questionnaire.slug,
+                                   version=questionnaire.version, opens_at=opens_at,
+                                   closes_at=datetime(2026, 11, 27, 17, tzinfo=UTC))
+        for u in range(SECTOR_UNITS):
+            unit = institutions.create_unit(session=session, institution=other,
+                                            name=f"Practoraat {u + 1}")
+            invitations.ensure_shared(session=session, secret_key=secret_key, round_=round_,
+                                      unit=unit)
+            for _ in range(SECTOR_RESPONDENTS):
+                record_response(
+                    session=session, round_=round_, unit_id=unit.id,
+                    role="docent_onderzoeker", questionnaire=questionnaire,
+                    answers=_answers(rng, questionnaire, levels, 0.0), open_answers={},
+                    submission_key=f"s-{secrets.token_urlsafe(24)}")
+                advance(1)
+        releases.release_due(session=session, round_id=round_.id, default_k=default_k)
+        taking_part.append(other)
+    for member in taking_part:
+        session.add(SectorOptIn(institution_id=member.id, questionnaire_slug=SECTOR[0],
+                                questionnaire_version=SECTOR[1]))
+        audit.record(session=session, actor=None, institution=member, action="sector_opt_in",
+                     detail=questionnaire.ref)
+    session.flush()
+    sector.consider(session=session, slug=SECTOR[0], version=SECTOR[1],
+                    period=sector.period_of(opens_at), default_k=default_k,
+                    minimum=get_settings().sector_min_institutions)

@@ -259,3 +259,13 @@ def network_map_out(found) -> schemas.NetworkMapOut:
                                               targets=targets))
     return schemas.NetworkMapOut(round=round_out(found.round, found.release), k=found.k,
                                  groups=groups)
+
+
+def sector_benchmark_out(round_id: int, view) -> schemas.SectorBenchmarkOut:
+    """`api.results.gate.SectorView` as the API shows it: counts and numbers, no names."""
+    return schemas.SectorBenchmarkOut(
+        round_id=round_id, questionnaire=view.slug, version=view.version, period=view.period,
+        institutions=view.institutions, sector_release=view.release_number,
+        published_at=view.published_at,
+        knobs=[schemas.SectorKnobOut(knob=k.knob, mean=k.mean, q1=k.q1, q3=k.q3, own=k.own,
+                                     position=k.position) for k in view.knobs])

@@ -28,7 +28,7 @@ from api.platform.parsing import plain_int
 from api.platform.questionnaires import Catalog
 from api.platform.settings import Settings
 from api.platform.text import check_json
-from api.results import comparison, exports, gate, network_dashboard, tables
+from api.results import comparison, exports, gate, network_dashboard, sector, tables
 from api.results import trend as trends
 from api.results.dashboard import Dashboard, build_dashboard
 from api.results.own_block import own_block
@@ -424,3 +424,19 @@ def network_map(round_id: RoundId, session: SessionDep, token: ReadGrant, settin
     found = network_dashboard.round_maps(session=session, round_=round_, institution=institution,
                                          default_k=settings.anonymity_k)
     return present.network_map_out(found)
+
+
+@router.get("/rounds/{round_id}/benchmark", response_model=schemas.SectorBenchmarkOut,
+            responses={409: {"model": schemas.Problem,
+                             "description": "No sector benchmark may be shown yet for the "
+                                            "round's version and study year"}},
+            summary="The sector benchmark beside a round: the sector's band and where it stands")
+def round_benchmark(round_id: RoundId, session: SessionDep, token: ReadGrant,
+                    settings: SettingsDep):
+    """Per knob the sector's mean and interquartile range over at least five opted-in
+    institutions (never named), and the round's own mean and position. 403 when the institution
+    does not take part for this version."""
+    round_, institution = _round(session, token, round_id)
+    view = sector.benchmark_of_round(session=session, round_=round_, institution=institution,
+                                     default_k=settings.anonymity_k)
+    return present.sector_benchmark_out(round_id, view)

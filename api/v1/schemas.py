@@ -454,3 +454,28 @@ class NetworkMapOut(BaseModel):
     k: int
     source: str = "Van den Boom-Muilenburg & Ommering (n.d.), network reflection tool"
     groups: list[NetworkGroupOut]
+
+
+class SectorKnobOut(BaseModel):
+    knob: str
+    mean: float = Field(description="The sector's mean of the contributing institutions' means.")
+    q1: float = Field(description="First quartile (inclusive method) over the institutions.")
+    q3: float = Field(description="Third quartile (inclusive method) over the institutions.")
+    own: float | None = Field(description="This institution's mean in the round; null when "
+                                          "hidden (below k).")
+    position: Literal["above", "middle", "below"] | None = Field(
+        description="above: over Q3 (boven het kwart); middle: Q1 to Q3 (rond het midden); "
+                    "below: under Q1 (onder het kwart).")
+
+
+class SectorBenchmarkOut(BaseModel):
+    """The sector benchmark beside one round; never names a contributing institution."""
+
+    round_id: int
+    questionnaire: str
+    version: str
+    period: str = Field(description="Study year of the round's opening date (1 Aug – 31 Jul).")
+    institutions: int = Field(description="Contributing institutions (at least 5).")
+    sector_release: int = Field(description="Number of the sector release shown.")
+    published_at: datetime
+    knobs: list[SectorKnobOut]

@@ -449,7 +449,9 @@ def test_demo_loads_the_demo_institution_once(kennisster, engine):
     assert practoraten >= 6 and practoraten == len(PROFILES)
     # the star's two rounds on 1.0 and its newest on 1.1, and the knowledge-workplace scan's one
     assert count(engine, Round, Round.institution_id == institution.id) == 4
-    responses = count(engine, Response)
+    # the demo institution's own (the five small sector-benchmark institutions have their own)
+    responses = count(engine, Response, Response.round_id.in_(
+        select(Round.id).where(Round.institution_id == institution.id)))
     assert 210 <= responses <= 290
     rows = table_rows(ok(kennisster("round", "list", institution.slug)))
     # every response is either counted or waits for its group (a practoraat of 3 in rounds 2, 3)
@@ -570,3 +572,20 @@ def test_an_administrator_sets_an_institutions_sign_in_from_the_shell(kennisster
     out = ok(kennisster("institution", "sign-in", "hogeschool-rivierenland", "--no-domains",
                         "--password-on"))
     assert "domains: –; new accounts: coordinator; password sign-in: on" in " ".join(out.split())
+def test_the_sector_benchmark_of_the_demo_says_not_available_once_two_leave(kennisster, engine):
+    """With six demo institutions the benchmark shows; two leave (four remain): not available."""
+    from sqlmodel import Session
+
+    from api.results import gate
+
+    ok(kennisster("demo"))
+    ok(kennisster("sector", "leave", "hogeschool-noord-demo", "galbraith-star/1.1"))
+    ok(kennisster("sector", "leave", "hogeschool-oost-demo", "galbraith-star/1.1"))
+    with Session(engine) as session:
+        main = session.exec(select(Institution).where(Institution.name == DEMO_INSTITUTION)).one()
+        newest = session.exec(select(Round).where(Round.institution_id == main.id,
+                                                  Round.questionnaire_version == "1.1")).one()
+        view = gate.sector_benchmark(session=session, institution=main, round_=newest, k=5)
+        assert view.opted_in and not view.available and view.reason == "withdrawn"
+    refused(kennisster("sector", "join", "hogeschool-noord-demo", "galbraith-star/9.9"),
+            "no questionnaire version")

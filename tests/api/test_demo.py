@@ -100,3 +100,18 @@ def test_the_demos_newest_round_runs_1_1_and_its_trend_crosses_to_1_0_where_knob
     by_knob = {line.action.knob: line.verdict for line in lines}
     assert by_knob["beloningen"] == "not_comparable" and by_knob["structuur"] != "not_comparable"
     assert all(line.reason is not None for line in lines if line.verdict == "not_comparable")
+
+
+def test_the_demo_shows_the_sector_benchmark_of_six_institutions_on_its_newest_round(
+        session, catalog, settings):
+    from api.results import gate
+    from api.results.dashboard import build_dashboard
+
+    institution = load_demo(session=session, catalog=catalog, secret_key=settings.secret_key,
+                            default_k=settings.anonymity_k)
+    dash = build_dashboard(session=session, catalog=catalog, institution=institution,
+                           round_id=None, default_k=settings.anonymity_k)
+    assert dash.round.questionnaire_version == "1.1"
+    view = dash.sector
+    assert view.available and view.institutions == 6, view
+    assert {k.position for k in view.knobs} <= {gate.ABOVE, gate.MIDDLE, gate.BELOW}

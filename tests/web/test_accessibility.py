@@ -387,7 +387,7 @@ def test_the_dashboard_of_both_demo_rounds_has_no_serious_axe_violations_and_wor
     slug, (first, latest) = demo
     log_in(page, live_server, slug)  # the latest round first
     assert page.locator("#summary-title").inner_text() == latest.name
-    assert page.locator("figure.chart svg").count() == 3  # star, roles, trend
+    assert page.locator("figure.chart svg").count() == 4  # star, roles, trend, sector benchmark
     audit.page(page, f"dashboard latest round {view}")
     walk_with_tab(page, view)
 
@@ -680,6 +680,8 @@ def test_the_accounts_audit_and_password_pages_have_no_serious_axe_violations(
     page.locator("a[href*='/webhooks/']", has_text=f"axe-{view}").first.click()
     page.wait_for_load_state()
     audit.page(page, f"admin webhook log {view}")
+    page.goto(f"{live_server}/beheer/{slug}/sectorbenchmark")
+    audit.page(page, f"admin sector benchmark {view}")
 
     page.goto(f"{live_server}/account/wachtwoord")
     page.locator("#current").fill("niet-het-wachtwoord")

@@ -288,7 +288,7 @@ def test_the_unit_stars_are_drawn_once_per_release(client, demo, monkeypatch):
     monkeypatch.setattr(charts, "render_svg", lambda spec: drawn.append(spec) or real(spec))
     html(client.get(f"/dashboard/{institution.slug}"))
     first_view = len(drawn)
-    assert first_view == 3 + 5  # three charts and the five shown units' stars
+    assert first_view == 4 + 5  # four charts (star, roles, trend, sector) and five units
     html(client.get(f"/dashboard/{institution.slug}"))
     assert drawn[first_view:] == []  # the second view comes from the release: nothing drawn
 

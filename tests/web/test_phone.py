@@ -212,7 +212,8 @@ def test_the_sign_in_account_and_coordinator_pages_fit_a_phone(live_server, app,
         seen.look("account password")
         page.goto(f"{live_server}/account/tweestaps")
         seen.look("account two-step sign-in")
-        for path in ("eenheden", "metingen", "accounts", "logboek", "tokens", "webhooks"):
+        for path in ("eenheden", "metingen", "accounts", "logboek", "tokens", "webhooks",
+                     "sectorbenchmark"):
             page.goto(f"{live_server}/beheer/{slug}/{path}")
             seen.look(f"admin {path}")
         page.goto(f"{live_server}/beheer/{slug}/metingen")

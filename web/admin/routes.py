@@ -15,6 +15,7 @@ from web.admin import (
     institution,
     own_items,
     rounds,
+    sector,
     tokens,
     units,
     webhooks,
@@ -24,5 +25,5 @@ from web.admin import (
 PREFIX = "/beheer"
 router = APIRouter(tags=["admin"], include_in_schema=False)
 for area in (evidence, institution, units, rounds, own_items, workshops, accounts, tokens, webhooks,
-             audit):
+             audit, sector):
     router.include_router(area.router, prefix=PREFIX)

@@ -54,7 +54,8 @@ def report_pdf(dash: Dashboard, lang: str, *, plan: PlanView | None = None) -> b
 def report_document(dash: Dashboard, lang: str, *, plan: PlanView | None = None) -> dict:
     """Everything the template shows, as plain JSON-ready data (no markup anywhere)."""
     r = _Report(dash, lang)
-    sections = [r.star(), r.unit_stars(), r.heatmap(), r.roles(), r.trend(), r.quality(),
+    sections = [r.star(), r.unit_stars(), r.heatmap(), r.roles(), r.trend(), r.sector(),
+                r.quality(),
                 r.advice(), r.open_answers(), r.own_items(),
                 r.action_plan(plan) if plan is not None else None, r.method()]
     return {
@@ -359,6 +360,32 @@ class _Report:
         return section(t("dashboard.chart_trend"), blocks)
 
     # reliability ---------------------------------------------------------------------------
+
+    def sector(self) -> dict | None:
+        """The sector benchmark as on the dashboard: the star beside the sector's band, a table
+        with the positions, or why it is not available yet."""
+        d, t, view = self.dash, self.t, self.dash.sector
+        if view is None:
+            return None
+        if not view.available:
+            return section(t("sector.report_title"), [paragraph(
+                t("sector.unavailable_" + (view.reason or "too_few"), minimum=view.minimum))])
+        blocks = [paragraph(t("sector.summary", institutions=view.institutions,
+                              period=view.period, when=local_time(view.published_at, self.lang)))]
+        spec = dashboard_charts.sector_spec(d, self.lang)
+        if spec is not None:
+            blocks.append(chart(spec, alt=t("sector.chart_alt"), caption=t("sector.chart_caption")))
+        rows = [[{"text": self.knob_name(k.knob), "strong": True}, self.num(k.own), self.num(k.mean),
+                 f"{self.num(k.q1)} – {self.num(k.q3)}",
+                 t("sector.position_" + k.position) if k.position else "–"]
+                for key, _ in self.knobs if (k := view.knob(key)) is not None]
+        blocks.append(table([t("star.knob"), t("sector.own"), t("sector.mean"), t("sector.band"),
+                             t("sector.position")], rows,
+                            columns=["2fr", "auto", "auto", "2fr", "2fr"],
+                            align=["left", "right", "right", "center", "left"],
+                            caption=t("sector.table_caption")))
+        blocks.append(paragraph(t("sector.rule_note"), style="note"))
+        return section(t("sector.report_title"), blocks)
 
     def quality(self) -> dict:
         d, t = self.dash, self.t

@@ -47,6 +47,7 @@ OPERATIONS = {
     ("post", "/api/v1/institutions/{slug}/webhooks/{webhook_id}/secret"),
     ("get", "/api/v1/institutions/{slug}/webhooks/{webhook_id}/deliveries"),
     ("post", "/api/v1/institutions/{slug}/webhooks/{webhook_id}/test"),
+    ("get", "/api/v1/rounds/{round_id}/network-map"), ("get", "/api/v1/rounds/{round_id}/benchmark"),
 }
 
 
