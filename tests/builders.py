@@ -392,7 +392,7 @@ def benchmarked_institution(session: Session, catalog: Catalog, name: str | None
 
 
 def tallied_release(session: Session, round_: Round, unit: Unit, *, n: int, score: float,
-                    knobs: Iterable[str], default_k: int = 5) -> None:
+                    knobs: Iterable[str], default_k: int = 5, commit: bool = True) -> None:
     """A release of `n` respondents who all scored `score` on `knobs`, written into the tallies
     as `api.results.releases` does (without the responses themselves: fast, for properties over
     many releases), followed by what a release sets off: the sector benchmark's turn (flush),
@@ -421,4 +421,5 @@ def tallied_release(session: Session, round_: Round, unit: Unit, *, n: int, scor
         session.add(cell)
     session.flush()
     sector.after_release(session=session, round_id=round_.id, default_k=default_k, minimum=5)
-    session.commit()
+    if commit:  # else the caller holds the transaction open, as a release still running does
+        session.commit()

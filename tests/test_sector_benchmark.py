@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import threading
 
 import pytest
 from bs4 import BeautifulSoup
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlmodel import select
 
-from api.platform.models import SectorContribution, SectorOptIn, SectorRelease
+from api.platform.db import session_scope
+from api.platform.models import Round, SectorContribution, SectorOptIn, SectorRelease, Unit
 from api.results import gate, sector
 from tests.builders import (
     benchmarked_institution,
@@ -219,3 +221,51 @@ def test_two_sector_releases_never_differ_by_fewer_than_k_institutions(
                                          round_=round_, k=k)
             if view.opted_in:
                 assert view.available and view.institutions >= 5
+
+
+def test_two_institutions_releasing_at_once_make_one_sector_release_and_no_error(
+        session, catalog, engine):
+    """Four institutions take part; the fifth and the sixth release their results at the same
+    moment. The sixth's release waits for the fifth's to commit, then counts the sector with
+    it: one sector release of five (the sixth is one apart), no duplicate key in anyone's
+    submit. (PostgreSQL runs them side by side; SQLite one after the other.)"""
+    knobs = [knob.key for knob in catalog.require("galbraith-star", "1.0").knobs]
+    for seed in range(4):
+        benchmarked_institution(session, catalog, seed=seed)
+    places = []
+    for _ in range(2):
+        institution = make_institution(session)
+        unit, round_ = make_unit(session, institution), make_round(session, catalog, institution)
+        sector_choice(session, catalog, institution)
+        places.append((institution.id, unit.id, round_.id))
+    assert session.exec(select(SectorRelease)).all() == []
+    session.commit()  # the test's own reading ends here: the two releases write
+
+    def release(own, place) -> None:
+        _, unit_id, round_id = place
+        tallied_release(own, own.get(Round, round_id), own.get(Unit, unit_id), n=5, score=3.5,
+                        knobs=knobs, commit=False)
+
+    outcome: list = []
+
+    def sixth() -> None:
+        try:
+            with session_scope(engine, write=True) as own:
+                release(own, places[1])
+                own.commit()
+            outcome.append("done")
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test reads
+            outcome.append(exc)
+
+    with session_scope(engine, write=True) as own:
+        release(own, places[0])
+        thread = threading.Thread(target=sixth)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive()  # it waits for the fifth's transaction
+        own.commit()
+    thread.join(timeout=30)
+    assert outcome == ["done"]
+    session.expire_all()
+    made = session.exec(select(SectorRelease)).all()
+    assert [(r.number, r.institutions) for r in made] == [(1, 5)]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from api.platform.errors import Conflict, Forbidden
@@ -130,9 +131,22 @@ def _earlier(session: Session, slug: str, version: str, period: str,
     return [(r, sets[r.id]) for r in made]
 
 
+def lock_version(*, session: Session, slug: str, version: str) -> None:
+    """One sector change at a time per questionnaire version, until the transaction ends.
+
+    Why: two institutions releasing at the same moment would each count the sector without the
+    other and both make release number N (a duplicate key in a respondent's submit), or publish
+    two releases fewer than k apart. PostgreSQL: a transaction-scoped advisory lock, taken after
+    the round's lock and before anything sector is read; SQLite runs its writers one at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": f"kennisster.sector:{slug}/{version}"})
+
+
 def consider(*, session: Session, slug: str, version: str, period: str, default_k: int,
              minimum: int) -> SectorRelease | None:
     """Make a sector release of the key when the rule allows one now (flush only)."""
+    lock_version(session=session, slug=slug, version=version)
     current = contributions(session=session, slug=slug, version=version, period=period,
                             default_k=default_k)
     earlier = _earlier(session, slug, version, period)

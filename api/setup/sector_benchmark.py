@@ -45,6 +45,7 @@ def set_opt_in(*, session: Session, actor: Account | None, institution: Institut
     if questionnaire is None:
         raise InvalidInput(f"There is no questionnaire version {ref!r}.",
                            code="sector_version_unknown", ref=ref[:60])
+    sector.lock_version(session=session, slug=slug, version=version)  # a release may be running
     current = session.get(SectorOptIn, (institution.id, slug, version))
     if take_part == (current is not None):
         return False
