@@ -533,7 +533,8 @@ def token_create(
     name: Annotated[str, typer.Argument(help="Who or what the token is for.")],
     institution: Annotated[list[str], typer.Option(
         help="Institution id or slug in scope (repeat for more).")],
-    scope: Annotated[list[str] | None, typer.Option(help="read and/or import.")] = None,
+    scope: Annotated[list[str] | None, typer.Option(
+        help="read, import and/or webhooks (repeat for more); read when none is given.")] = None,
 ) -> None:
     """Create a bearer token; it is printed once and only its hash is kept."""
     with _use_case(write=True) as session:
