@@ -637,8 +637,9 @@ def remind(
 
 @app.command()
 def worker(once: Annotated[bool, typer.Option(help="One pass, then stop.")] = False) -> None:
-    """Send the mail in the outbox (and scheduled reminders) and deliver the webhooks, until
-    stopped with Ctrl-C or SIGTERM. Without mail settings only the webhooks are delivered."""
+    """Send the outbox's mail and reminders and deliver webhooks, until stopped.
+
+    Stops on Ctrl-C or SIGTERM. Without mail settings only the webhooks are delivered."""
     import signal
     import threading
 
