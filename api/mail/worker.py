@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from api.mail import messages, outbox
 from api.mail.links import make_link
+from api.platform import polling
 from api.platform.db import session_scope
 from api.platform.models import utcnow
 from api.platform.settings import Settings
@@ -204,20 +205,12 @@ def run_worker(engine: Engine, settings: Settings, stop: threading.Event) -> Non
     """Loop until `stop` is set: a pass, then wait `mail_poll_seconds` or until `wake()`."""
     log.info("Mail worker started (SMTP %s:%s, %s)", settings.smtp_host, settings.smtp_port,
              settings.smtp_security)
-    while not stop.is_set():
-        try:
-            run_once(engine, settings)
-        except Exception:  # the database may be away for a moment; try again next pass
-            log.exception("Mail worker pass failed")
-        _wake.wait(settings.mail_poll_seconds)
-        _wake.clear()
+    polling.run_until_stopped(name="Mail worker", one_pass=lambda: run_once(engine, settings),
+                              poll_seconds=settings.mail_poll_seconds, wake=_wake, stop=stop,
+                              log=log)
     log.info("Mail worker stopped")
 
 
 def start_in_thread(engine: Engine, settings: Settings) -> tuple[threading.Thread, threading.Event]:
     """The worker as a daemon thread of the app; set the event and `wake()` to stop it."""
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(engine, settings, stop), daemon=True,
-                              name="kennisster-mail")
-    thread.start()
-    return thread, stop
+    return polling.start_daemon(run_worker, (engine, settings), name="kennisster-mail")

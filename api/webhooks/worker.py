@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from standardwebhooks import Webhook
 
 from api.mail import outbox
+from api.platform import polling
 from api.platform.db import session_scope
 from api.platform.errors import InvalidInput
 from api.platform.models import (
@@ -208,23 +209,12 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None)
 def run_worker(engine: Engine, settings: Settings, stop: threading.Event) -> None:
     """Loop until `stop` is set: a pass, then wait `webhook_poll_seconds` or until `wake()`."""
     log.info("Webhook worker started")
-    while not stop.is_set():
-        try:
-            run_once(engine, settings)
-        except Exception:  # the database may be away for a moment; try again next pass
-            log.exception("Webhook worker pass failed")
-        _wake.wait(settings.webhook_poll_seconds)
-        _wake.clear()
+    polling.run_until_stopped(name="Webhook worker", one_pass=lambda: run_once(engine, settings),
+                              poll_seconds=settings.webhook_poll_seconds, wake=_wake, stop=stop,
+                              log=log)
     log.info("Webhook worker stopped")
 
 
 def start_in_thread(engine: Engine, settings: Settings) -> tuple[threading.Thread, threading.Event]:
     """The worker as a daemon thread of the app; set the event and `wake()` to stop it."""
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(engine, settings, stop), daemon=True,
-                              name="kennisster-webhooks")
-    thread.start()
-    return thread, stop
-
-
-
+    return polling.start_daemon(run_worker, (engine, settings), name="kennisster-webhooks")
