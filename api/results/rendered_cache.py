@@ -121,15 +121,37 @@ _OWN = (select(*[OwnItem.__table__.c[name] for name in ("id", "position", "kind"
         .order_by(OwnItem.__table__.c.position, OwnItem.__table__.c.id))
 
 
+def _sector_statement():
+    """Whether the institution takes part for a version, and the newest sector release of the
+    version and study year (its id and withdrawal): one statement, built once, as the stamp's."""
+    opt_in, made = SectorOptIn.__table__, SectorRelease.__table__
+    newest = (select(made.c.id, made.c.withdrawn_at)
+              .where(made.c.questionnaire_slug == sa.bindparam("slug"),
+                     made.c.questionnaire_version == sa.bindparam("version"),
+                     made.c.period == sa.bindparam("period"))
+              .order_by(made.c.number.desc()).limit(1))
+    opted = sa.exists().where(opt_in.c.institution_id == sa.bindparam("institution_id"),
+                              opt_in.c.questionnaire_slug == sa.bindparam("slug"),
+                              opt_in.c.questionnaire_version == sa.bindparam("version"))
+    return select(opted.label("opted"),
+                  newest.with_only_columns(made.c.id).scalar_subquery().label("id"),
+                  newest.with_only_columns(made.c.withdrawn_at).scalar_subquery()
+                  .label("withdrawn_at"))
+
+
+_SECTOR = _sector_statement()
+
+
 def round_stamp(*, session: Session, institution: Institution, round_id: int | None,
                 default_k: int, now: datetime | None = None) -> Stamp:
     """The stamp of one round of `institution` (the latest opened when `round_id` is None);
     NotFound as the dashboard says it when the institution has no such round.
 
-    Three queries: the institution's rounds, each with its released count (the tallies), latest
+    Four queries: the institution's rounds, each with its released count (the tallies), latest
     release and waiting responses (the (round, release) index holds them first, so counting
     them stays small); then its units, each with its personal invitations in the round; then
-    the round's own items (edited until it opens)."""
+    the round's own items (edited until it opens); then whether the institution takes part in
+    the sector benchmark and the newest sector release beside the round."""
     now = now or utcnow()
     connection = session.connection()
     rows = connection.execute(_ROUNDS, {"institution_id": institution.id}).all()
@@ -159,13 +181,11 @@ def round_stamp(*, session: Session, institution: Institution, round_id: int | N
 def _sector_part(session: Session, institution_id: int, round_: Round) -> list:
     """Whether the institution takes part for the round's version, and the newest sector release
     of the round's version and study year (its id and whether it was withdrawn)."""
-    slug, version = round_.questionnaire_slug, round_.questionnaire_version
-    opted = session.get(SectorOptIn, (institution_id, slug, version)) is not None
-    latest = session.exec(select(SectorRelease.id, SectorRelease.withdrawn_at).where(
-        SectorRelease.questionnaire_slug == slug, SectorRelease.questionnaire_version == version,
-        SectorRelease.period == sector.period_of(round_.opens_at))
-        .order_by(SectorRelease.number.desc()).limit(1)).first()
-    return [opted, *(latest or (None, None))]
+    row = session.connection().execute(_SECTOR, {
+        "institution_id": institution_id, "slug": round_.questionnaire_slug,
+        "version": round_.questionnaire_version,
+        "period": sector.period_of(round_.opens_at)}).one()
+    return [bool(row.opted), row.id, row.withdrawn_at]
 
 
 def digest(value: object) -> str:
